@@ -1,0 +1,91 @@
+"""``make run``: the whole system on this machine, with demo data, until Ctrl-C.
+
+With no DATABASE_URL an embedded PostgreSQL is started on a free port with its data under
+.data/postgres (kept between runs). With DATABASE_URL, that server is used instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import os
+import signal
+import sys
+import threading
+
+from devstack import embedded
+from devstack.stack import ROOT, SERVICES, Ports, Stack, prepare_databases, url
+
+DATA = ROOT / ".data"
+
+
+def _server_url() -> tuple[str, bool]:
+    external = os.environ.get("DATABASE_URL")
+    if external:
+        return external, False
+    port = os.environ.get("BISTAND_EMBEDDED_PG_PORT")
+    return embedded.start(DATA / "postgres", int(port) if port else None), True
+
+
+async def _seed(ports: Ports) -> list[str]:
+    """Each service may ship demo data (services/<name>/demo.py: async seed(gateway, idp))."""
+    done = []
+    for service in SERVICES:
+        try:
+            module = importlib.import_module(f"services.{service}.demo")
+        except ModuleNotFoundError:
+            continue
+        await module.seed(url(ports.gateway), url(ports.idp))
+        done.append(service)
+    return done
+
+
+def main() -> int:
+    server, embedded_started = _server_url()
+    print(f"database server: {server.split('@')[-1]}" + (" (embedded)" if embedded_started else ""))
+    database_urls = asyncio.run(prepare_databases(server))
+    print("databases created and migrated:", ", ".join(database_urls))
+    ports = Ports.from_env()
+    stack = Stack(database_urls, ports, log_dir=DATA / "logs")
+    stopping = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        stack.start()
+        stack.wait_ready()
+        seeded = asyncio.run(_seed(ports))
+        gw, idp = url(ports.gateway), url(ports.idp)
+        print(f"""
+Bistånd is up.
+  gateway   {gw}        (API under {gw}/api/<service>/, docs {gw}/docs)
+  identity  {idp}        (personas: {idp}/dev/personas)
+  services  {', '.join(f'{s} {url(getattr(ports, s))}' for s in SERVICES)}
+  demo data {', '.join(seeded) or 'none yet'}; logs in {DATA / 'logs'}
+
+Try it:
+  TOKEN=$(curl -s "{idp}/dev/token?persona=karin")
+  curl -H "Authorization: Bearer $TOKEN" {gw}/api/applications/livez
+  curl -H "Authorization: Bearer $TOKEN" {gw}/api/calculation/whoami
+
+Ctrl-C stops everything.""", flush=True)
+        while not stopping.is_set():
+            for name, process in stack.processes.items():
+                if process.poll() is not None:
+                    print(f"{name} exited with {process.returncode}; see {DATA / 'logs' / name}.log")
+                    stopping.set()
+            stopping.wait(1.0)
+    finally:
+        print("stopping…", flush=True)
+        stack.stop()
+        if embedded_started:
+            embedded.stop(DATA / "postgres")
+        print("stopped.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,151 @@
+"""Start the whole system as separate processes: IdP, SMS simulator, services, gateway.
+
+Used by ``make run`` (devstack.run) and by the end-to-end tests, so both exercise the same
+wiring: one database per service on one server, every service's migrations, real HTTP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from kit import migrations
+from kit.db import create_database
+from kit.settings import database_name, database_url_for
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVICES = ("applications", "calculation", "messaging", "meetings")
+
+
+@dataclass
+class Ports:
+    gateway: int = 8080
+    idp: int = 8090
+    sms: int = 8091
+    applications: int = 8101
+    calculation: int = 8102
+    messaging: int = 8103
+    meetings: int = 8104
+
+    @classmethod
+    def from_env(cls) -> Ports:
+        ports = cls()
+        for name in ports.__dataclass_fields__:
+            value = os.environ.get(f"BISTAND_{name.upper()}_PORT")
+            if value:
+                setattr(ports, name, int(value))
+        return ports
+
+
+def url(port: int) -> str:
+    return f"http://127.0.0.1:{port}"
+
+
+async def prepare_databases(server_url: str, names: dict[str, str] | None = None) -> dict[str, str]:
+    """Create each service's database (if missing) and migrate it to head. Returns the URLs."""
+    names = names or {s: database_name(s) for s in SERVICES}
+    urls = {s: database_url_for(server_url, names[s]) for s in SERVICES}
+    for service in SERVICES:
+        await create_database(server_url, names[service])
+    await asyncio.gather(*(migrations.upgrade_async(s, urls[s]) for s in SERVICES))
+    return urls
+
+
+@dataclass
+class Stack:
+    database_urls: dict[str, str]
+    ports: Ports = field(default_factory=Ports)
+    extra_env: dict[str, str] = field(default_factory=dict)
+    log_dir: Path | None = None
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def env(self) -> dict[str, str]:
+        issuer = url(self.ports.idp)
+        env = {**os.environ, "BISTAND_AUTH_ISSUER": issuer, "IDP_ISSUER": issuer,
+               "BISTAND_SMS_URL": url(self.ports.sms), "PYTHONUNBUFFERED": "1"}
+        for service in SERVICES:
+            prefix = service.upper()
+            env[f"{prefix}_DATABASE_URL"] = self.database_urls[service]
+            env.setdefault(f"{prefix}_SERVICE_CLIENT_ID", service)
+            env.setdefault(f"{prefix}_SERVICE_CLIENT_SECRET", f"dev-{service}")
+            env[f"GATEWAY_{prefix}_URL"] = url(getattr(self.ports, service))
+            env[f"BISTAND_{prefix}_URL"] = url(getattr(self.ports, service))
+        env.update(self.extra_env)
+        return env
+
+    def _spawn(self, name: str, target: str, port: int, env: dict[str, str]) -> None:
+        out = None
+        if self.log_dir is not None:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+            out = (self.log_dir / f"{name}.log").open("ab")
+        self.processes[name] = subprocess.Popen(  # noqa: S603 - our own fixed command line
+            [sys.executable, "-m", "uvicorn", target, "--factory", "--host", "127.0.0.1",
+             "--port", str(port), "--loop", "uvloop", "--http", "httptools", "--no-access-log",
+             "--timeout-graceful-shutdown", "10", "--log-level", "warning"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT if out else None,
+            start_new_session=True,
+        )
+
+    def start(self, only: tuple[str, ...] | None = None) -> None:
+        env = self.env()
+        targets = {
+            "idp": ("simulators.idp.app:create_app", self.ports.idp),
+            "sms": ("simulators.sms.app:create_app", self.ports.sms),
+            **{s: (f"services.{s}.app:create_app", getattr(self.ports, s)) for s in SERVICES},
+            "gateway": ("gateway.app:create_app", self.ports.gateway),
+        }
+        for name, (target, port) in targets.items():
+            if only is None or name in only:
+                self._spawn(name, target, port, env)
+
+    def start_one(self, name: str) -> None:
+        self.start(only=(name,))
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        checks = {"idp": f"{url(self.ports.idp)}/livez", "sms": f"{url(self.ports.sms)}/livez",
+                  "gateway": f"{url(self.ports.gateway)}/livez",
+                  **{s: f"{url(getattr(self.ports, s))}/readyz" for s in SERVICES}}
+        deadline = time.monotonic() + timeout
+        pending = {n: checks[n] for n in self.processes}
+        with httpx.Client(timeout=1.0) as client:
+            while pending:
+                for name, check in list(pending.items()):
+                    process = self.processes[name]
+                    if process.poll() is not None:
+                        raise RuntimeError(f"{name} exited with {process.returncode}")
+                    try:
+                        if client.get(check).status_code == 200:
+                            del pending[name]
+                    except httpx.HTTPError:
+                        pass
+                if pending and time.monotonic() > deadline:
+                    raise TimeoutError(f"not ready: {', '.join(pending)}")
+                if pending:
+                    time.sleep(0.05)  # polling a process we just started, not waiting for time
+
+    def stop_one(self, name: str, timeout: float = 15.0) -> None:
+        process = self.processes.pop(name, None)
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def stop(self) -> None:
+        for name in list(self.processes):
+            process = self.processes[name]
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for name in list(self.processes):
+            self.stop_one(name)

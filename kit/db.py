@@ -1,0 +1,84 @@
+"""Async SQLAlchemy engine on asyncpg, sessions, and creating/dropping databases."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import asyncpg
+from fastapi import Request
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from kit.settings import KitSettings
+
+
+def async_url(url: str) -> str:
+    """Any postgres URL as an asyncpg SQLAlchemy URL."""
+    parsed = make_url(url)
+    return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+
+
+def plain_url(url: str) -> str:
+    """The URL asyncpg itself takes (no SQLAlchemy driver suffix)."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def make_engine(url: str, settings: KitSettings | None = None) -> AsyncEngine:
+    settings = settings or KitSettings()
+    return create_async_engine(
+        async_url(url),
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout_seconds,
+        pool_recycle=1800,
+    )
+
+
+def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+def pool_status(engine: AsyncEngine) -> dict[str, int]:
+    pool = engine.pool
+    return {
+        "size": pool.size(),  # type: ignore[attr-defined]
+        "checked_out": pool.checkedout(),  # type: ignore[attr-defined]
+        "idle": pool.checkedin(),  # type: ignore[attr-defined]
+        "overflow": max(pool.overflow(), 0),  # type: ignore[attr-defined]
+    }
+
+
+async def session(request: Request) -> AsyncIterator[AsyncSession]:
+    """FastAPI dependency: one session per request; the route commits what it means to keep."""
+    async with request.app.state.kit.sessions() as s:
+        yield s
+
+
+async def create_database(server_url: str, name: str) -> bool:
+    """Create a database if it is missing. True when it was created."""
+    conn = await asyncpg.connect(plain_url(make_url(server_url).set(database="postgres")
+                                           .render_as_string(hide_password=False)))
+    try:
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if exists:
+            return False
+        await conn.execute(f'CREATE DATABASE "{_ident(name)}"')
+        return True
+    finally:
+        await conn.close()
+
+
+async def drop_database(server_url: str, name: str) -> None:
+    conn = await asyncpg.connect(plain_url(make_url(server_url).set(database="postgres")
+                                           .render_as_string(hide_password=False)))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{_ident(name)}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+def _ident(name: str) -> str:
+    if not name.replace("_", "").isalnum():
+        raise ValueError(f"unsafe database name {name!r}")
+    return name

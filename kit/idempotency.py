@@ -1,0 +1,67 @@
+"""Idempotency-Key: a retried request gets the first answer instead of doing the work twice.
+
+Inside the request's transaction, ``claim`` inserts (scope, key). A concurrent request with the
+same key blocks on that row until the first commits, then finds it taken and gets the stored
+answer. ``complete`` records the answer in the same transaction as the work.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import text
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from kit.problems import Problem
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAnswer:
+    status: int
+    body: Any
+
+
+def request_hash(payload: Any) -> str:
+    return hashlib.sha256(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def check_key(key: str | None) -> str | None:
+    if key is None:
+        return None
+    if not 1 <= len(key) <= 200:
+        raise Problem(400, "bad-idempotency-key", "Bad Idempotency-Key",
+                      "Idempotency-Key must be 1 to 200 characters.")
+    return key
+
+
+async def claim(session: AsyncSession, scope: str, key: str, req_hash: str) -> StoredAnswer | None:
+    """None: the work is ours to do. Otherwise the first request's answer."""
+    inserted = await session.execute(
+        text("INSERT INTO idempotency_keys (scope, key, request_hash) VALUES (:s, :k, :h) "
+             "ON CONFLICT DO NOTHING RETURNING key"),
+        {"s": scope, "k": key, "h": req_hash},
+    )
+    if inserted.first() is not None:
+        return None
+    row = (await session.execute(
+        text("SELECT request_hash, status, body FROM idempotency_keys WHERE scope = :s AND key = :k"),
+        {"s": scope, "k": key},
+    )).first()
+    if row is None or row.status is None:
+        raise Problem(409, "idempotency-in-progress", "Request in progress",
+                      "A request with this Idempotency-Key is still being processed.")
+    if row.request_hash != req_hash:
+        raise Problem(422, "idempotency-key-reused", "Idempotency-Key reused",
+                      "This Idempotency-Key was used with a different request.")
+    return StoredAnswer(row.status, row.body)
+
+
+async def complete(session: AsyncSession, scope: str, key: str, status: int, body: Any) -> None:
+    await session.execute(
+        text("UPDATE idempotency_keys SET status = :st, body = CAST(:b AS jsonb) "
+             "WHERE scope = :s AND key = :k"),
+        {"st": status, "b": orjson.dumps(body).decode(), "s": scope, "k": key},
+    )

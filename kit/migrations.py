@@ -1,0 +1,126 @@
+"""Alembic, per service: one history under migrations/<service>/, run programmatically."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command, context, op
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy.dialects import postgresql as pg
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
+from kit.db import async_url
+
+ROOT = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def config(service: str, url: str | None = None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(ROOT / service))
+    if url:
+        cfg.set_main_option("sqlalchemy.url", async_url(url).replace("%", "%%"))
+    return cfg
+
+
+def heads(service: str) -> set[str]:
+    return set(ScriptDirectory.from_config(config(service)).get_heads())
+
+
+def upgrade(service: str, url: str, revision: str = "head") -> None:
+    command.upgrade(config(service, url), revision)
+
+
+async def upgrade_async(service: str, url: str, revision: str = "head") -> None:
+    # env.py runs its own event loop, so alembic goes to a thread.
+    await asyncio.to_thread(upgrade, service, url, revision)
+
+
+def run_env() -> None:
+    """The body of every service's env.py: online migrations over asyncpg."""
+    url = context.config.get_main_option("sqlalchemy.url")
+
+    def do_run(connection: sa.Connection) -> None:
+        context.configure(connection=connection, target_metadata=None,
+                          transaction_per_migration=True)
+        with context.begin_transaction():
+            context.run_migrations()
+
+    async def run() -> None:
+        engine = create_async_engine(url, poolclass=NullPool)
+        async with engine.connect() as connection:
+            await connection.run_sync(do_run)
+            await connection.commit()
+        await engine.dispose()
+
+    asyncio.run(run())
+
+
+def create_kit_tables() -> None:
+    """Called from each service's first migration: the audit log and the outbox."""
+    op.create_table(
+        "audit_log",
+        sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+        sa.Column("actor", sa.Text, nullable=False),
+        sa.Column("actor_roles", sa.Text, nullable=False),
+        sa.Column("actor_unit", sa.Text),
+        sa.Column("action", sa.Text, nullable=False),
+        sa.Column("resource_type", sa.Text, nullable=False),
+        sa.Column("resource_id", sa.Text),
+        sa.Column("subject", sa.Text),
+        sa.Column("purpose", sa.Text),
+        sa.Column("request_id", sa.Text),
+        sa.Column("details", pg.JSONB),
+    )
+    op.create_index("ix_audit_log_resource", "audit_log", ["resource_type", "resource_id"])
+    op.create_index("ix_audit_log_actor_at", "audit_log", ["actor", "at"])
+    # Append-only, enforced by the database rather than by convention.
+    op.execute(
+        "CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
+        "BEGIN RAISE EXCEPTION 'audit_log is append-only'; END $$"
+    )
+    op.execute(
+        "CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log "
+        "FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()"
+    )
+    op.create_table(
+        "outbox",
+        sa.Column("id", pg.UUID(as_uuid=True), primary_key=True),
+        sa.Column("topic", sa.Text, nullable=False),
+        sa.Column("payload", pg.JSONB, nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False,
+                  server_default=sa.func.now()),
+        sa.Column("available_at", sa.DateTime(timezone=True), nullable=False,
+                  server_default=sa.func.now()),
+        sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("last_error", sa.Text),
+        sa.Column("delivered_at", sa.DateTime(timezone=True)),
+    )
+    op.create_index("ix_outbox_due", "outbox", ["available_at"],
+                    postgresql_where=sa.text("delivered_at IS NULL"))
+    create_idempotency_table()
+
+
+def drop_kit_tables() -> None:
+    op.drop_table("idempotency_keys")
+    op.drop_table("outbox")
+    op.execute("DROP TRIGGER audit_log_no_change ON audit_log")
+    op.execute("DROP FUNCTION audit_log_append_only()")
+    op.drop_table("audit_log")
+
+
+def create_idempotency_table() -> None:
+    op.create_table(
+        "idempotency_keys",
+        sa.Column("scope", sa.Text, primary_key=True),
+        sa.Column("key", sa.Text, primary_key=True),
+        sa.Column("request_hash", sa.Text, nullable=False),
+        sa.Column("status", sa.Integer),
+        sa.Column("body", pg.JSONB),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False,
+                  server_default=sa.func.now()),
+    )

@@ -1,0 +1,118 @@
+"""Transactional outbox: write an event with the change it belongs to, deliver it later.
+
+``enqueue`` adds the message to the caller's session, so it commits or rolls back with the
+business change. ``OutboxRelay`` claims due messages with ``FOR UPDATE SKIP LOCKED`` (safe
+with many replicas), hands each to ``deliver`` and marks it delivered, or schedules a retry
+with exponential backoff. Receivers deduplicate on the message id (sent as Idempotency-Key),
+so a crash between delivery and commit at worst repeats a delivery the receiver ignores.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from kit.tables import OutboxMessage
+
+log = logging.getLogger("kit.outbox")
+
+Deliver = Callable[[OutboxMessage], Awaitable[None]]
+
+
+def enqueue(session: AsyncSession, topic: str, payload: dict[str, Any],
+            message_id: uuid.UUID | None = None) -> OutboxMessage:
+    message = OutboxMessage(id=message_id or uuid.uuid4(), topic=topic, payload=payload)
+    session.add(message)
+    return message
+
+
+_CLAIM = text(
+    """
+    SELECT id, topic, payload, created_at, available_at, attempts, last_error, delivered_at
+    FROM outbox
+    WHERE delivered_at IS NULL AND available_at <= now()
+    ORDER BY available_at, created_at
+    LIMIT :limit
+    FOR UPDATE SKIP LOCKED
+    """
+)
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        deliver: Deliver,
+        *,
+        batch_size: int = 50,
+        poll_seconds: float = 1.0,
+        base_backoff_seconds: float = 1.0,
+        max_backoff_seconds: float = 300.0,
+    ) -> None:
+        self.sessions = sessions
+        self.deliver = deliver
+        self.batch_size = batch_size
+        self.poll_seconds = poll_seconds
+        self.base_backoff = base_backoff_seconds
+        self.max_backoff = max_backoff_seconds
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Call after committing an enqueue to deliver now instead of at the next poll."""
+        self._wake.set()
+
+    async def run_once(self) -> int:
+        """Deliver one batch of due messages. Returns how many were delivered."""
+        delivered = 0
+        async with self.sessions() as session, session.begin():
+            rows = (await session.execute(_CLAIM, {"limit": self.batch_size})).mappings().all()
+            for row in rows:
+                message = OutboxMessage(**row)
+                try:
+                    await self.deliver(message)
+                except Exception as exc:
+                    attempts = row["attempts"] + 1
+                    delay = min(self.base_backoff * 2 ** (attempts - 1), self.max_backoff)
+                    log.warning("outbox delivery failed", extra={
+                        "message_id": str(row["id"]), "topic": row["topic"],
+                        "attempts": attempts, "error": type(exc).__name__})
+                    await session.execute(
+                        text("UPDATE outbox SET attempts = :a, last_error = :e, "
+                             "available_at = now() + make_interval(secs => :d) WHERE id = :id"),
+                        {"a": attempts, "e": f"{type(exc).__name__}: {exc}"[:500], "d": delay,
+                         "id": row["id"]},
+                    )
+                else:
+                    await session.execute(
+                        text("UPDATE outbox SET delivered_at = now(), attempts = attempts + 1 "
+                             "WHERE id = :id"), {"id": row["id"]})
+                    delivered += 1
+        return delivered
+
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                delivered = await self.run_once()
+            except Exception:
+                log.exception("outbox relay pass failed")
+                delivered = 0
+            if delivered >= self.batch_size:
+                continue  # more may be waiting
+            self._wake.clear()
+            waiters = {asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())}
+            _, pending = await asyncio.wait(waiters, timeout=self.poll_seconds,
+                                            return_when=asyncio.FIRST_COMPLETED)
+            for task in pending:
+                task.cancel()
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)

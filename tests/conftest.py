@@ -1,0 +1,54 @@
+"""One PostgreSQL server per test run, shared by all xdist workers.
+
+With DATABASE_URL set, that server is used. Otherwise the controller process starts an embedded
+server before the workers exist (they inherit DATABASE_URL) and stops it at the end. Each test
+module makes its own uniquely named databases on it (tests/support.py: fresh_database).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.support import auth, make_issuer
+
+ROOT = Path(__file__).resolve().parent.parent
+_STARTED_KEY = "BISTAND_TEST_EMBEDDED_PGDATA"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if os.environ.get("PYTEST_XDIST_WORKER") or os.environ.get("DATABASE_URL"):
+        return
+    from devstack import embedded
+
+    pgdata = ROOT / ".data" / f"test-postgres-{uuid.uuid4().hex[:8]}"
+    pgdata.parent.mkdir(exist_ok=True)
+    os.environ["DATABASE_URL"] = embedded.start(pgdata, durable=False)
+    os.environ[_STARTED_KEY] = str(pgdata)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    pgdata = os.environ.pop(_STARTED_KEY, None)
+    if pgdata:
+        from devstack import embedded
+
+        embedded.stop(Path(pgdata))
+        shutil.rmtree(pgdata, ignore_errors=True)
+        os.environ.pop("DATABASE_URL", None)
+
+
+@pytest.fixture(scope="session")
+def issuer():
+    return make_issuer()
+
+
+@pytest.fixture(scope="session")
+def as_persona(issuer):
+    """as_persona("anna") -> Authorization header for that persona."""
+    return lambda persona: auth(issuer, persona)

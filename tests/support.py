@@ -1,0 +1,112 @@
+"""Test helpers: fresh databases, in-process apps, real servers in threads."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import threading
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+import uvicorn
+
+from kit import migrations
+from kit.auth import TokenVerifier
+from kit.db import create_database, drop_database
+from kit.settings import database_url_for
+from simulators.idp.app import IdpSettings, Issuer
+from simulators.idp.personas import PERSONAS
+
+ISSUER = "http://idp.test"
+AUDIENCE = "bistand"
+
+
+def server_url() -> str:
+    return os.environ["DATABASE_URL"]
+
+
+@contextlib.asynccontextmanager
+async def fresh_database(service: str, *, migrate: bool = True) -> AsyncIterator[str]:
+    """A uniquely named database on the test server, migrated to head, dropped afterwards."""
+    name = f"t_{service}_{uuid.uuid4().hex[:10]}"
+    server = server_url()
+    await create_database(server, name)
+    url = database_url_for(server, name)
+    try:
+        if migrate:
+            await migrations.upgrade_async(service, url)
+        yield url
+    finally:
+        await drop_database(server, name)
+
+
+def make_issuer() -> Issuer:
+    return Issuer(IdpSettings(issuer=ISSUER, audience=AUDIENCE))
+
+
+def verifier_for(issuer: Issuer, **kwargs: Any) -> TokenVerifier:
+    async def fetch() -> dict[str, Any]:
+        return issuer.keys.jwks()
+
+    return TokenVerifier(issuer=ISSUER, audience=AUDIENCE, fetch_jwks=fetch, **kwargs)
+
+
+def token_for(issuer: Issuer, persona: str) -> str:
+    return issuer.persona_token(PERSONAS[persona])
+
+
+def auth(issuer: Issuer, persona: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token_for(issuer, persona)}"}
+
+
+@contextlib.asynccontextmanager
+async def app_client(app: Any, base_url: str = "http://service") -> AsyncIterator[httpx.AsyncClient]:
+    """An in-process client with the app's lifespan run around it."""
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
+            yield client
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve_in_thread(app: Any, *, lifespan: str = "on") -> Iterator[str]:
+    """A real uvicorn server for ``app`` on a free port, in a thread with its own loop."""
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan=lifespan,
+                            log_level="warning", access_log=False)
+    server = uvicorn.Server(config)
+    started = threading.Event()
+
+    def run() -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+
+        async def main() -> None:
+            task = asyncio.ensure_future(server.serve())
+            while not server.started and not task.done():
+                await asyncio.sleep(0.01)  # polling uvicorn's start flag
+            started.set()
+            await task
+
+        loop.run_until_complete(main())
+        loop.close()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    if not started.wait(15):
+        raise RuntimeError("server did not start")
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(15)
