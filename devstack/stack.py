@@ -6,7 +6,6 @@ wiring: one database per service on one server, every service's migrations, real
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import subprocess
@@ -55,7 +54,8 @@ async def prepare_databases(server_url: str, names: dict[str, str] | None = None
     urls = {s: database_url_for(server_url, names[s]) for s in SERVICES}
     for service in SERVICES:
         await create_database(server_url, names[service])
-    await asyncio.gather(*(migrations.upgrade_async(s, urls[s]) for s in SERVICES))
+        # One at a time: alembic keeps its migration context in a process-wide global.
+        await migrations.upgrade_async(service, urls[service])
     return urls
 
 
@@ -89,7 +89,8 @@ class Stack:
         self.processes[name] = subprocess.Popen(  # noqa: S603 - our own fixed command line
             [sys.executable, "-m", "uvicorn", target, "--factory", "--host", "127.0.0.1",
              "--port", str(port), "--loop", "uvloop", "--http", "httptools", "--no-access-log",
-             "--timeout-graceful-shutdown", "10", "--log-level", "warning"],
+             "--timeout-graceful-shutdown", "10", "--log-level", "warning",
+             "--no-proxy-headers"],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT if out else None,
             start_new_session=True,
         )

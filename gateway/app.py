@@ -34,8 +34,9 @@ HOP_BY_HOP = frozenset({
     b"connection", b"keep-alive", b"proxy-authenticate", b"proxy-authorization", b"te",
     b"trailer", b"transfer-encoding", b"upgrade", b"host",
 })
-# Incoming headers the gateway owns; a client may not set them.
-OWNED = frozenset({b"x-request-id", b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host"})
+# Incoming headers the gateway owns (a client may not set them) or sets itself.
+_REQUEST_SKIP = HOP_BY_HOP | {b"x-request-id", b"x-forwarded-for", b"x-forwarded-proto",
+                              b"x-forwarded-host", b"content-length"}
 
 SECURITY_HEADERS = [
     (b"strict-transport-security", b"max-age=63072000; includeSubDomains"),
@@ -52,7 +53,7 @@ DOCS_HEADERS = [h for h in SECURITY_HEADERS if h[0] != b"content-security-policy
      b"default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
      b"style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: https:"),
 ]
-_UPSTREAM_SKIP = HOP_BY_HOP | {b"content-length", b"server", b"date"}
+_UPSTREAM_SKIP = HOP_BY_HOP | {b"content-length", b"server", b"date", b"x-request-id"}
 CORS_ALLOW_HEADERS = b"authorization, content-type, idempotency-key, if-match, if-none-match, x-request-id"
 CORS_EXPOSE_HEADERS = b"x-request-id, retry-after, etag, location, content-disposition"
 CORS_METHODS = b"GET, POST, PUT, PATCH, DELETE, OPTIONS"
@@ -202,22 +203,21 @@ class Gateway:
                 return
 
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]
-                   if k not in HOP_BY_HOP and k not in OWNED]
+                   if k not in _REQUEST_SKIP]
         headers += [("x-request-id", rid), ("x-forwarded-for", ip),
                     ("x-forwarded-proto", scope.get("scheme", "http"))]
         host = _header(scope, b"host")
         if host:
             headers.append(("x-forwarded-host", host))
-        if declared is not None:
-            headers.append(("content-length", declared))
-
         body: Any = None
         has_body = declared not in (None, "0") or _header(scope, b"transfer-encoding") is not None
         if has_body:
             if declared is not None and int(declared) <= self.settings.buffer_body_under_bytes:
-                body = await _read_all(receive)
+                body = await _read_all(receive)  # aiohttp sets Content-Length for bytes
             else:
-                body = _stream_body(receive, limit)
+                body = _StreamedBody(receive, limit)
+                if declared is not None:  # keep it, so the service can refuse early
+                    headers.append(("content-length", declared))
 
         url = base + "/" + (parts[3] if len(parts) > 3 else "")
         if scope.get("query_string"):
@@ -228,16 +228,13 @@ class Gateway:
             response = await self.http.request(
                 method, url, headers=headers, data=body, allow_redirects=False,
                 timeout=self._stream_timeout if streaming else self._timeout)
-        except _BodyTooLarge:
-            await send_problem(send, 413, detail=f"The body is larger than {limit} bytes.")
-            return
-        except (aiohttp.ServerTimeoutError, TimeoutError):
-            await send_problem(send, 504, slug="upstream-timeout", title="Service timed out",
-                               detail=f"The {parts[2]} service did not answer in time.")
-            return
-        except aiohttp.ClientError:
-            await send_problem(send, 502, slug="upstream-unavailable", title="Service unavailable",
-                               detail=f"The {parts[2]} service could not be reached.")
+        except (_BodyTooLarge, _ClientGone, aiohttp.ClientError, TimeoutError) as exc:
+            if isinstance(body, _StreamedBody) and body.client_gone:
+                raise _ClientGone from exc
+            if isinstance(exc, _BodyTooLarge) or (isinstance(body, _StreamedBody) and body.too_large):
+                await send_problem(send, 413, detail=f"The body is larger than {limit} bytes.")
+                return
+            await self._upstream_failed(send, parts[2], exc)
             return
 
         async with response:
@@ -257,6 +254,15 @@ class Gateway:
                 # Headers are gone; all we can do is end the stream early.
                 log.warning("upstream broke mid-response", extra={"service": parts[2]})
             await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    @staticmethod
+    async def _upstream_failed(send: Send, service: str, exc: BaseException) -> None:
+        if isinstance(exc, aiohttp.ServerTimeoutError | TimeoutError):
+            await send_problem(send, 504, slug="upstream-timeout", title="Service timed out",
+                               detail=f"The {service} service did not answer in time.")
+        else:
+            await send_problem(send, 502, slug="upstream-unavailable", title="Service unavailable",
+                               detail=f"The {service} service could not be reached.")
 
     async def _preflight(self, scope: Scope, send: Send) -> None:
         origin = _header(scope, b"origin")
@@ -357,20 +363,33 @@ async def _read_all(receive: Receive) -> bytes:
             return b"".join(chunks)
 
 
-async def _stream_body(receive: Receive, limit: int):  # type: ignore[no-untyped-def]
-    seen = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise _ClientGone
-        chunk = message.get("body", b"")
-        seen += len(chunk)
-        if seen > limit:
-            raise _BodyTooLarge
-        if chunk:
-            yield chunk
-        if not message.get("more_body"):
-            return
+class _StreamedBody:
+    """The request body as an async iterator for aiohttp, counted against the cap.
+
+    aiohttp wraps errors raised while sending, so the outcome is also kept on the object."""
+
+    def __init__(self, receive: Receive, limit: int) -> None:
+        self.receive = receive
+        self.limit = limit
+        self.too_large = False
+        self.client_gone = False
+
+    async def __aiter__(self):  # type: ignore[no-untyped-def]
+        seen = 0
+        while True:
+            message = await self.receive()
+            if message["type"] == "http.disconnect":
+                self.client_gone = True
+                raise _ClientGone
+            chunk = message.get("body", b"")
+            seen += len(chunk)
+            if seen > self.limit:
+                self.too_large = True
+                raise _BodyTooLarge
+            if chunk:
+                yield chunk
+            if not message.get("more_body"):
+                return
 
 
 async def _too_many(send: Send, wait: float) -> None:

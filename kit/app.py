@@ -46,6 +46,16 @@ class ServiceContext:
         self.background[-1].set_name(name)
 
 
+class ServiceApp(FastAPI):
+    """FastAPI with the request-context middleware outermost, so that even the 500 answer
+    from Starlette's error middleware carries the request id and is counted."""
+
+    kit_metrics: Metrics | None = None
+
+    def build_middleware_stack(self):  # type: ignore[no-untyped-def]
+        return RequestContextMiddleware(super().build_middleware_stack(), metrics=self.kit_metrics)
+
+
 Hook = Callable[[FastAPI, ServiceContext], contextlib.AbstractAsyncContextManager[None]]
 
 
@@ -98,12 +108,12 @@ def create_service_app(
                 await asyncio.gather(*ctx.background, return_exceptions=True)
         await engine.dispose()
 
-    app = FastAPI(title=title, description=description, version=version, lifespan=lifespan)
+    app = ServiceApp(title=title, description=description, version=version, lifespan=lifespan)
+    app.kit_metrics = metrics
     install_problem_handlers(app)
     app.include_router(health_router)
     app.include_router(identity_router)
     for router in routers:
         app.include_router(router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(RequestContextMiddleware, metrics=metrics)
     return app

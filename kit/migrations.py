@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -34,9 +35,17 @@ def upgrade(service: str, url: str, revision: str = "head") -> None:
     command.upgrade(config(service, url), revision)
 
 
+_one_at_a_time = threading.Lock()
+
+
 async def upgrade_async(service: str, url: str, revision: str = "head") -> None:
-    # env.py runs its own event loop, so alembic goes to a thread.
-    await asyncio.to_thread(upgrade, service, url, revision)
+    # env.py runs its own event loop, so alembic goes to a thread; and alembic's context is a
+    # process-wide global, so never two migrations at once in one process.
+    def run() -> None:
+        with _one_at_a_time:
+            upgrade(service, url, revision)
+
+    await asyncio.to_thread(run)
 
 
 def run_env() -> None:

@@ -83,23 +83,18 @@ def serve_in_thread(app: Any, *, lifespan: str = "on") -> Iterator[str]:
     """A real uvicorn server for ``app`` on a free port, in a thread with its own loop."""
     port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan=lifespan,
-                            log_level="warning", access_log=False)
-    server = uvicorn.Server(config)
+                            log_level="warning", access_log=False, proxy_headers=False)
     started = threading.Event()
 
-    def run() -> None:
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
-
-        async def main() -> None:
-            task = asyncio.ensure_future(server.serve())
-            while not server.started and not task.done():
-                await asyncio.sleep(0.01)  # polling uvicorn's start flag
+    class Server(uvicorn.Server):
+        async def startup(self, sockets: Any = None) -> None:
+            await super().startup(sockets)
             started.set()
-            await task
 
-        loop.run_until_complete(main())
-        loop.close()
+    server = Server(config)
+
+    def run() -> None:
+        asyncio.run(server.serve())
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()

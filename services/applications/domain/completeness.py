@@ -1,0 +1,226 @@
+"""What is still missing before an application can be submitted, in words a client understands.
+
+Codes are stable (the client app and the 422 body switch on them); ``member`` says which person an
+item is about. The same list drives the submit check and "Mina sidor".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, ConfigDict
+
+from services.applications.domain.content import (
+    APPLICANT,
+    NO_RENT_HOUSING,
+    PARTNER,
+    ApplicationContent,
+    DraftContent,
+    age_on,
+    period_first_day,
+    period_last_day,
+)
+from services.applications.domain.errors import DomainError
+from services.applications.domain.labels import INCOME_LABELS, ROLE_LABELS, Lang
+
+if TYPE_CHECKING:
+    from services.applications.domain.signing import Signature
+
+LUNCH_QUESTION_MAX_AGE = 6  # the riksnorm has a lower amount for 0-6 year olds who eat lunch at preschool
+CHILD_MAX_AGE = 20  # the riksnorm's oldest child band is 19-20; older people are adults of their own
+
+
+class MissingItem(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    sv: str
+    en: str
+    member: str | None = None  # "applicant", "partner" or a child/adult ref
+
+    def text(self, lang: Lang = "sv") -> str:
+        return self.sv if lang == "sv" else self.en
+
+
+def _item(code: str, sv: str, en: str, member: str | None = None) -> MissingItem:
+    return MissingItem(code=code, sv=sv, en=en, member=member)
+
+
+def _household_gaps(content: DraftContent) -> Iterable[MissingItem]:
+    household = content.household
+    if household is None or household.applicant is None:
+        yield _item(
+            "household.applicant", "Fyll i uppgifter om dig som söker.", "Fill in your own details as the applicant."
+        )
+        if household is None:
+            return
+    start, end = period_first_day(content.period), period_last_day(content.period)
+    for child in household.children:
+        if child.birth_date > end or age_on(child.birth_date, start) > CHILD_MAX_AGE:
+            yield _item(
+                "household.child.age",
+                "Kontrollera barnets födelsedatum. Barn över 20 år räknas som vuxna i hemmet.",
+                "Check the child's date of birth. Children over 20 count as adults in the home.",
+                child.ref,
+            )
+        elif age_on(child.birth_date, start) <= LUNCH_QUESTION_MAX_AGE and child.lunch_at_home is None:
+            yield _item(
+                "household.child.lunch_at_home",
+                "Svara på om barnet äter lunch hemma på vardagar eller i förskolan.",
+                "Tell us whether the child eats lunch at home on weekdays or at preschool.",
+                child.ref,
+            )
+
+
+def _housing_gaps(content: DraftContent) -> Iterable[MissingItem]:
+    housing = content.housing
+    if housing is None or housing.type is None:
+        yield _item("housing.type", "Berätta hur du bor.", "Tell us what kind of home you live in.")
+    if housing is None or (housing.rent is None and housing.type not in NO_RENT_HOUSING):
+        yield _item(
+            "housing.rent",
+            "Fyll i din hyra eller boendekostnad per månad.",
+            "Fill in your rent or housing cost per month.",
+        )
+    if housing is None or housing.household_size is None:
+        yield _item(
+            "housing.household_size",
+            "Fyll i hur många som bor i bostaden.",
+            "Fill in how many people live in the home.",
+        )
+    elif content.household is not None and housing.household_size < content.household.people_count():
+        yield _item(
+            "housing.household_size_mismatch",
+            "Antalet som bor i bostaden är färre än de personer du har fyllt i. Kontrollera uppgifterna.",
+            "The number of people in the home is lower than the people you listed. Please check.",
+        )
+
+
+def _income_gaps(content: DraftContent) -> Iterable[MissingItem]:
+    incomes = content.incomes
+    if incomes is None or (not incomes.none_declared and not incomes.items):
+        yield _item(
+            "incomes.declared",
+            "Fyll i hushållets inkomster, eller svara att ni inte har några inkomster.",
+            "Fill in the household's incomes, or answer that you have no incomes.",
+        )
+        return
+    for income in incomes.items:
+        if income.needs_confirmation:
+            sv_type, en_type = INCOME_LABELS[income.type]
+            yield _item(
+                "incomes.confirm",
+                f"Bekräfta eller ändra beloppet för {sv_type} från förra månaden.",
+                f"Confirm or change last month's amount for {en_type}.",
+                income.member,
+            )
+
+
+def _asset_gaps(content: DraftContent) -> Iterable[MissingItem]:
+    assets = content.assets
+    if assets is None or (not assets.none_declared and not assets.has_items()):
+        yield _item(
+            "assets.declared",
+            "Fyll i pengar på bankkonton, fordon och annat ni äger, eller svara att ni inte har några tillgångar.",
+            "Fill in money in bank accounts, vehicles and other things you own, or answer that you have none.",
+        )
+
+
+def _plan_gaps(content: DraftContent) -> Iterable[MissingItem]:
+    for role in _adult_applicant_roles(content):
+        if content.plan is None or content.plan.for_member(role) is None:
+            sv_whose = "din" if role == APPLICANT else "din medsökandes"
+            en_whose = "your" if role == APPLICANT else "your co-applicant's"
+            yield _item(
+                f"plan.{role}",
+                f"Berätta om {sv_whose} sysselsättning just nu: inskriven på Arbetsförmedlingen, i aktivitet, "
+                "sjukskriven eller annat.",
+                f"Tell us about {en_whose} current situation: registered with Arbetsförmedlingen, in an activity, "
+                "sick-listed or other.",
+                role,
+            )
+
+
+def _reference_gaps(content: DraftContent) -> Iterable[MissingItem]:
+    # A person removed from the household may still be named in an income or asset: ask to fix it.
+    known = content.household.member_refs() if content.household else set()
+    refs: list[tuple[str, str | None]] = []
+    if content.incomes:
+        refs += [("incomes", i.member) for i in content.incomes.items]
+    refs += [("costs", c.member) for c in content.costs]
+    if content.assets:
+        a = content.assets
+        refs += [("assets", x.member) for x in (*a.bank_balances, *a.vehicles, *a.properties, *a.other)]
+    if content.plan:
+        refs += [("plan", x.member) for x in content.plan.activities]
+    seen: set[tuple[str, str]] = set()
+    for section, ref in refs:
+        if ref is not None and ref not in known and (section, ref) not in seen:
+            seen.add((section, ref))
+            yield _item(
+                f"{section}.member_unknown",
+                "En uppgift gäller en person som inte finns med i hushållet. Ändra eller ta bort den.",
+                "An entry belongs to a person who is not in the household. Change or remove it.",
+                ref,
+            )
+
+
+def _adult_applicant_roles(content: DraftContent) -> list[str]:
+    household = content.household
+    roles = [APPLICANT]
+    if household is not None and household.partner is not None:
+        roles.append(PARTNER)
+    return roles
+
+
+def content_gaps(content: DraftContent) -> list[MissingItem]:
+    """Everything missing in the content itself (signatures aside), in the order the client fills it in."""
+    return [
+        *_household_gaps(content),
+        *_housing_gaps(content),
+        *_income_gaps(content),
+        *_asset_gaps(content),
+        *_plan_gaps(content),
+        *_reference_gaps(content),
+    ]
+
+
+def signature_gaps(content: DraftContent, signatures: Sequence[Signature]) -> list[MissingItem]:
+    from services.applications.domain.signing import missing_signers, required_signers
+
+    items = []
+    for signer in missing_signers(required_signers(content), signatures):
+        sv_role, en_role = ROLE_LABELS[signer.role]
+        items.append(_item(
+            f"signature.{signer.role}",
+            f"Ansökan behöver signeras av {sv_role}.",
+            f"The application must be signed by the {en_role}.",
+            signer.role,
+        ))
+    return items
+
+
+def missing_items(content: DraftContent, signatures: Sequence[Signature] = ()) -> list[MissingItem]:
+    """All gaps, signatures included: a signature counts only if it was made on the content as it is now."""
+    gaps = content_gaps(content)
+    if content.household is None or content.household.applicant is None:
+        return gaps  # nobody to sign yet; "household.applicant" already says so
+    return gaps + signature_gaps(content, signatures)
+
+
+class IncompleteApplication(DomainError):
+    code = "application-incomplete"
+    status = 422
+    title = "The application is not complete"
+
+
+def ensure_complete(content: DraftContent, signatures: Sequence[Signature] = ()) -> ApplicationContent:
+    """The submit check: the complete, signed content, or IncompleteApplication carrying the items."""
+    items = missing_items(content, signatures)
+    if items:
+        raise IncompleteApplication(
+            "Some information is missing.",
+            missing=[item.model_dump() for item in items],
+        )
+    return ApplicationContent.model_validate(content.model_dump())

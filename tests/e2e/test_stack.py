@@ -1,0 +1,73 @@
+"""The whole system as separate processes, wired as `make run` wires it."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import httpx
+import pytest
+
+from devstack.stack import SERVICES, Ports, Stack, prepare_databases, url
+from kit.db import drop_database
+from tests.support import free_port, server_url
+
+pytestmark = pytest.mark.xdist_group("e2e")
+
+
+@pytest.fixture(scope="module")
+def stack():
+    suffix = uuid.uuid4().hex[:8]
+    names = {s: f"t_e2e_{s}_{suffix}" for s in SERVICES}
+    database_urls = asyncio.run(prepare_databases(server_url(), names))
+    ports = Ports(**{name: free_port() for name in Ports.__dataclass_fields__})
+    running = Stack(database_urls, ports)
+    try:
+        running.start()
+        running.wait_ready()
+        yield running
+    finally:
+        running.stop()
+
+        async def drop():
+            for name in names.values():
+                await drop_database(server_url(), name)
+
+        asyncio.run(drop())
+
+
+@pytest.fixture(scope="module")
+def token(stack):
+    idp = url(stack.ports.idp)
+    return lambda persona: httpx.get(f"{idp}/dev/token", params={"persona": persona}).text
+
+
+def test_every_service_is_reached_through_the_gateway(stack, token):
+    gateway = url(stack.ports.gateway)
+    headers = {"Authorization": f"Bearer {token('karin')}"}
+    for service in SERVICES:
+        live = httpx.get(f"{gateway}/api/{service}/livez", headers=headers)
+        assert live.status_code == 200, (service, live.text)
+        who = httpx.get(f"{gateway}/api/{service}/whoami", headers=headers)
+        assert who.json() == {"sub": "persona:karin", "roles": ["caseworker"], "unit": "nord"}
+    ready = httpx.get(f"{gateway}/readyz").json()
+    assert ready == {"status": "ready", "services": dict.fromkeys(SERVICES, "ready")}
+
+
+def test_a_stopped_service_is_502_and_comes_back(stack, token):
+    gateway = url(stack.ports.gateway)
+    headers = {"Authorization": f"Bearer {token('anna')}"}
+    stack.stop_one("meetings")
+    down = httpx.get(f"{gateway}/api/meetings/livez", headers=headers)
+    assert down.status_code == 502
+    assert down.json()["type"] == "urn:bistand:problem:upstream-unavailable"
+    assert httpx.get(f"{gateway}/readyz").status_code == 503
+    stack.start_one("meetings")
+    stack.wait_ready()
+    assert httpx.get(f"{gateway}/api/meetings/livez", headers=headers).status_code == 200
+
+
+def test_merged_openapi_covers_all_services(stack):
+    document = httpx.get(f"{url(stack.ports.gateway)}/openapi.json").json()
+    for service in SERVICES:
+        assert f"/api/{service}/whoami" in document["paths"]
