@@ -133,3 +133,36 @@ def create_idempotency_table() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False,
                   server_default=sa.func.now()),
     )
+
+
+async def _upgrade_locked(service: str, url: str) -> None:
+    """Migrate under a PostgreSQL advisory lock: safe when every replica's init step runs it."""
+    import asyncpg
+
+    from kit.db import plain_url
+
+    conn = await asyncpg.connect(plain_url(url))
+    try:
+        await conn.execute("SELECT pg_advisory_lock(hashtext($1))", f"bistand-migrate-{service}")
+        await upgrade_async(service, url)
+    finally:
+        await conn.close()  # closing the session releases the lock
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m kit.migrations <service>``: the deploy step (Kubernetes init container)."""
+    import argparse
+    import importlib
+
+    parser = argparse.ArgumentParser(description="Migrate a service's database to head.")
+    parser.add_argument("service", choices=sorted(p.name for p in ROOT.iterdir() if p.is_dir()))
+    args = parser.parse_args(argv)
+    settings_module = importlib.import_module(f"services.{args.service}.settings")
+    settings_cls = next(v for k, v in vars(settings_module).items()
+                        if k.endswith("Settings") and k != "KitSettings")
+    asyncio.run(_upgrade_locked(args.service, settings_cls().resolved_database_url()))
+    print(f"{args.service}: migrations at head")
+
+
+if __name__ == "__main__":
+    main()
