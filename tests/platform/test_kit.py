@@ -164,11 +164,10 @@ async def test_readyz_true_when_migrated(client):
 
 
 async def test_readyz_false_before_migrations(issuer):
-    async with fresh_database("calculation", migrate=False) as url:
-        async with app_client(_app(url, issuer)) as c:
-            body = _is_problem(await c.get("/readyz"), 503, "not-ready")
-            assert body["detail"] == "migrations not applied"
-            assert (await c.get("/livez")).status_code == 200
+    async with fresh_database("calculation", migrate=False) as url, app_client(_app(url, issuer)) as c:
+        body = _is_problem(await c.get("/readyz"), 503, "not-ready")
+        assert body["detail"] == "migrations not applied"
+        assert (await c.get("/livez")).status_code == 200
 
 
 async def test_metrics_have_routes_latency_and_pool(client):
