@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 
 import httpx
 import pytest
 from fastapi import FastAPI, Request
+from fastapi.responses import StreamingResponse
 
 from gateway.app import Gateway
 from gateway.settings import GatewaySettings
@@ -17,10 +20,23 @@ from tests.support import AUDIENCE, ISSUER, free_port, fresh_database, serve_in_
 ORIGIN = "https://app.kommun.example"
 
 
+SECOND_EVENT = threading.Event()
+
+
 def _upstream() -> FastAPI:
-    """A stand-in service for what calculation cannot show: slowness and big uploads."""
+    """A stand-in service for what calculation cannot show: slowness, uploads, streams."""
     app = FastAPI()
     never = asyncio.Event()
+
+    @app.get("/events")
+    async def events() -> StreamingResponse:
+        async def stream():
+            yield b"data: first\n\n"
+            # Longer than the gateway's read timeout: streams must not be cut by it.
+            await asyncio.to_thread(SECOND_EVENT.wait, 5)
+            yield b"data: second\n\n"
+
+        return StreamingResponse(stream(), media_type="text/event-stream")
 
     @app.get("/slow")
     async def slow() -> dict[str, str]:
@@ -218,3 +234,15 @@ def test_rate_limits_per_client_and_per_ip(issuer, as_persona):
             http.get("/api/calculation/whoami", headers=as_persona("cecilia"))
         _problem(http.get("/api/calculation/whoami", headers=as_persona("karin")), 429,
                  "rate-limited")
+
+
+def test_event_streams_flow_through_unbuffered_and_untimed(http, as_persona):
+    headers = {**as_persona("anna"), "Accept": "text/event-stream"}
+    with http.stream("GET", "/api/meetings/events", headers=headers) as response:
+        assert response.headers["content-type"].startswith("text/event-stream")
+        lines = response.iter_lines()
+        assert next(lines) == "data: first"  # arrived while the upstream is still open
+        time.sleep(0.7)  # past the 0.5 s read timeout on purpose: a stream has none
+        SECOND_EVENT.set()
+        rest = [line for line in lines if line]
+    assert rest == ["data: second"]
