@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import uuid
 from pathlib import Path
 
@@ -29,6 +30,13 @@ def pytest_configure(config: pytest.Config) -> None:
     pgdata.parent.mkdir(exist_ok=True)
     os.environ["DATABASE_URL"] = embedded.start(pgdata, durable=False)
     os.environ[_STARTED_KEY] = str(pgdata)
+    # A run stopped by SIGTERM (a CI time-out, `timeout`) still reaches pytest_unconfigure
+    # and stops the server, instead of leaving it running.
+    signal.signal(signal.SIGTERM, _interrupt)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
