@@ -2,20 +2,107 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from fastapi import FastAPI
+import httpx
+from fastapi import FastAPI, Request
+from starlette.responses import Response
 
-from kit.app import create_service_app
+from kit.app import ServiceContext, create_service_app
+from kit.db import plain_url
+from kit.outbox import OutboxRelay
+from kit.problems import ProblemResponse
+from services.messaging import store
+from services.messaging.api import contacts, events, export, stream, threads
+from services.messaging.delivery import Notifier
+from services.messaging.domain.crypto import Keyring
+from services.messaging.domain.errors import DomainError
+from services.messaging.live import Hub
 from services.messaging.settings import MessagingSettings
 
+log = logging.getLogger("messaging")
 
-def create_app(settings: MessagingSettings | None = None, **kwargs: Any) -> FastAPI:
-    return create_service_app(
+Clock = Callable[[], dt.datetime]
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _hook(settings: MessagingSettings, keyring: Keyring, clock: Clock,
+          sms_transport: httpx.AsyncBaseTransport | None) -> Any:
+    @contextlib.asynccontextmanager
+    async def hook(app: FastAPI, ctx: ServiceContext) -> AsyncIterator[None]:
+        if keyring.is_development:
+            log.warning("messaging uses the DEVELOPMENT encryption key: set MESSAGING_ENCRYPTION_KEYS in production")
+        sms = None
+        if settings.sms_url:
+            sms = httpx.AsyncClient(base_url=settings.sms_url.rstrip("/"), transport=sms_transport,
+                                    timeout=httpx.Timeout(settings.http_timeout_seconds, connect=2.0))
+        notifier = Notifier(settings, ctx.sessions, keyring, sms, clock)
+        relay = OutboxRelay(ctx.sessions, notifier.deliver, poll_seconds=settings.notify_poll_seconds,
+                            base_backoff_seconds=settings.notify_backoff_seconds,
+                            max_backoff_seconds=settings.notify_max_backoff_seconds)
+        hub = Hub(plain_url(settings.resolved_database_url()), ctx.sessions,
+                  max_per_user=settings.sse_max_streams_per_user)
+        try:
+            await hub.connect()  # listening before the first request, so no early event is missed
+        except Exception as exc:  # the database may come later; run() keeps trying
+            log.warning("live updates not listening yet", extra={"error": type(exc).__name__})
+        ctx.extras.update(keyring=keyring, clock=clock, relay=relay, hub=hub, notifier=notifier)
+        ctx.spawn(hub.run(ctx.stop), "messaging-live")
+        if settings.notify_relay_enabled:
+            ctx.spawn(relay.run_forever(ctx.stop), "messaging-notifications")
+        ctx.spawn(_sweep_forever(ctx, clock), "messaging-sweep")
+        try:
+            yield
+        finally:
+            if sms is not None:
+                await sms.aclose()
+
+    return hook
+
+
+async def _sweep_forever(ctx: ServiceContext, clock: Clock, every_seconds: float = 3600) -> None:
+    """Drop uploads never sent with a message after a day."""
+    while not ctx.stop.is_set():
+        try:
+            async with ctx.sessions() as session:
+                await store.sweep_pending_attachments(session, clock() - dt.timedelta(days=1))
+                await session.commit()
+        except Exception:
+            log.exception("sweeping unsent attachments failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(ctx.stop.wait(), every_seconds)
+
+
+async def _on_domain_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DomainError)
+    headers = {}
+    if exc.status == 429 and "retry_after" in exc.extra:
+        headers["Retry-After"] = str(exc.extra["retry_after"])
+    return ProblemResponse(exc.status, slug=exc.code, title=exc.title, detail=exc.detail,
+                           instance=request.url.path, headers=headers, **exc.extra)
+
+
+def create_app(settings: MessagingSettings | None = None, *, clock: Clock | None = None,
+               sms_transport: httpx.AsyncBaseTransport | None = None, **kwargs: Any) -> FastAPI:
+    """``clock`` (tests: a fixed or stepping time), ``sms_transport`` (tests: an in-process SMS gateway)."""
+    settings = settings or MessagingSettings()
+    keyring = Keyring.parse(settings.encryption_keys)  # bad keys stop the start, not the first message
+    app = create_service_app(
         name="messaging",
         title="Bistånd messaging",
         description="Secure two-way messages between client and caseworker, notifications without content.",
-        settings=settings or MessagingSettings(),
-        routers=[],
+        settings=settings,
+        routers=[threads.router, contacts.router, events.router, stream.router, export.router],
+        hooks=[_hook(settings, keyring, clock or utcnow, sms_transport)],
         **kwargs,
     )
+    app.add_exception_handler(DomainError, _on_domain_error)
+    return app

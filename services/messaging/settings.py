@@ -5,6 +5,7 @@ from typing import ClassVar
 from pydantic_settings import SettingsConfigDict
 
 from kit.settings import KitSettings
+from services.messaging.domain.crypto import DEV_KEYS
 
 
 class MessagingSettings(KitSettings):
@@ -12,3 +13,50 @@ class MessagingSettings(KitSettings):
 
     model_config = SettingsConfigDict(env_prefix="MESSAGING_", extra="ignore")
     service_name: ClassVar[str] = "messaging"
+
+    # "kid:base64key,kid:base64key", the first seals, all open. The default is a DEVELOPMENT key derived
+    # from a public string (kid "dev-insecure"): set real keys in production (32 random bytes each).
+    encryption_keys: str = DEV_KEYS
+
+    # Where notifications point the client (never to the content itself).
+    public_base_url: str = "https://minasidor.kommun.example"
+
+    # Mail over SMTP. No host: e-mail notifications are skipped (logged), SMS still go.
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_from: str = "Mina sidor <no-reply@kommun.example>"
+    smtp_starttls: bool = False
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_timeout_seconds: float = 10.0
+
+    # The SMS gateway (BISTAND_SMS_URL is set by `make run`). No URL: SMS notifications are skipped.
+    sms_url: str | None = None
+    sms_sender: str = "MinaSidor"
+
+    # Delivery of notifications through the outbox.
+    notify_relay_enabled: bool = True  # tests turn it off and call relay.run_once()
+    notify_poll_seconds: float = 2.0
+    notify_backoff_seconds: float = 5.0
+    notify_max_backoff_seconds: float = 600.0
+    notify_max_attempts: int = 12
+    notify_quiet_minutes: int = 15  # one notification per thread and person in this time, however many messages
+
+    # Messages.
+    retract_window_minutes: int = 5
+    max_body_chars: int = 5000
+    max_attachments_per_message: int = 5
+    attachment_max_bytes: int = 10 * 1024 * 1024  # the applications service's cap is the upper bound
+    sender_rate_per_minute: int = 10
+    sender_rate_per_hour: int = 120
+
+    # Live updates (Server-Sent Events).
+    sse_heartbeat_seconds: float = 15.0
+    sse_max_stream_seconds: float = 900.0  # also never past the token's expiry: the client reconnects
+    sse_max_streams_per_user: int = 10  # a new stream beyond this ends the caller's oldest one
+
+    # Which service clients may post events (client_id of the service token).
+    event_senders: str = "applications,meetings"
+
+    def event_sender_set(self) -> frozenset[str]:
+        return frozenset(s.strip() for s in self.event_senders.split(",") if s.strip())

@@ -1,0 +1,37 @@
+"""Live updates over Server-Sent Events: ids of new messages, read receipts, retractions, thread changes.
+
+Authenticated like every call (Authorization header; tokens never go in URLs). The stream ends when the
+token expires (or after sse_max_stream_seconds) with an "event: reconnect"; clients reconnect with a fresh
+token and refetch unread counts. Through the gateway, send ``Accept: text/event-stream`` (no read timeout).
+"""
+
+from __future__ import annotations
+
+import time
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import StreamingResponse
+
+from kit.auth import Principal, authenticate
+from services.messaging.api import deps
+from services.messaging.domain.access import Party
+from services.messaging.live import Hub, event_stream
+
+router = APIRouter(tags=["live"])
+
+
+@router.get("/me/stream", response_class=StreamingResponse,
+            responses={200: {"content": {"text/event-stream": {}}}},
+            summary="My live updates (text/event-stream): message, read, retracted, thread, resync, reconnect")
+async def stream(request: Request, principal: Principal = Depends(authenticate),
+                 p: Party = Depends(deps.participant)) -> StreamingResponse:
+    settings = deps.settings_of(request)
+    hub: Hub = deps.service_extra(request, "hub")
+    subscriber = hub.subscribe(p)
+    lifetime = settings.sse_max_stream_seconds
+    if principal.expires_at:
+        lifetime = min(lifetime, principal.expires_at - time.time())
+    body = event_stream(hub, subscriber, heartbeat_seconds=settings.sse_heartbeat_seconds,
+                        until=time.monotonic() + lifetime)
+    return StreamingResponse(body, media_type="text/event-stream", headers={
+        "Cache-Control": "no-store", "X-Accel-Buffering": "no"})

@@ -1,0 +1,18 @@
+"""Domain errors with stable codes; the API turns them into problem+json (``type`` = urn:bistand:problem:<code>).
+
+Built on the applications service's DomainError so that its attachment rules (which we import, not copy)
+and ours reach the caller in one shape.
+"""
+
+from __future__ import annotations
+
+from services.applications.domain.errors import DomainError
+
+
+class MessagingError(DomainError):
+    code = "messaging-error"
+    status = 409
+    title = "The request breaks a rule of messaging"
+
+
+__all__ = ["DomainError", "MessagingError"]

@@ -1,0 +1,175 @@
+"""Notifications: that there is something to read and where, never what.
+
+An SMS or e-mail may be seen by others (a shared phone, a lock screen, a family mailbox). So the text
+names neither the sender, the unit, "socialtjänsten" nor "ekonomiskt bistånd", and never quotes a message
+or a decision. A client with protected identity gets no notification at all: they see it when they log in.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Literal
+
+from services.messaging.domain.errors import MessagingError
+
+Lang = Literal["sv", "en"]
+LANGS: tuple[Lang, ...] = ("sv", "en")
+
+
+class Channel(StrEnum):
+    SMS = "sms"
+    EMAIL = "email"
+
+
+class Kind(StrEnum):
+    MESSAGE = "message"
+    DECISION = "decision"
+    INFO_REQUESTED = "info_requested"
+
+
+# Topics from other services' outboxes. A topic not listed here is accepted and ignored (logged), so a
+# sender may add topics before we act on them. None: the event keeps our picture of the case up to date
+# but tells the client nothing (they just did it themselves).
+TOPIC_KINDS: dict[str, Kind | None] = {
+    "application.submitted": None,
+    "application.assigned": None,
+    "application.info_requested": Kind.INFO_REQUESTED,
+    "application.decided": Kind.DECISION,
+}
+
+
+def kind_for_topic(topic: str) -> tuple[bool, Kind | None]:
+    """(known, kind)."""
+    if topic in TOPIC_KINDS:
+        return True, TOPIC_KINDS[topic]
+    return False, None
+
+
+def should_notify(*, protected_identity: bool, channels: frozenset[Channel]) -> frozenset[Channel]:
+    """The channels to use: none at all for protected identity, whatever the client once chose."""
+    if protected_identity:
+        return frozenset()
+    return channels
+
+
+_PATHS = {Kind.MESSAGE: "/meddelanden", Kind.DECISION: "/arenden", Kind.INFO_REQUESTED: "/arenden"}
+
+_SV = {
+    Kind.MESSAGE: ("Nytt meddelande", "Du har ett nytt meddelande att läsa."),
+    Kind.DECISION: ("Nytt beslut", "Du har ett nytt beslut att läsa."),
+    Kind.INFO_REQUESTED: ("Något att komplettera", "Du har en begäran att läsa och svara på."),
+}
+_EN = {
+    Kind.MESSAGE: ("New message", "You have a new message to read."),
+    Kind.DECISION: ("New decision", "You have a new decision to read."),
+    Kind.INFO_REQUESTED: ("Something to complete", "You have a request to read and answer."),
+}
+
+
+@dataclass(frozen=True)
+class Text:
+    subject: str
+    sms: str
+    email: str
+
+
+def link(kind: Kind, public_base_url: str) -> str:
+    return public_base_url.rstrip("/") + _PATHS[kind]
+
+
+def text(kind: Kind, lang: Lang, public_base_url: str) -> Text:
+    where = link(kind, public_base_url)
+    if lang == "en":
+        subject, line = _EN[kind]
+        sms = f"{line} Log in to read it: {where}"
+        email = (f"Hello,\n\n{line}\nLog in to read it: {where}\n\n"
+                 "This e-mail says only that there is something new. Do not reply to it.\n")
+        return Text(subject, sms, email)
+    subject, line = _SV[kind]
+    sms = f"{line} Logga in för att läsa: {where}"
+    email = (f"Hej!\n\n{line}\nLogga in för att läsa: {where}\n\n"
+             "Det här mejlet berättar bara att det finns något nytt. Svara inte på det.\n")
+    return Text(subject, sms, email)
+
+
+# --- contact details --------------------------------------------------------------------------------
+
+class ContactInvalid(MessagingError):
+    code = "contact-invalid"
+    status = 422
+    title = "The contact details are not valid"
+
+
+class ContactNotUsed(MessagingError):
+    code = "contact-protected-identity"
+    status = 409
+    title = "No notifications for protected identity"
+
+
+_EMAIL = re.compile(r"^[^@\s<>\"(),;:]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?"
+                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)+$")
+
+
+def normalise_phone(raw: str) -> str:
+    """A mobile number as E.164 (+46701234567). Swedish numbers may be written 070-123 45 67."""
+    digits = re.sub(r"[\s\-().]", "", raw)
+    if digits.startswith("00"):
+        digits = "+" + digits[2:]
+    elif digits.startswith("0"):
+        digits = "+46" + digits[1:]
+    if not re.fullmatch(r"\+[1-9][0-9]{6,14}", digits):
+        raise ContactInvalid("Give a mobile number such as 070-123 45 67 or +46701234567.",
+                             code="contact-invalid-phone")
+    return digits
+
+
+def normalise_email(raw: str) -> str:
+    email = raw.strip()
+    if len(email) > 254 or not _EMAIL.fullmatch(email):
+        raise ContactInvalid("Give an e-mail address such as namn@example.se.", code="contact-invalid-email")
+    local, _, domain = email.rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+@dataclass(frozen=True)
+class Contact:
+    phone: str | None
+    email: str | None
+    channels: frozenset[Channel]
+    language: Lang = "sv"
+
+    def __repr__(self) -> str:  # contact data never ends up in a log line or traceback
+        return f"Contact(channels={sorted(self.channels)}, language={self.language!r})"
+
+
+def make_contact(*, phone: str | None, email: str | None, channels: set[str] | frozenset[str] | list[str],
+                 language: str = "sv", protected_identity: bool) -> Contact:
+    if protected_identity:
+        raise ContactNotUsed("Clients with protected identity get no SMS or e-mail; you see everything when you "
+                             "log in. Nothing was stored.")
+    if language not in LANGS:
+        raise ContactInvalid("Language is sv or en.", code="contact-invalid-language")
+    try:
+        chosen = frozenset(Channel(c) for c in channels)
+    except ValueError:
+        raise ContactInvalid("Channels are sms and email.", code="contact-invalid-channel") from None
+    phone = normalise_phone(phone) if phone else None
+    email = normalise_email(email) if email else None
+    if Channel.SMS in chosen and not phone:
+        raise ContactInvalid("Give a mobile number to be notified by SMS.", code="contact-channel-without-address")
+    if Channel.EMAIL in chosen and not email:
+        raise ContactInvalid("Give an e-mail address to be notified by e-mail.", code="contact-channel-without-address")
+    return Contact(phone, email, chosen, language)  # type: ignore[arg-type]
+
+
+def mask_phone(phone: str | None) -> str | None:
+    return None if not phone else phone[:4] + "*" * (len(phone) - 6) + phone[-2:]
+
+
+def mask_email(email: str | None) -> str | None:
+    if not email:
+        return None
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}"
