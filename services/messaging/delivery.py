@@ -71,7 +71,7 @@ class Notifier:
             if not isinstance(plan, Plan):
                 await self._finish(session, row, *plan)
                 return
-        text = notify.text(plan.kind, plan.contact.language, self.settings.public_base_url)
+        text = notify.text(plan.kind, plan.contact.language, self.settings.public_base_url, row.starts_at)
         try:
             if plan.channel is notify.Channel.SMS:
                 await self._send_sms(notification_id, plan.contact.phone or "", text.sms)

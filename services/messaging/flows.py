@@ -83,3 +83,19 @@ async def take_in_event(session: AsyncSession, *, event_id: uuid.UUID, topic: st
     made = await store.create_notifications(session, source=f"event:{event_id}", kind=kind, recipients=recipients,
                                             now=now)
     return len(made)
+
+
+async def take_in_meeting_event(session: AsyncSession, *, event_id: uuid.UUID, topic: str, recipients: list[str],
+                                protected_identity: bool, starts_at: dt.datetime, now: dt.datetime) -> int:
+    """A booking made, moved or cancelled, or a reminder due: tell the client when, never where. Protected
+    identity: nothing at all, and from now on nothing else either (protection is sticky)."""
+    _, kind = notify.kind_for_topic(topic)
+    if kind is None:
+        return 0
+    if protected_identity:
+        await store.mark_protected(session, recipients)
+        log.info("no notification: protected identity", extra={"event_id": str(event_id), "topic": topic})
+        return 0
+    made = await store.create_notifications(session, source=f"event:{event_id}", kind=kind, recipients=recipients,
+                                            now=now, starts_at=starts_at)
+    return len(made)

@@ -579,7 +579,8 @@ async def delete_absence(session: AsyncSession, sub: str) -> None:
 async def create_notifications(session: AsyncSession, *, source: str, kind: Kind, recipients: list[str],
                                now: dt.datetime, thread_id: uuid.UUID | None = None,
                                message_id: uuid.UUID | None = None,
-                               quiet_since: dt.datetime | None = None) -> list[uuid.UUID]:
+                               quiet_since: dt.datetime | None = None,
+                               starts_at: dt.datetime | None = None) -> list[uuid.UUID]:
     """One notification per person and chosen channel, once per source (a repeated source adds nothing), and
     an outbox entry for each. Protected persons and people without contact details get none. With
     ``quiet_since``, someone already notified about this thread since then is not notified again (five
@@ -588,9 +589,9 @@ async def create_notifications(session: AsyncSession, *, source: str, kind: Kind
     if not recipients:
         return []
     ids = (await session.execute(text(
-        "INSERT INTO notifications (id, source, personal_number, channel, kind, thread_id, message_id, created_at) "
-        "SELECT gen_random_uuid(), CAST(:source AS text), c.personal_number, ch, CAST(:kind AS text), "
-        "CAST(:thread AS uuid), CAST(:message AS uuid), CAST(:now AS timestamptz) "
+        "INSERT INTO notifications (id, source, personal_number, channel, kind, thread_id, message_id, created_at, "
+        "starts_at) SELECT gen_random_uuid(), CAST(:source AS text), c.personal_number, ch, CAST(:kind AS text), "
+        "CAST(:thread AS uuid), CAST(:message AS uuid), CAST(:now AS timestamptz), CAST(:starts AS timestamptz) "
         "FROM contacts c, unnest(c.channels) ch WHERE c.personal_number = ANY(CAST(:r AS text[])) "
         "AND NOT EXISTS (SELECT 1 FROM protected_persons p WHERE p.personal_number = c.personal_number) "
         "AND (CAST(:quiet AS timestamptz) IS NULL OR NOT EXISTS (SELECT 1 FROM notifications n "
@@ -598,7 +599,7 @@ async def create_notifications(session: AsyncSession, *, source: str, kind: Kind
         "AND n.kind = CAST(:kind AS text) AND n.created_at > CAST(:quiet AS timestamptz))) "
         "ORDER BY c.personal_number, ch ON CONFLICT DO NOTHING RETURNING id"),
         {"source": source, "kind": kind.value, "thread": thread_id, "message": message_id, "now": now,
-         "quiet": quiet_since, "r": recipients})).scalars().all()
+         "quiet": quiet_since, "r": recipients, "starts": starts_at})).scalars().all()
     for notification_id in ids:
         outbox.enqueue(session, NOTIFICATION_TOPIC, {"notification_id": str(notification_id)})
     return list(ids)

@@ -334,3 +334,46 @@ async def test_contact_details_never_reach_the_logs(app, client, as_persona, ser
     assert "notification sent" in logged
     for secret in ("0709998877", "+46709998877", "logg@example.se", CECILIA):
         assert secret not in logged
+
+
+def meeting_event(topic: str, *, recipients=(ANNA,), protected: bool = False, **extra) -> dict:
+    return {"id": str(uuid.uuid4()), "topic": topic, "occurred_at": "2026-11-25T12:00:00+00:00",
+            "payload": {"booking_id": str(uuid.uuid4()), "unit": "nord", "recipients": list(recipients),
+                        "protected_identity": protected, "starts_at": "2026-12-01T09:00:00+00:00",
+                        "channel": "in_person", **extra}}
+
+
+async def test_a_meeting_reminder_says_when_never_where(app, client, service_headers, smtp, sms_url):
+    sink, _ = smtp
+    await drain(app)
+    mails, texts = len(sink.to(EMAIL)), len(sms_to(sms_url))
+    body = meeting_event("meeting.reminder", location="Storgatan 1, plan 3", unit_name="Ekonomiskt bistånd Nord")
+    answer = await post_event(client, service_headers, body)
+    assert answer["notifications"] == 2
+    await drain(app)
+    sms = sms_to(sms_url)[texts:]
+    mail = sink.to(EMAIL)[mails:]
+    assert [s["text"] for s in sms] == ["Påminnelse: du har en bokad tid tisdag 1 december kl. 10.00. "
+                                        "Logga in för att se mer: https://minasidor.kommun.example/moten"]
+    assert len(mail) == 1 and mail[0]["Subject"] == "Påminnelse"
+    content = mail[0].get_payload(decode=True).decode()
+    assert "kl. 10.00" in content and "Storgatan" not in content and "bistånd" not in content.lower()
+    # The same event again (a redelivery) sends nothing more.
+    assert (await post_event(client, service_headers, body))["notifications"] == 2
+    await drain(app)
+    assert len(sms_to(sms_url)) == texts + 1
+
+
+async def test_no_meeting_notification_for_protected_identity(client, service_headers, db_url):
+    body = meeting_event("meeting.booked", recipients=(CECILIA,), protected=True)
+    assert (await post_event(client, service_headers, body))["notifications"] == 0
+    assert await sql(db_url, "SELECT 1 FROM protected_persons WHERE personal_number = :p", p=CECILIA)
+    assert await sql(db_url, "SELECT 1 FROM notifications WHERE source = :s", s=f"event:{body['id']}") == []
+
+
+async def test_a_meeting_event_without_a_time_is_422(client, service_headers):
+    body = meeting_event("meeting.changed")
+    del body["payload"]["starts_at"]
+    response = await client.post("/events", json=body, headers=service_headers(body, client_id="meetings"))
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "payload.starts_at"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from services.messaging.domain import notify
@@ -83,3 +85,22 @@ def test_masks():
     assert notify.mask_phone("+46701234567") == "+467******67"
     assert notify.mask_email("anna@example.se") == "a***@example.se"
     assert notify.mask_phone(None) is None and notify.mask_email(None) is None
+
+
+def test_meeting_texts_say_when_in_swedish_time_never_where():
+    winter = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)  # 10.00 in Stockholm (CET)
+    summer = dt.datetime(2026, 6, 2, 8, 30, tzinfo=dt.UTC)  # 10.30 in Stockholm (CEST)
+    reminder = notify.text(Kind.MEETING_REMINDER, "sv", BASE, winter)
+    assert reminder.sms == ("Påminnelse: du har en bokad tid tisdag 1 december kl. 10.00. "
+                            "Logga in för att se mer: https://minasidor.kommun.example/moten")
+    assert "on Tuesday 2 June at 10:30" in notify.text(Kind.MEETING_BOOKED, "en", BASE, summer).sms
+    for kind in notify.MEETING_KINDS:
+        for lang in ("sv", "en"):
+            text = notify.text(kind, lang, BASE, winter)
+            assert len(text.sms) <= 160
+            assert "10" in text.sms and "/moten" in text.sms
+
+
+def test_meeting_topics():
+    assert notify.kind_for_topic("meeting.reminder") == (True, Kind.MEETING_REMINDER)
+    assert notify.kind_for_topic("meeting.cancelled") == (True, Kind.MEETING_CANCELLED)

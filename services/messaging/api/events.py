@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit import idempotency
@@ -16,7 +16,7 @@ from kit.db import session as db_session
 from kit.problems import Problem, validation_errors
 from services.messaging import flows
 from services.messaging.api import deps
-from services.messaging.api.schemas import EventIn, EventOut, EventPayload
+from services.messaging.api.schemas import EventIn, EventOut, EventPayload, MeetingEventPayload
 from services.messaging.domain import notify
 
 log = logging.getLogger("messaging.events")
@@ -24,8 +24,20 @@ log = logging.getLogger("messaging.events")
 router = APIRouter(tags=["events"])
 
 
+M = TypeVar("M", bound=BaseModel)
+
+
+def _payload(model: type[M], raw: dict[str, Any]) -> M:
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        errors = [{**e, "field": "payload." + e["field"]} for e in validation_errors(exc.errors())]
+        raise Problem(422, "validation-error", "Invalid request", "The event payload is invalid.",
+                      errors=errors) from None
+
+
 @router.post("/events", status_code=202, response_model=EventOut,
-             summary="Services only: an outbox event (a decision, a request for more) to notify the household about")
+             summary="Services only: an outbox event (a decision, a request for more, a meeting) to notify about")
 async def receive_event(event: EventIn, request: Request,
                         idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
                         session: AsyncSession = Depends(db_session),
@@ -44,13 +56,14 @@ async def receive_event(event: EventIn, request: Request,
     if not known:
         log.info("event topic not handled; ignored", extra={"event_id": str(event.id), "topic": event.topic,
                                                             "sender": sender})
+    elif event.topic.startswith("meeting."):
+        meeting = _payload(MeetingEventPayload, event.payload)
+        made = await flows.take_in_meeting_event(
+            session, event_id=event.id, topic=event.topic, recipients=sorted({r.value for r in meeting.recipients}),
+            protected_identity=meeting.protected_identity, starts_at=meeting.starts_at, now=deps.clock(request))
+        log.info("event taken in", extra={"event_id": str(event.id), "topic": event.topic, "notifications": made})
     else:
-        try:
-            payload = EventPayload.model_validate(event.payload)
-        except ValidationError as exc:
-            errors = [{**e, "field": "payload." + e["field"]} for e in validation_errors(exc.errors())]
-            raise Problem(422, "validation-error", "Invalid request", "The event payload is invalid.",
-                          errors=errors) from None
+        payload = _payload(EventPayload, event.payload)
         made = await flows.take_in_event(
             session, event_id=event.id, topic=event.topic, occurred_at=event.occurred_at, case_id=payload.case_id,
             unit=payload.unit, recipients=sorted({r.value for r in payload.recipients}),

@@ -165,6 +165,18 @@ class EventPayload(BaseModel):
     caseworker_sub: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
 
 
+class MeetingEventPayload(BaseModel):
+    """meeting.* events: who to tell and when the meeting is. A location sent here is ignored, never stored."""
+    model_config = ConfigDict(extra="ignore")
+
+    booking_id: uuid.UUID
+    unit: Unit
+    recipients: list[PersonalNumber] = Field(default_factory=list, max_length=20)
+    protected_identity: bool = False
+    starts_at: AwareDatetime
+    channel: Annotated[str, StringConstraints(max_length=40)] | None = None
+
+
 class EventIn(BaseModel):
     id: uuid.UUID
     topic: Annotated[str, StringConstraints(min_length=1, max_length=200)]

@@ -7,10 +7,12 @@ or a decision. A client with protected identity gets no notification at all: the
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from services.messaging.domain.errors import MessagingError
 
@@ -27,6 +29,13 @@ class Kind(StrEnum):
     MESSAGE = "message"
     DECISION = "decision"
     INFO_REQUESTED = "info_requested"
+    MEETING_BOOKED = "meeting_booked"
+    MEETING_CHANGED = "meeting_changed"
+    MEETING_CANCELLED = "meeting_cancelled"
+    MEETING_REMINDER = "meeting_reminder"
+
+
+MEETING_KINDS = frozenset({Kind.MEETING_BOOKED, Kind.MEETING_CHANGED, Kind.MEETING_CANCELLED, Kind.MEETING_REMINDER})
 
 
 # Topics from other services' outboxes. A topic not listed here is accepted and ignored (logged), so a
@@ -37,6 +46,11 @@ TOPIC_KINDS: dict[str, Kind | None] = {
     "application.assigned": None,
     "application.info_requested": Kind.INFO_REQUESTED,
     "application.decided": Kind.DECISION,
+    # From the meetings service: the time only, never the place, the type or who the client meets.
+    "meeting.booked": Kind.MEETING_BOOKED,
+    "meeting.changed": Kind.MEETING_CHANGED,
+    "meeting.cancelled": Kind.MEETING_CANCELLED,
+    "meeting.reminder": Kind.MEETING_REMINDER,
 }
 
 
@@ -54,18 +68,43 @@ def should_notify(*, protected_identity: bool, channels: frozenset[Channel]) -> 
     return channels
 
 
-_PATHS = {Kind.MESSAGE: "/meddelanden", Kind.DECISION: "/arenden", Kind.INFO_REQUESTED: "/arenden"}
+_PATHS = {Kind.MESSAGE: "/meddelanden", Kind.DECISION: "/arenden", Kind.INFO_REQUESTED: "/arenden",
+          **{k: "/moten" for k in MEETING_KINDS}}
 
 _SV = {
     Kind.MESSAGE: ("Nytt meddelande", "Du har ett nytt meddelande att läsa."),
     Kind.DECISION: ("Nytt beslut", "Du har ett nytt beslut att läsa."),
     Kind.INFO_REQUESTED: ("Något att komplettera", "Du har en begäran att läsa och svara på."),
+    Kind.MEETING_BOOKED: ("Bokad tid", "Du har en bokad tid {when}."),
+    Kind.MEETING_CHANGED: ("Ändrad tid", "Din bokade tid är ändrad, ny tid {when}."),
+    Kind.MEETING_CANCELLED: ("Avbokad tid", "Din tid {when} är avbokad."),
+    Kind.MEETING_REMINDER: ("Påminnelse", "Påminnelse: du har en bokad tid {when}."),
 }
 _EN = {
     Kind.MESSAGE: ("New message", "You have a new message to read."),
     Kind.DECISION: ("New decision", "You have a new decision to read."),
     Kind.INFO_REQUESTED: ("Something to complete", "You have a request to read and answer."),
+    Kind.MEETING_BOOKED: ("Appointment booked", "You have an appointment {when}."),
+    Kind.MEETING_CHANGED: ("Appointment changed", "Your appointment has moved to {when}."),
+    Kind.MEETING_CANCELLED: ("Appointment cancelled", "Your appointment {when} is cancelled."),
+    Kind.MEETING_REMINDER: ("Reminder", "Reminder: you have an appointment {when}."),
 }
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+_SV_DAYS = ("måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag", "söndag")
+_SV_MONTHS = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september", "oktober",
+              "november", "december")
+_EN_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_EN_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+              "November", "December")
+
+
+def when_text(at: dt.datetime, lang: Lang) -> str:
+    """A meeting's time as the client reads it, in Swedish time whatever the server's zone."""
+    local = at.astimezone(STOCKHOLM)
+    if lang == "en":
+        return f"on {_EN_DAYS[local.weekday()]} {local.day} {_EN_MONTHS[local.month - 1]} at {local:%H:%M}"
+    return f"{_SV_DAYS[local.weekday()]} {local.day} {_SV_MONTHS[local.month - 1]} kl. {local:%H.%M}"
 
 
 @dataclass(frozen=True)
@@ -79,17 +118,23 @@ def link(kind: Kind, public_base_url: str) -> str:
     return public_base_url.rstrip("/") + _PATHS[kind]
 
 
-def text(kind: Kind, lang: Lang, public_base_url: str) -> Text:
+def text(kind: Kind, lang: Lang, public_base_url: str, starts_at: dt.datetime | None = None) -> Text:
+    """``starts_at``: a meeting's time (meeting kinds only; without it the line says "soon")."""
     where = link(kind, public_base_url)
+    subject, line = (_EN if lang == "en" else _SV)[kind]
+    if "{when}" in line:
+        soon = "soon" if lang == "en" else "snart"
+        line = line.format(when=when_text(starts_at, lang) if starts_at else soon)
+    meeting = kind in MEETING_KINDS
     if lang == "en":
-        subject, line = _EN[kind]
-        sms = f"{line} Log in to read it: {where}"
-        email = (f"Hello,\n\n{line}\nLog in to read it: {where}\n\n"
+        login = "Log in to see more" if meeting else "Log in to read it"
+        sms = f"{line} {login}: {where}"
+        email = (f"Hello,\n\n{line}\n{login}: {where}\n\n"
                  "This e-mail says only that there is something new. Do not reply to it.\n")
         return Text(subject, sms, email)
-    subject, line = _SV[kind]
-    sms = f"{line} Logga in för att läsa: {where}"
-    email = (f"Hej!\n\n{line}\nLogga in för att läsa: {where}\n\n"
+    login = "Logga in för att se mer" if meeting else "Logga in för att läsa"
+    sms = f"{line} {login}: {where}"
+    email = (f"Hej!\n\n{line}\n{login}: {where}\n\n"
              "Det här mejlet berättar bara att det finns något nytt. Svara inte på det.\n")
     return Text(subject, sms, email)
 
