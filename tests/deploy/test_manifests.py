@@ -101,3 +101,20 @@ def test_every_configured_variable_is_a_real_setting():
             assert field in KitSettings.model_fields or field in GatewaySettings.model_fields, key
         else:
             assert field in _settings_class(prefix).model_fields, key
+
+
+def test_message_keys_are_secret_and_valid():
+    """Encryption keys live in a Secret, never a ConfigMap; the dev overlay's key opens what it seals."""
+    import base64
+
+    from services.messaging.domain.crypto import Keyring
+
+    for overlay in ("dev", "production"):
+        for obj in _render(overlay):
+            if obj["kind"] == "ConfigMap":
+                assert "MESSAGING_ENCRYPTION_KEYS" not in obj.get("data", {}), overlay
+    secret = next(o for o in _render("dev") if o["kind"] == "Secret" and o["metadata"]["name"].startswith("bistand-"))
+    keys = base64.b64decode(secret["data"]["MESSAGING_ENCRYPTION_KEYS"]).decode()
+    ring = Keyring.parse(keys)
+    assert ring.current_kid == "dev-overlay"
+    assert ring.open("dev-overlay", ring.seal(b"hej", b"aad"), b"aad") == b"hej"
