@@ -2,20 +2,78 @@
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from fastapi import FastAPI
+import httpx
+from fastapi import FastAPI, Request
+from starlette.responses import Response
 
-from kit.app import create_service_app
-from services.meetings.settings import MeetingsSettings
+from kit.app import ServiceContext, create_service_app
+from kit.http import service_client
+from kit.problems import ProblemResponse
+from services.meetings.api import availability, bookings, calendar, stats, units
+from services.meetings.domain.rules import MeetingRuleError
+from services.meetings.settings import DEV_LINK_SECRET, MeetingsSettings
+from services.meetings.worker import MessagingDelivery, ReminderScheduler, TokenSource, Workers, relay_for
+
+log = logging.getLogger("meetings")
+
+Clock = Callable[[], dt.datetime]
 
 
-def create_app(settings: MeetingsSettings | None = None, **kwargs: Any) -> FastAPI:
-    return create_service_app(
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _hook(settings: MeetingsSettings, clock: Clock, tokens: TokenSource | None,
+          messaging_transport: httpx.AsyncBaseTransport | None) -> Any:
+    @contextlib.asynccontextmanager
+    async def hook(app: FastAPI, ctx: ServiceContext) -> AsyncIterator[None]:
+        if settings.link_secret == DEV_LINK_SECRET:
+            log.warning("meetings uses the DEVELOPMENT link secret: set MEETINGS_LINK_SECRET in production")
+        http = None
+        if settings.messaging_url:
+            http = service_client(settings.messaging_url.rstrip("/"), tokens=tokens or ctx.service_tokens,  # type: ignore[arg-type]
+                                  timeout_seconds=settings.http_timeout_seconds, transport=messaging_transport)
+        relay = relay_for(ctx.sessions, MessagingDelivery(http), settings)
+        workers = Workers(ReminderScheduler(ctx.sessions, clock), relay, settings.worker_poll_seconds)
+        ctx.extras.update(clock=clock, relay=relay, workers=workers)
+        if settings.worker_enabled:
+            ctx.spawn(relay.run_forever(ctx.stop), "meetings-outbox")
+            ctx.spawn(workers.run_forever(ctx.stop), "meetings-reminders")
+        try:
+            yield
+        finally:
+            if http is not None:
+                await http.aclose()
+
+    return hook
+
+
+async def _on_rule_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, MeetingRuleError)
+    return ProblemResponse(exc.status, slug=exc.slug, title=exc.title, detail=exc.detail, instance=request.url.path)
+
+
+def create_app(settings: MeetingsSettings | None = None, *, clock: Clock | None = None,
+               tokens: TokenSource | None = None, messaging_transport: httpx.AsyncBaseTransport | None = None,
+               **kwargs: Any) -> FastAPI:
+    """``clock``: tests pass a stepping clock. ``tokens``: where service tokens come from (default: the kit's
+    client-credentials provider). ``messaging_transport``: tests may route messaging calls in-process."""
+    settings = settings or MeetingsSettings()
+    app = create_service_app(
         name="meetings",
         title="Bistånd meetings",
         description="Caseworker availability, booking, reminders, calendar export and statistics.",
-        settings=settings or MeetingsSettings(),
-        routers=[],
+        settings=settings,
+        # calendar first: /bookings/{id}.ics must win over /bookings/{id}
+        routers=[calendar.router, units.router, availability.router, bookings.router, stats.router],
+        hooks=[_hook(settings, clock or utcnow, tokens, messaging_transport)],
         **kwargs,
     )
+    app.add_exception_handler(MeetingRuleError, _on_rule_error)
+    return app

@@ -6,9 +6,32 @@ from pydantic_settings import SettingsConfigDict
 
 from kit.settings import KitSettings
 
+DEV_LINK_SECRET = "dev-insecure-meetings-link-secret"  # noqa: S105 - the public development default, warned about
+
 
 class MeetingsSettings(KitSettings):
     """Environment variables start with MEETINGS_ (or BISTAND_ for values shared by all services)."""
 
     model_config = SettingsConfigDict(env_prefix="MEETINGS_", extra="ignore")
     service_name: ClassVar[str] = "meetings"
+
+    # Where booking events and reminders go: the messaging service (BISTAND_MESSAGING_URL is set by `make run`).
+    # No URL: events stay in the outbox, undelivered, until one is configured.
+    messaging_url: str | None = None
+
+    # The workers: reminders that fall due become outbox events; the outbox relay delivers them.
+    worker_enabled: bool = True  # tests turn it off and call the workers' run_once()
+    worker_poll_seconds: float = 5.0
+    outbox_backoff_seconds: float = 5.0
+    outbox_max_backoff_seconds: float = 600.0
+
+    # Links handed out: the video room per booking, the one-time join link, the caseworker's calendar feed.
+    video_base_url: str = "https://video.kommun.example/m"
+    join_base_url: str = "https://minasidor.kommun.example/api/meetings/join"
+    feed_base_url: str = "https://minasidor.kommun.example/api/meetings/feeds"
+    # Derives each booking's video room token (HMAC), so the room URL can be shown again without storing it.
+    link_secret: str = DEV_LINK_SECRET
+
+    # How far back a caseworker's feed reaches (cancelled bookings stay in it this long as CANCELLED).
+    feed_past_days: int = 30
+    feed_future_days: int = 92

@@ -346,3 +346,10 @@ def can_record_contact(
     if to_utc(start) > to_utc(now):
         return deny(Reason.CONTACT_IN_FUTURE)
     return ALLOW
+
+
+def can_view(actor: Actor, booking: Booking) -> RuleDecision:
+    """May `actor` see the booking at all? The client: their own; staff: their unit's (protected: with the
+    permission). Anything else reads as not found."""
+    denied = _booking_access(actor, booking)
+    return deny(denied) if denied else ALLOW

@@ -1,0 +1,111 @@
+"""Calendar export and the public, token-protected endpoints.
+
+    GET  /bookings/{id}.ics     the booking as a calendar file (whoever may see the booking)
+    POST /me/feed               a caseworker's feed URL, new token each time (the old one stops working)
+    GET  /feeds/{token}.ics     the feed; public at the gateway, the token is the key (hash stored only)
+    GET  /join/{token}          what an external participant's link is for (does not use it up: mail
+                                scanners open links)
+    POST /join/{token}          join: uses the one-time link, answers the video room
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import APIRouter, Depends, Request
+from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.responses import Response
+
+from kit import audit
+from kit.db import session as db_session
+from services.meetings import flows, store
+from services.meetings.api import deps
+from services.meetings.api.deps import BookingAccess, Caller
+from services.meetings.api.schemas import FeedTokenOut, JoinOut
+from services.meetings.domain import ics, links
+from services.meetings.domain.labels import meeting_title
+from services.meetings.domain.meeting_types import Channel
+from services.meetings.domain.rules import MeetingRuleError, Reason
+from services.meetings.domain.times import local
+
+router = APIRouter(tags=["calendar"])
+
+ICS_MEDIA_TYPE = "text/calendar; charset=utf-8"
+
+
+def _video_url(request: Request, booking_id: object) -> str:
+    settings = deps.settings_of(request)
+    return flows.video_link(settings.link_secret, settings.video_base_url, booking_id).url  # type: ignore[arg-type]
+
+
+@router.get("/bookings/{booking_id}.ics", summary="The booking as a calendar file (icalendar)",
+            response_class=Response, responses={200: {"content": {"text/calendar": {}}}})
+async def booking_ics(request: Request, a: BookingAccess = Depends(deps.visible_booking)) -> Response:
+    b = a.booking
+    join = _video_url(request, b.id) if b.channel is Channel.VIDEO else None
+    body = ics.booking_to_ics(b, join_url=join)
+    return Response(body, media_type=ICS_MEDIA_TYPE, headers={
+        "Content-Disposition": f'attachment; filename="mote-{b.reference}.ics"', "Cache-Control": "private, no-store"})
+
+
+@router.post("/me/feed", response_model=FeedTokenOut, status_code=201,
+             summary="Caseworker: a new calendar feed URL (rotates: the previous URL stops working)")
+async def rotate_feed(request: Request, session: AsyncSession = Depends(db_session),
+                      c: Caller = Depends(deps.staff)) -> FeedTokenOut:
+    if await store.get_caseworker(session, c.actor.sub) is None:
+        unit = c.principal.unit or next(iter(sorted(c.actor.units)))
+        await store.upsert_caseworker(session, c.actor.sub, unit, c.principal.name or c.actor.sub, deps.clock(request))
+    token = links.new_token()
+    await store.set_feed_token_hash(session, c.actor.sub, links.hash_token(token))
+    audit.record(session, c.principal, "rotate", "calendar_feed", c.actor.sub)
+    await session.commit()
+    return FeedTokenOut(url=f"{deps.settings_of(request).feed_base_url.rstrip('/')}/{token}.ics")
+
+
+@router.get("/feeds/{token}.ics", summary="Public with the token: a caseworker's calendar feed (no personal data)",
+            response_class=Response, responses={200: {"content": {"text/calendar": {}}}})
+async def feed(token: str, request: Request, session: AsyncSession = Depends(db_session)) -> Response:
+    owner = await store.caseworker_by_feed_hash(session, links.hash_token(token)) if len(token) <= 100 else None
+    if owner is None:
+        raise MeetingRuleError(Reason.JOIN_LINK_INVALID, "No such calendar feed.")
+    settings = deps.settings_of(request)
+    now = deps.clock(request)
+    records = await store.staff_bookings(session, owner.id, now - dt.timedelta(days=settings.feed_past_days),
+                                         now + dt.timedelta(days=settings.feed_future_days))
+    body = ics.calendar_feed([r.booking for r in records], owner.name)
+    return Response(body, media_type=ICS_MEDIA_TYPE, headers={"Cache-Control": "private, max-age=300"})
+
+
+async def _grant(session: AsyncSession, token: str) -> tuple[links.JoinGrant, store.BookingRecord]:
+    grant = await store.grant_by_hash(session, links.hash_token(token)) if len(token) <= 100 else None
+    record = await store.get_booking(session, grant.booking_id) if grant else None
+    if grant is None or record is None:
+        raise MeetingRuleError(Reason.JOIN_LINK_INVALID)
+    return grant, record
+
+
+def _join_out(record: store.BookingRecord, video: str | None = None) -> JoinOut:
+    b = record.booking
+    return JoinOut(title=meeting_title(b.kind, b.channel), start=b.start, end=b.end,
+                   start_local=local(b.start).isoformat(), video_url=video)
+
+
+@router.get("/join/{token}", response_model=JoinOut,
+            summary="Public with the token: what the link is for (when; nothing about the client). Not used up")
+async def join_info(token: str, session: AsyncSession = Depends(db_session)) -> JoinOut:
+    grant, record = await _grant(session, token)
+    if grant.used_at is not None or record.booking.is_cancelled:
+        raise MeetingRuleError(Reason.JOIN_LINK_INVALID)
+    return _join_out(record)
+
+
+@router.post("/join/{token}", response_model=JoinOut,
+             summary="Public with the token: join (from 15 minutes before the start); the link works once")
+async def join(token: str, request: Request, session: AsyncSession = Depends(db_session)) -> JoinOut:
+    now = deps.clock(request)
+    grant, record = await _grant(session, token)
+    links.check_join(grant, token, record.booking, now).raise_if_denied()
+    if not await store.redeem_grant(session, grant.id, now):
+        raise MeetingRuleError(Reason.JOIN_LINK_INVALID)  # a racing join won
+    await session.commit()
+    return _join_out(record, _video_url(request, record.booking.id))

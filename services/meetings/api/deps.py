@@ -1,0 +1,132 @@
+"""Dependencies that load AND authorise in one place, so no route can forget the check (BOLA).
+
+A booking the caller may not see answers 404 booking-not-found, exactly like one that does not exist.
+Clients act under their personnummer (the booking's client), staff under their token subject.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Request
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from kit.app import ServiceContext
+from kit.auth import Principal, authenticate
+from kit.db import session as db_session
+from kit.problems import Problem
+from services.meetings import store
+from services.meetings.domain import rules
+from services.meetings.domain.rules import Actor
+from services.meetings.settings import MeetingsSettings
+
+ADMIN_ROLE = "admin"
+
+
+def context(request: Request) -> ServiceContext:
+    return request.app.state.kit  # type: ignore[no-any-return]
+
+
+def settings_of(request: Request) -> MeetingsSettings:
+    return context(request).settings  # type: ignore[return-value]
+
+
+def clock(request: Request) -> dt.datetime:
+    return context(request).extras["clock"]()  # type: ignore[no-any-return]
+
+
+def service_extra(request: Request, name: str) -> Any:
+    return context(request).extras[name]
+
+
+@dataclass(frozen=True)
+class Caller:
+    principal: Principal
+    actor: Actor
+
+    @property
+    def is_client(self) -> bool:
+        return self.actor.is_client
+
+    @property
+    def is_staff(self) -> bool:
+        return self.actor.is_staff
+
+    @property
+    def protected_claim(self) -> bool:
+        return bool(self.principal.claims.get("protected_identity"))
+
+
+async def caller(principal: Principal = Depends(authenticate)) -> Caller:
+    actor = Actor.from_principal(principal)
+    if actor.is_client:
+        if not principal.personal_number:
+            raise Problem(403, rules.Reason.ROLE_NOT_ALLOWED.value, "Your role may not do this with meetings",
+                          "A client token without a personnummer has no bookings.")
+        actor = dataclasses.replace(actor, sub=principal.personal_number)
+    return Caller(principal, actor)
+
+
+async def participant(c: Caller = Depends(caller)) -> Caller:
+    """Clients and unit staff; everyone else (employment officers, admins, services) has no bookings here."""
+    if not (c.is_client or c.is_staff):
+        raise rules.MeetingRuleError(rules.Reason.ROLE_NOT_ALLOWED)
+    return c
+
+
+async def staff(c: Caller = Depends(caller)) -> Caller:
+    if not c.is_staff:
+        raise rules.MeetingRuleError(rules.Reason.ROLE_NOT_ALLOWED)
+    return c
+
+
+def manages_unit(principal: Principal, unit: str) -> bool:
+    """Team leads of the unit and municipality admins configure a unit's meeting types and settings."""
+    return principal.has_role(ADMIN_ROLE) or (principal.has_role("team_lead") and unit in principal.units)
+
+
+async def remember_protection(session: AsyncSession, c: Caller) -> None:
+    """A client whose token says protected identity: every booking of theirs is protected from now on."""
+    if c.is_client and c.protected_claim and not await store.is_protected(session, c.actor.sub):
+        await store.mark_protected(session, c.actor.sub)
+
+
+@dataclass
+class BookingAccess:
+    record: store.BookingRecord
+    caller: Caller
+
+    @property
+    def booking(self):  # type: ignore[no-untyped-def]
+        return self.record.booking
+
+
+async def visible_booking(booking_id: uuid.UUID, session: AsyncSession = Depends(db_session),
+                          c: Caller = Depends(participant)) -> BookingAccess:
+    record = await store.get_booking(session, booking_id)
+    if record is None:
+        raise rules.MeetingRuleError(rules.Reason.BOOKING_NOT_FOUND)
+    # A staff participant from the booking's staff list sees it like its lead does.
+    actor = c.actor
+    if actor.is_staff and actor.sub in record.staff_ids and record.booking.caseworker_id != actor.sub:
+        actor = dataclasses.replace(actor, units=actor.units | {record.booking.unit_id})
+    rules.can_view(actor, record.booking).raise_if_denied()
+    return BookingAccess(record, Caller(c.principal, actor))
+
+
+def check_if_match(if_match: str | None, version: int) -> None:
+    """Optimistic concurrency: a change sent with If-Match must name the version it was based on."""
+    if if_match is None:
+        return
+    if if_match.strip().strip('W/').strip('"') != str(version):
+        raise Problem(412, "booking-version-mismatch", "The booking has changed",
+                      "Reload the booking and try again.")
+
+
+IfMatch = Annotated[str | None, Header(alias="If-Match")]
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key",
+                                              description="Retry safely: the first answer is returned again.")]

@@ -1,0 +1,548 @@
+"""Tables and queries of the meetings service (migration 0002 is the source of truth for the schema).
+
+Functions take the session first and never commit: the route commits once, so a booking, its staff rows (the
+double-booking guard), its reminders, its outbox event and its audit entry are kept together or not at all.
+Rows come back as the domain's own types (MeetingType, Availability, Booking) wrapped with what only the
+store knows (the client's personnummer and needs, the staff and external participants).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.meetings.domain.availability import Absence, Availability, ExtraHours, Interval, WeeklyHours
+from services.meetings.domain.bookings import (
+    AccessibilityNeed,
+    Booking,
+    BookingStatus,
+    ExternalRole,
+    Outcome,
+)
+from services.meetings.domain.links import JoinGrant
+from services.meetings.domain.meeting_types import Channel, MeetingKind, MeetingType, UnitMeetingSettings
+from services.meetings.domain.reminders import DueReminder
+from services.meetings.domain.rules import ClientRelation
+from services.meetings.domain.stats import MeetingRecord
+
+EXCLUSION_VIOLATION = "23P01"
+UNIQUE_VIOLATION = "23505"
+
+
+def sqlstate(exc: BaseException) -> str | None:
+    """The SQLSTATE of a database error raised through SQLAlchemy's asyncpg adapter (None if there is none)."""
+    orig = getattr(exc, "orig", None)
+    for candidate in (orig, getattr(orig, "__cause__", None), exc.__cause__):
+        code = getattr(candidate, "sqlstate", None)
+        if isinstance(code, str):
+            return code
+    return None
+
+
+def is_exclusion_violation(exc: DBAPIError) -> bool:
+    return sqlstate(exc) == EXCLUSION_VIOLATION
+
+
+# --- unit settings and meeting types ------------------------------------------------------------------------
+
+async def get_unit_settings(session: AsyncSession, unit_id: str) -> UnitMeetingSettings:
+    row = (await session.execute(text(
+        "SELECT unit_id, client_change_cutoff_hours, min_notice_hours, reminder_offsets_minutes, key_figures "
+        "FROM unit_settings WHERE unit_id = :u"), {"u": unit_id})).mappings().first()
+    if row is None:
+        return UnitMeetingSettings(unit_id=unit_id)  # the defaults until the unit sets its own
+    return UnitMeetingSettings(
+        unit_id=row["unit_id"], client_change_cutoff_hours=row["client_change_cutoff_hours"],
+        min_notice_hours=row["min_notice_hours"], reminder_offsets_minutes=tuple(row["reminder_offsets_minutes"]),
+        key_figures=tuple(row["key_figures"]) if row["key_figures"] is not None else None)
+
+
+async def put_unit_settings(session: AsyncSession, settings: UnitMeetingSettings, by: str, now: dt.datetime) -> None:
+    await session.execute(text(
+        "INSERT INTO unit_settings (unit_id, client_change_cutoff_hours, min_notice_hours, reminder_offsets_minutes, "
+        "key_figures, updated_at, updated_by) VALUES (:u, :c, :m, :r, :k, :now, :by) "
+        "ON CONFLICT (unit_id) DO UPDATE SET client_change_cutoff_hours = EXCLUDED.client_change_cutoff_hours, "
+        "min_notice_hours = EXCLUDED.min_notice_hours, reminder_offsets_minutes = EXCLUDED.reminder_offsets_minutes, "
+        "key_figures = EXCLUDED.key_figures, updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by"),
+        {"u": settings.unit_id, "c": settings.client_change_cutoff_hours, "m": settings.min_notice_hours,
+         "r": list(settings.reminder_offsets_minutes),
+         "k": list(settings.key_figures) if settings.key_figures is not None else None, "now": now, "by": by})
+
+
+_TYPE_COLUMNS = ("id, unit_id, name, kind, duration_minutes, buffer_before_minutes, buffer_after_minutes, channels, "
+                 "office_address, client_self_bookable, client_change_cutoff_hours, active")
+
+
+def _meeting_type(row: Any) -> MeetingType:
+    values = dict(row)
+    values["channels"] = frozenset(Channel(c) for c in values["channels"])
+    return MeetingType(**values)
+
+
+def _type_params(meeting_type: MeetingType) -> dict[str, Any]:
+    values = meeting_type.model_dump()
+    values["kind"] = meeting_type.kind.value
+    values["channels"] = sorted(c.value for c in meeting_type.channels)
+    return values
+
+
+async def insert_meeting_type(session: AsyncSession, meeting_type: MeetingType) -> None:
+    await session.execute(text(
+        f"INSERT INTO meeting_types ({_TYPE_COLUMNS}) VALUES (:id, :unit_id, :name, :kind, :duration_minutes, "  # noqa: S608 - constant
+        ":buffer_before_minutes, :buffer_after_minutes, :channels, :office_address, :client_self_bookable, "
+        ":client_change_cutoff_hours, :active)"), _type_params(meeting_type))
+
+
+async def update_meeting_type(session: AsyncSession, meeting_type: MeetingType) -> None:
+    """Existing bookings keep their blocked ranges (copied at booking time): a new buffer moves nothing."""
+    await session.execute(text(
+        "UPDATE meeting_types SET name = :name, kind = :kind, duration_minutes = :duration_minutes, "
+        "buffer_before_minutes = :buffer_before_minutes, buffer_after_minutes = :buffer_after_minutes, "
+        "channels = :channels, office_address = :office_address, client_self_bookable = :client_self_bookable, "
+        "client_change_cutoff_hours = :client_change_cutoff_hours, active = :active WHERE id = :id"),
+        _type_params(meeting_type))
+
+
+async def get_meeting_type(session: AsyncSession, type_id: uuid.UUID) -> MeetingType | None:
+    row = (await session.execute(text(f"SELECT {_TYPE_COLUMNS} FROM meeting_types WHERE id = :id"),  # noqa: S608
+                                 {"id": type_id})).mappings().first()
+    return _meeting_type(row) if row else None
+
+
+async def list_meeting_types(session: AsyncSession, unit_id: str) -> list[MeetingType]:
+    rows = (await session.execute(text(
+        f"SELECT {_TYPE_COLUMNS} FROM meeting_types WHERE unit_id = :u ORDER BY name, id"),  # noqa: S608 - constant
+        {"u": unit_id})).mappings().all()
+    return [_meeting_type(r) for r in rows]
+
+
+# --- caseworkers and availability ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CaseworkerRow:
+    id: str
+    unit_id: str
+    name: str
+
+
+async def upsert_caseworker(session: AsyncSession, caseworker_id: str, unit_id: str, name: str,
+                            now: dt.datetime) -> None:
+    await session.execute(text(
+        "INSERT INTO caseworkers (id, unit_id, name, updated_at) VALUES (:id, :u, :n, :now) "
+        "ON CONFLICT (id) DO UPDATE SET unit_id = EXCLUDED.unit_id, name = EXCLUDED.name, "
+        "updated_at = EXCLUDED.updated_at"), {"id": caseworker_id, "u": unit_id, "n": name, "now": now})
+
+
+async def get_caseworker(session: AsyncSession, caseworker_id: str) -> CaseworkerRow | None:
+    row = (await session.execute(text("SELECT id, unit_id, name FROM caseworkers WHERE id = :id"),
+                                 {"id": caseworker_id})).first()
+    return CaseworkerRow(row.id, row.unit_id, row.name) if row else None
+
+
+async def unit_caseworker_ids(session: AsyncSession, unit_id: str) -> list[str]:
+    rows = (await session.execute(text("SELECT id FROM caseworkers WHERE unit_id = :u ORDER BY id"),
+                                  {"u": unit_id})).all()
+    return [r.id for r in rows]
+
+
+async def replace_weekly_hours(session: AsyncSession, caseworker_id: str, hours: Sequence[WeeklyHours]) -> None:
+    await session.execute(text("DELETE FROM weekly_hours WHERE caseworker_id = :c"), {"c": caseworker_id})
+    for h in hours:
+        await session.execute(text(
+            "INSERT INTO weekly_hours (caseworker_id, weekday, start_time, end_time, valid_from, valid_to) "
+            "VALUES (:c, :w, :s, :e, :f, :t)"),
+            {"c": caseworker_id, "w": h.weekday, "s": h.start, "e": h.end, "f": h.valid_from, "t": h.valid_to})
+
+
+async def get_weekly_hours(session: AsyncSession, caseworker_id: str) -> list[WeeklyHours]:
+    rows = (await session.execute(text(
+        "SELECT weekday, start_time, end_time, valid_from, valid_to FROM weekly_hours WHERE caseworker_id = :c "
+        "ORDER BY weekday, start_time"), {"c": caseworker_id})).all()
+    return [WeeklyHours(weekday=r.weekday, start=r.start_time, end=r.end_time, valid_from=r.valid_from,
+                        valid_to=r.valid_to) for r in rows]
+
+
+@dataclass(frozen=True)
+class ExceptionRow:
+    id: uuid.UUID
+    caseworker_id: str
+    kind: str  # absence | extra
+    start: dt.datetime
+    end: dt.datetime
+
+
+async def add_exception(session: AsyncSession, caseworker_id: str, kind: str, start: dt.datetime,
+                        end: dt.datetime) -> ExceptionRow:
+    row = ExceptionRow(uuid.uuid4(), caseworker_id, kind, start, end)
+    await session.execute(text(
+        "INSERT INTO availability_exceptions (id, caseworker_id, kind, start_at, end_at) VALUES (:id, :c, :k, :s, :e)"),
+        {"id": row.id, "c": caseworker_id, "k": kind, "s": start, "e": end})
+    return row
+
+
+async def delete_exception(session: AsyncSession, caseworker_id: str, exception_id: uuid.UUID) -> bool:
+    result = await session.execute(text(
+        "DELETE FROM availability_exceptions WHERE id = :id AND caseworker_id = :c RETURNING id"),
+        {"id": exception_id, "c": caseworker_id})
+    return result.first() is not None
+
+
+async def list_exceptions(session: AsyncSession, caseworker_id: str, since: dt.datetime) -> list[ExceptionRow]:
+    rows = (await session.execute(text(
+        "SELECT id, caseworker_id, kind, start_at, end_at FROM availability_exceptions "
+        "WHERE caseworker_id = :c AND end_at > :since ORDER BY start_at"), {"c": caseworker_id, "since": since})).all()
+    return [ExceptionRow(r.id, r.caseworker_id, r.kind, r.start_at, r.end_at) for r in rows]
+
+
+async def availabilities(session: AsyncSession, caseworker_ids: Sequence[str], start: dt.datetime,
+                         end: dt.datetime) -> dict[str, Availability]:
+    """Each caseworker's weekly hours plus the absences and extra hours touching [start, end)."""
+    ids = list(caseworker_ids)
+    weekly: dict[str, list[WeeklyHours]] = defaultdict(list)
+    absences: dict[str, list[Absence]] = defaultdict(list)
+    extra: dict[str, list[ExtraHours]] = defaultdict(list)
+    for r in (await session.execute(text(
+            "SELECT caseworker_id, weekday, start_time, end_time, valid_from, valid_to FROM weekly_hours "
+            "WHERE caseworker_id = ANY(CAST(:ids AS text[]))"), {"ids": ids})).all():
+        weekly[r.caseworker_id].append(WeeklyHours(weekday=r.weekday, start=r.start_time, end=r.end_time,
+                                                   valid_from=r.valid_from, valid_to=r.valid_to))
+    for r in (await session.execute(text(
+            "SELECT caseworker_id, kind, start_at, end_at FROM availability_exceptions "
+            "WHERE caseworker_id = ANY(CAST(:ids AS text[])) AND end_at > :s AND start_at < :e"),
+            {"ids": ids, "s": start, "e": end})).all():
+        if r.kind == "absence":
+            absences[r.caseworker_id].append(Absence(start=r.start_at, end=r.end_at))
+        else:
+            extra[r.caseworker_id].append(ExtraHours(start=r.start_at, end=r.end_at))
+    return {cid: Availability(caseworker_id=cid, weekly=tuple(weekly[cid]), absences=tuple(absences[cid]),
+                              extra=tuple(extra[cid])) for cid in ids}
+
+
+async def busy_intervals(session: AsyncSession, caseworker_ids: Sequence[str], start: dt.datetime, end: dt.datetime,
+                         *, exclude_booking: uuid.UUID | None = None) -> dict[str, list[Interval]]:
+    """The blocked ranges of active bookings: exactly the rows the exclusion constraint compares."""
+    rows = (await session.execute(text(
+        "SELECT caseworker_id, blocked_start, blocked_end FROM booking_staff WHERE active "
+        "AND caseworker_id = ANY(CAST(:ids AS text[])) AND blocked_end > :s AND blocked_start < :e "
+        "AND (CAST(:x AS uuid) IS NULL OR booking_id <> CAST(:x AS uuid))"),
+        {"ids": list(caseworker_ids), "s": start, "e": end, "x": exclude_booking})).all()
+    busy: dict[str, list[Interval]] = defaultdict(list)
+    for r in rows:
+        busy[r.caseworker_id].append((r.blocked_start, r.blocked_end))
+    return busy
+
+
+async def set_feed_token_hash(session: AsyncSession, caseworker_id: str, token_hash: str) -> None:
+    await session.execute(text("UPDATE caseworkers SET feed_token_hash = :h WHERE id = :id"),
+                          {"h": token_hash, "id": caseworker_id})
+
+
+async def caseworker_by_feed_hash(session: AsyncSession, token_hash: str) -> CaseworkerRow | None:
+    row = (await session.execute(text("SELECT id, unit_id, name FROM caseworkers WHERE feed_token_hash = :h"),
+                                 {"h": token_hash})).first()
+    return CaseworkerRow(row.id, row.unit_id, row.name) if row else None
+
+
+# --- clients ------------------------------------------------------------------------------------------------
+
+async def is_protected(session: AsyncSession, personal_number: str) -> bool:
+    return bool((await session.execute(text(
+        "SELECT EXISTS (SELECT 1 FROM protected_clients WHERE personal_number = :p)"),
+        {"p": personal_number})).scalar_one())
+
+
+async def mark_protected(session: AsyncSession, personal_number: str) -> None:
+    """Sticky: from now on every booking of theirs is protected, the existing ones too."""
+    await session.execute(text("INSERT INTO protected_clients (personal_number) VALUES (:p) ON CONFLICT DO NOTHING"),
+                          {"p": personal_number})
+    await session.execute(text(
+        "UPDATE bookings SET protected_identity = true WHERE client_personal_number = :p AND NOT protected_identity"),
+        {"p": personal_number})
+
+
+async def client_relation(session: AsyncSession, personal_number: str, unit_id: str) -> ClientRelation:
+    """The client's own caseworkers in the unit: the leads of their bookings there that were held or are still
+    booked (this service has no case data; the first meeting decides who the client goes on meeting)."""
+    rows = (await session.execute(text(
+        "SELECT DISTINCT caseworker_id FROM bookings WHERE client_personal_number = :p AND unit_id = :u "
+        "AND status = 'booked' AND (outcome IS NULL OR outcome = 'held')"),
+        {"p": personal_number, "u": unit_id})).all()
+    own = frozenset(r.caseworker_id for r in rows)
+    return ClientRelation(own_caseworker_ids=own, has_met_unit=bool(own),
+                          protected_identity=await is_protected(session, personal_number))
+
+
+# --- bookings -----------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class StaffMember:
+    caseworker_id: str
+    role: str
+
+
+@dataclass(frozen=True)
+class ExternalRow:
+    id: uuid.UUID
+    role: ExternalRole
+    organisation: str | None
+    used: bool
+
+
+@dataclass
+class BookingRecord:
+    """A booking as kept: the domain's Booking plus what only the case should see."""
+
+    booking: Booking
+    interpreter_language: str | None
+    accessibility: frozenset[AccessibilityNeed]
+    accessibility_note: str | None
+    booked_by: str
+    booked_by_staff: bool
+    change_reason: str | None
+    created_at: dt.datetime
+    staff: list[StaffMember] = field(default_factory=list)
+    externals: list[ExternalRow] = field(default_factory=list)
+
+    @property
+    def id(self) -> uuid.UUID:
+        return self.booking.id
+
+    @property
+    def staff_ids(self) -> frozenset[str]:
+        return frozenset(s.caseworker_id for s in self.staff)
+
+
+_BOOKING_COLUMNS = ("b.id, b.reference, b.unit_id, b.caseworker_id, b.client_personal_number, b.meeting_type_id, "
+                    "b.kind, b.channel, b.start_at, b.end_at, b.status, b.outcome, b.protected_identity, b.location, "
+                    "b.version, b.updated_at, b.interpreter_language, b.accessibility, b.accessibility_note, "
+                    "b.booked_by, b.booked_by_staff, b.change_reason, b.created_at")
+
+
+def _booking(row: Any) -> Booking:
+    return Booking(
+        id=row.id, reference=row.reference, unit_id=row.unit_id, caseworker_id=row.caseworker_id,
+        client_id=row.client_personal_number, meeting_type_id=row.meeting_type_id, kind=MeetingKind(row.kind),
+        channel=Channel(row.channel), start=row.start_at, end=row.end_at, status=BookingStatus(row.status),
+        outcome=Outcome(row.outcome) if row.outcome else None, protected_identity=row.protected_identity,
+        location=row.location, version=row.version, updated_at=row.updated_at)
+
+
+def _record(row: Any) -> BookingRecord:
+    return BookingRecord(
+        booking=_booking(row), interpreter_language=row.interpreter_language,
+        accessibility=frozenset(AccessibilityNeed(a) for a in row.accessibility),
+        accessibility_note=row.accessibility_note, booked_by=row.booked_by, booked_by_staff=row.booked_by_staff,
+        change_reason=row.change_reason, created_at=row.created_at)
+
+
+async def _with_people(session: AsyncSession, records: list[BookingRecord]) -> list[BookingRecord]:
+    if not records:
+        return records
+    by_id = {r.id: r for r in records}
+    ids = list(by_id)
+    for s in (await session.execute(text(
+            "SELECT booking_id, caseworker_id, role FROM booking_staff WHERE booking_id = ANY(CAST(:ids AS uuid[])) "
+            "ORDER BY role, caseworker_id"), {"ids": ids})).all():
+        by_id[s.booking_id].staff.append(StaffMember(s.caseworker_id, s.role))
+    for g in (await session.execute(text(
+            "SELECT id, booking_id, role, organisation, used_at FROM join_grants "
+            "WHERE booking_id = ANY(CAST(:ids AS uuid[])) ORDER BY created_at, id"), {"ids": ids})).all():
+        by_id[g.booking_id].externals.append(ExternalRow(g.id, ExternalRole(g.role), g.organisation,
+                                                         g.used_at is not None))
+    return records
+
+
+async def get_booking(session: AsyncSession, booking_id: uuid.UUID) -> BookingRecord | None:
+    row = (await session.execute(text(f"SELECT {_BOOKING_COLUMNS} FROM bookings b WHERE b.id = :id"),  # noqa: S608
+                                 {"id": booking_id})).first()
+    if row is None:
+        return None
+    return (await _with_people(session, [_record(row)]))[0]
+
+
+async def insert_booking(session: AsyncSession, record: BookingRecord, blocked: Interval,
+                         video_link_hash: str | None) -> None:
+    """The booking and its lead's staff row. An overlap with another active booking of the lead raises
+    DBAPIError with SQLSTATE 23P01 (is_exclusion_violation) when the row is written."""
+    b = record.booking
+    await session.execute(text(
+        "INSERT INTO bookings (id, reference, unit_id, caseworker_id, client_personal_number, meeting_type_id, kind, "
+        "channel, start_at, end_at, blocked_start, blocked_end, status, protected_identity, location, "
+        "interpreter_language, accessibility, accessibility_note, video_link_hash, booked_by, booked_by_staff, "
+        "version, created_at, updated_at) VALUES (:id, :ref, :unit, :cw, :client, :type, :kind, :channel, :start, "
+        ":end, :bs, :be, 'booked', :protected, :location, :lang, :acc, :note, :video, :by, :by_staff, 1, :now, :now)"),
+        {"id": b.id, "ref": b.reference, "unit": b.unit_id, "cw": b.caseworker_id, "client": b.client_id,
+         "type": b.meeting_type_id, "kind": b.kind.value, "channel": b.channel.value, "start": b.start, "end": b.end,
+         "bs": blocked[0], "be": blocked[1], "protected": b.protected_identity, "location": b.location,
+         "lang": record.interpreter_language, "acc": sorted(a.value for a in record.accessibility),
+         "note": record.accessibility_note, "video": video_link_hash, "by": record.booked_by,
+         "by_staff": record.booked_by_staff, "now": b.updated_at})
+    await add_staff(session, b.id, b.caseworker_id, "lead", blocked)
+
+
+async def add_staff(session: AsyncSession, booking_id: uuid.UUID, caseworker_id: str, role: str,
+                    blocked: Interval) -> None:
+    await session.execute(text(
+        "INSERT INTO booking_staff (booking_id, caseworker_id, role, blocked_start, blocked_end, active) "
+        "VALUES (:b, :c, :r, :s, :e, true)"),
+        {"b": booking_id, "c": caseworker_id, "r": role, "s": blocked[0], "e": blocked[1]})
+
+
+async def blocked_range_of(session: AsyncSession, booking_id: uuid.UUID) -> Interval:
+    row = (await session.execute(text("SELECT blocked_start, blocked_end FROM bookings WHERE id = :id"),
+                                 {"id": booking_id})).one()
+    return row.blocked_start, row.blocked_end
+
+
+async def move_booking(session: AsyncSession, booking_id: uuid.UUID, start: dt.datetime, end: dt.datetime,
+                       blocked: Interval, reason: str | None, now: dt.datetime) -> None:
+    """New times for the booking and every staff row (the exclusion constraint checks them all)."""
+    await session.execute(text(
+        "UPDATE bookings SET start_at = :s, end_at = :e, blocked_start = :bs, blocked_end = :be, "
+        "change_reason = COALESCE(:r, change_reason), version = version + 1, updated_at = :now WHERE id = :id"),
+        {"s": start, "e": end, "bs": blocked[0], "be": blocked[1], "r": reason, "now": now, "id": booking_id})
+    await session.execute(text(
+        "UPDATE booking_staff SET blocked_start = :bs, blocked_end = :be WHERE booking_id = :id"),
+        {"bs": blocked[0], "be": blocked[1], "id": booking_id})
+
+
+async def cancel_booking(session: AsyncSession, booking_id: uuid.UUID, reason: str | None, now: dt.datetime) -> None:
+    await session.execute(text(
+        "UPDATE bookings SET status = 'cancelled', change_reason = COALESCE(:r, change_reason), "
+        "version = version + 1, updated_at = :now WHERE id = :id"), {"r": reason, "now": now, "id": booking_id})
+    await session.execute(text("UPDATE booking_staff SET active = false WHERE booking_id = :id"), {"id": booking_id})
+    await drop_unsent_reminders(session, booking_id)
+
+
+async def set_channel(session: AsyncSession, booking_id: uuid.UUID, channel: Channel, location: str | None,
+                      video_link_hash: str | None, now: dt.datetime) -> None:
+    await session.execute(text(
+        "UPDATE bookings SET channel = :c, location = :l, video_link_hash = COALESCE(:v, video_link_hash), "
+        "version = version + 1, updated_at = :now WHERE id = :id"),
+        {"c": channel.value, "l": location, "v": video_link_hash, "now": now, "id": booking_id})
+
+
+async def set_outcome(session: AsyncSession, booking_id: uuid.UUID, outcome: Outcome, now: dt.datetime) -> None:
+    """A late cancellation frees the time (its staff rows stop counting); a corrected outcome takes it back,
+    which the exclusion constraint refuses if someone else has booked it since."""
+    await session.execute(text(
+        "UPDATE bookings SET outcome = :o, version = version + 1, updated_at = :now WHERE id = :id"),
+        {"o": outcome.value, "now": now, "id": booking_id})
+    await session.execute(text("UPDATE booking_staff SET active = :a WHERE booking_id = :id"),
+                          {"a": outcome is not Outcome.CANCELLED_LATE, "id": booking_id})
+    await drop_unsent_reminders(session, booking_id)
+
+
+async def touch_booking(session: AsyncSession, booking_id: uuid.UUID, now: dt.datetime) -> None:
+    await session.execute(text("UPDATE bookings SET version = version + 1, updated_at = :now WHERE id = :id"),
+                          {"now": now, "id": booking_id})
+
+
+async def _records(session: AsyncSession, where: str, params: dict[str, Any]) -> list[BookingRecord]:
+    rows = (await session.execute(text(
+        # `where` is one of the constant conditions below, never input
+        f"SELECT {_BOOKING_COLUMNS} FROM bookings b WHERE {where} ORDER BY b.start_at, b.id"),  # noqa: S608
+        params)).all()
+    return await _with_people(session, [_record(r) for r in rows])
+
+
+async def client_bookings(session: AsyncSession, personal_number: str, since: dt.datetime) -> list[BookingRecord]:
+    return await _records(session, "b.client_personal_number = :p AND b.end_at > :since",
+                          {"p": personal_number, "since": since})
+
+
+async def staff_bookings(session: AsyncSession, caseworker_id: str, start: dt.datetime,
+                         end: dt.datetime) -> list[BookingRecord]:
+    return await _records(session, "b.id IN (SELECT booking_id FROM booking_staff WHERE caseworker_id = :c) "
+                          "AND b.end_at > :s AND b.start_at < :e", {"c": caseworker_id, "s": start, "e": end})
+
+
+async def unit_bookings(session: AsyncSession, unit_id: str, start: dt.datetime,
+                        end: dt.datetime) -> list[BookingRecord]:
+    return await _records(session, "b.unit_id = :u AND b.end_at > :s AND b.start_at < :e",
+                          {"u": unit_id, "s": start, "e": end})
+
+
+async def meeting_records(session: AsyncSession, unit_id: str, start: dt.datetime, end: dt.datetime,
+                          caseworker_id: str | None = None) -> list[MeetingRecord]:
+    """What the statistics needs, no client at all."""
+    rows = (await session.execute(text(
+        "SELECT unit_id, caseworker_id, kind, channel, start_at, end_at, status, outcome FROM bookings "
+        "WHERE unit_id = :u AND start_at >= :s AND start_at < :e AND (CAST(:c AS text) IS NULL OR caseworker_id = :c)"),
+        {"u": unit_id, "s": start, "e": end, "c": caseworker_id})).all()
+    return [MeetingRecord(unit_id=r.unit_id, caseworker_id=r.caseworker_id, kind=MeetingKind(r.kind),
+                          channel=Channel(r.channel), start=r.start_at,
+                          minutes=int((r.end_at - r.start_at) / dt.timedelta(minutes=1)),
+                          status=BookingStatus(r.status), outcome=Outcome(r.outcome) if r.outcome else None)
+            for r in rows]
+
+
+# --- join links ---------------------------------------------------------------------------------------------
+
+async def insert_grant(session: AsyncSession, grant: JoinGrant, organisation: str | None) -> None:
+    await session.execute(text(
+        "INSERT INTO join_grants (id, booking_id, role, organisation, token_hash) VALUES (:id, :b, :r, :o, :h)"),
+        {"id": grant.id, "b": grant.booking_id, "r": grant.role.value, "o": organisation, "h": grant.token_hash})
+
+
+async def grant_by_hash(session: AsyncSession, token_hash: str) -> JoinGrant | None:
+    row = (await session.execute(text(
+        "SELECT id, booking_id, role, token_hash, used_at FROM join_grants WHERE token_hash = :h"),
+        {"h": token_hash})).first()
+    if row is None:
+        return None
+    return JoinGrant(id=row.id, booking_id=row.booking_id, role=ExternalRole(row.role), token_hash=row.token_hash,
+                     used_at=row.used_at)
+
+
+async def redeem_grant(session: AsyncSession, grant_id: uuid.UUID, now: dt.datetime) -> bool:
+    """True for the one join that wins; a racing second one finds used_at set."""
+    result = await session.execute(text(
+        "UPDATE join_grants SET used_at = :now WHERE id = :id AND used_at IS NULL RETURNING id"),
+        {"now": now, "id": grant_id})
+    return result.first() is not None
+
+
+# --- reminders ----------------------------------------------------------------------------------------------
+
+async def schedule_reminders(session: AsyncSession, booking_id: uuid.UUID, due: Iterable[DueReminder]) -> int:
+    """Replace the booking's unsent reminders (a moved booking gets new due times)."""
+    await drop_unsent_reminders(session, booking_id)
+    count = 0
+    for reminder in due:
+        await session.execute(text(
+            "INSERT INTO reminders (id, booking_id, offset_minutes, due_at) VALUES (:id, :b, :o, :d)"),
+            {"id": uuid.uuid4(), "b": booking_id, "o": int(reminder.offset / dt.timedelta(minutes=1)),
+             "d": reminder.due_at})
+        count += 1
+    return count
+
+
+async def drop_unsent_reminders(session: AsyncSession, booking_id: uuid.UUID) -> None:
+    await session.execute(text("DELETE FROM reminders WHERE booking_id = :b AND sent_at IS NULL"), {"b": booking_id})
+
+
+@dataclass(frozen=True)
+class ClaimedReminder:
+    id: uuid.UUID
+    booking_id: uuid.UUID
+
+
+async def claim_due_reminders(session: AsyncSession, now: dt.datetime, limit: int) -> list[ClaimedReminder]:
+    """Due, unsent reminders, locked for this transaction; another worker skips them (SKIP LOCKED)."""
+    rows = (await session.execute(text(
+        "SELECT id, booking_id FROM reminders WHERE sent_at IS NULL AND due_at <= :now ORDER BY due_at, id "
+        "LIMIT :limit FOR UPDATE SKIP LOCKED"), {"now": now, "limit": limit})).all()
+    return [ClaimedReminder(r.id, r.booking_id) for r in rows]
+
+
+async def mark_reminder_sent(session: AsyncSession, reminder_id: uuid.UUID, now: dt.datetime) -> None:
+    await session.execute(text("UPDATE reminders SET sent_at = :now WHERE id = :id"), {"now": now, "id": reminder_id})

@@ -1,0 +1,103 @@
+"""The background work: due reminders become outbox events; the outbox relay posts them to messaging.
+
+Both steps are safe with several replicas. A reminder is claimed with FOR UPDATE SKIP LOCKED and marked
+sent in the same transaction that writes its outbox row (whose id is the reminder's id), so exactly one
+replica turns it into exactly one event. The kit's OutboxRelay claims events the same way, and messaging
+deduplicates on the Idempotency-Key (the event id), so a crash between the POST and the commit repeats at
+most a delivery the receiver ignores.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import httpx
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from kit.outbox import OutboxRelay
+from kit.tables import OutboxMessage
+from services.meetings import flows, store
+
+log = logging.getLogger("meetings.worker")
+
+Clock = Callable[[], dt.datetime]
+
+
+class TokenSource(Protocol):
+    async def token(self) -> str: ...
+
+
+class ReminderScheduler:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock, batch_size: int = 100) -> None:
+        self.sessions = sessions
+        self.clock = clock
+        self.batch_size = batch_size
+
+    async def run_once(self) -> int:
+        """Turn one batch of due reminders into outbox events. Returns how many events were written."""
+        now = self.clock()
+        written = 0
+        async with self.sessions() as session, session.begin():
+            for claimed in await store.claim_due_reminders(session, now, self.batch_size):
+                record = await store.get_booking(session, claimed.booking_id)
+                # A cancelled or already marked booking has no reminders left (they are dropped with the change);
+                # this is the belt to those braces.
+                if record is not None and record.booking.is_open and record.booking.start > now:
+                    flows.enqueue_event(session, flows.TOPIC_REMINDER, record.booking, now, event_id=claimed.id)
+                    written += 1
+                await store.mark_reminder_sent(session, claimed.id, now)
+        return written
+
+
+class MessagingDelivery:
+    """Posts an outbox event to messaging: {id, topic, occurred_at, payload}, Idempotency-Key = id."""
+
+    def __init__(self, http: httpx.AsyncClient | None) -> None:
+        self.http = http
+
+    async def deliver(self, message: OutboxMessage) -> None:
+        if self.http is None:
+            raise RuntimeError("no messaging URL configured")  # stays in the outbox, retried with backoff
+        body = {"id": str(message.id), "topic": message.topic,
+                "occurred_at": message.payload["occurred_at"], "payload": message.payload["data"]}
+        response = await self.http.post("/events", json=body, headers={"Idempotency-Key": str(message.id)})
+        if response.status_code >= 400:
+            # 4xx too: the relay backs off and tries again; a bad event shows in last_error, not silently lost.
+            raise RuntimeError(f"messaging answered {response.status_code}")
+
+
+class Workers:
+    """The reminder scheduler and the outbox relay of one replica."""
+
+    def __init__(self, scheduler: ReminderScheduler, relay: OutboxRelay, poll_seconds: float) -> None:
+        self.scheduler = scheduler
+        self.relay = relay
+        self.poll_seconds = poll_seconds
+
+    async def run_once(self) -> tuple[int, int]:
+        reminders = await self.scheduler.run_once()
+        delivered = 0
+        while (n := await self.relay.run_once()) > 0:
+            delivered += n
+        return reminders, delivered
+
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self.scheduler.run_once()
+            except Exception:
+                log.exception("reminder pass failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.poll_seconds)
+
+
+def relay_for(sessions: async_sessionmaker[AsyncSession], delivery: MessagingDelivery, settings: Any) -> OutboxRelay:
+    return OutboxRelay(sessions, delivery.deliver, poll_seconds=settings.worker_poll_seconds,
+                       base_backoff_seconds=settings.outbox_backoff_seconds,
+                       max_backoff_seconds=settings.outbox_max_backoff_seconds)

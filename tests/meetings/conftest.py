@@ -1,0 +1,108 @@
+"""Meetings test helpers: an app on a fresh database with a stepping clock, and unit Nord set up through the API."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import text
+
+from kit.db import make_engine
+from services.meetings.app import create_app
+from services.meetings.domain.times import STOCKHOLM
+from services.meetings.settings import MeetingsSettings
+from simulators.idp.personas import PERSONAS
+from tests.support import verifier_for
+
+ANNA = PERSONAS["anna"].personal_number
+BERTIL = PERSONAS["bertil"].personal_number
+CECILIA = PERSONAS["cecilia"].personal_number
+DANA = PERSONAS["dana"].personal_number
+KARIN = PERSONAS["karin"].sub
+MAJA = PERSONAS["maja"].sub
+LARS = PERSONAS["lars"].sub
+TOVE = PERSONAS["tove"].sub
+OFFICE = "Storgatan 1, Nordstad"
+
+# Monday 16 March 2026, 09:00 in Stockholm: the weeks ahead hold the spring DST change (Sunday 29 March) and
+# Easter (Långfredag 3 April, Annandag påsk 6 April).
+T0 = dt.datetime(2026, 3, 16, 9, 0, tzinfo=STOCKHOLM).astimezone(dt.UTC)
+
+
+def sthlm(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, tzinfo=STOCKHOLM)
+
+
+class Clock:
+    """The app's clock in tests: starts at T0, moves only when told."""
+
+    def __init__(self, start: dt.datetime = T0) -> None:
+        self.now = start
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += dt.timedelta(**delta)
+
+    def set(self, value: dt.datetime) -> None:
+        self.now = value.astimezone(dt.UTC)
+
+
+def settings_for(db_url: str, **overrides: Any) -> MeetingsSettings:
+    values: dict[str, Any] = dict(database_url=db_url, worker_enabled=False, outbox_backoff_seconds=0.0,
+                                  db_pool_size=20, db_max_overflow=40, db_pool_timeout_seconds=30.0)
+    values.update(overrides)
+    return MeetingsSettings(**values)
+
+
+def make_app(db_url: str, issuer: Any, clock: Clock | None = None, **overrides: Any) -> Any:
+    return create_app(settings_for(db_url, **overrides), clock=clock, verifier=verifier_for(issuer))
+
+
+@dataclass
+class Nord:
+    """Unit Nord as the tests set it up: Karin and Maja Mon–Fri 09–12, three meeting types."""
+
+    visit: str  # in person / phone / video, 60 min + 15 min after, self-bookable
+    phone: str  # 30 min, staff-booked
+    home: str  # home visit, 90 min, staff-booked
+    joint: str  # multi-party, 60 min, video or in person, staff-booked
+
+
+WEEKDAY_HOURS = [{"weekday": d, "start": "09:00", "end": "12:00"} for d in range(5)]
+
+
+async def setup_nord(client: Any, as_persona: Any, *, cutoff_hours: int = 24) -> Nord:
+    lead = as_persona("tove")
+    r = await client.put("/units/nord/settings", headers=lead, json={
+        "client_change_cutoff_hours": cutoff_hours, "min_notice_hours": 2, "reminder_offsets_minutes": [1440, 120]})
+    assert r.status_code == 200, r.text
+    ids = []
+    for body in (
+        {"name": "Besök", "kind": "in_person", "duration_minutes": 60, "buffer_after_minutes": 15,
+         "channels": ["in_person", "phone", "video"], "office_address": OFFICE, "client_self_bookable": True},
+        {"name": "Telefonsamtal", "kind": "phone", "duration_minutes": 30, "channels": ["phone"]},
+        {"name": "Hembesök", "kind": "home_visit", "duration_minutes": 90, "channels": ["in_person"]},
+        {"name": "Samordnat möte", "kind": "multi_party", "duration_minutes": 60, "channels": ["video", "in_person"],
+         "office_address": OFFICE},
+    ):
+        r = await client.post("/units/nord/meeting-types", headers=lead, json=body)
+        assert r.status_code == 201, r.text
+        ids.append(r.json()["id"])
+    for who in ("karin", "maja"):
+        r = await client.put("/caseworkers/me/hours", headers=as_persona(who), json={"hours": WEEKDAY_HOURS})
+        assert r.status_code == 200, r.text
+    r = await client.put("/caseworkers/me/hours", headers=as_persona("lars"), json={"hours": WEEKDAY_HOURS})
+    assert r.status_code == 200, r.text
+    return Nord(*ids)
+
+
+async def sql(db_url: str, query: str, **params: Any) -> list[Any]:
+    engine = make_engine(db_url)
+    try:
+        async with engine.connect() as conn:
+            return list((await conn.execute(text(query), params)).all())
+    finally:
+        await engine.dispose()
