@@ -2,20 +2,79 @@
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from starlette.responses import Response
 
-from kit.app import create_service_app
+from kit.app import ServiceContext, create_service_app
+from kit.http import service_client
+from kit.outbox import OutboxRelay
+from kit.problems import ProblemResponse
+from services.applications.api import applications, documents, lifecycle, me, queue
+from services.applications.domain.errors import DomainError
+from services.applications.events import MessagingDelivery
 from services.applications.settings import ApplicationsSettings
 
+log = logging.getLogger("applications")
 
-def create_app(settings: ApplicationsSettings | None = None, **kwargs: Any) -> FastAPI:
-    return create_service_app(
+Clock = Callable[[], dt.datetime]
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _hook(settings: ApplicationsSettings, clock: Clock) -> Any:
+    @contextlib.asynccontextmanager
+    async def hook(app: FastAPI, ctx: ServiceContext) -> AsyncIterator[None]:
+        timeout = settings.http_timeout_seconds
+        calc = (service_client(settings.calculation_url.rstrip("/"), tokens=ctx.service_tokens,
+                               timeout_seconds=timeout) if settings.calculation_url else None)
+        messaging = (service_client(settings.messaging_url.rstrip("/"), tokens=ctx.service_tokens,
+                                    timeout_seconds=timeout) if settings.messaging_url else None)
+        relay = OutboxRelay(ctx.sessions, MessagingDelivery(messaging), poll_seconds=settings.relay_poll_seconds,
+                            base_backoff_seconds=settings.relay_backoff_seconds,
+                            max_backoff_seconds=settings.relay_max_backoff_seconds)
+        ctx.extras.update(clock=clock, relay=relay, calculation=calc)
+        if settings.relay_enabled:
+            if messaging is None:
+                log.warning("no messaging_url: events stay in the outbox until one is set")
+            ctx.spawn(relay.run_forever(ctx.stop), "applications-events")
+        try:
+            yield
+        finally:
+            for client in (calc, messaging):
+                if client is not None:
+                    await client.aclose()
+
+    return hook
+
+
+async def _on_domain_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DomainError)
+    return ProblemResponse(exc.status, slug=exc.code, title=exc.title, detail=exc.detail,
+                           instance=request.url.path, **exc.extra)
+
+
+def create_app(settings: ApplicationsSettings | None = None, *, clock: Clock | None = None,
+               **kwargs: Any) -> FastAPI:
+    """``clock``: tests pass a fixed or stepping time."""
+    settings = settings or ApplicationsSettings()
+    app = create_service_app(
         name="applications",
         title="Bistånd applications",
         description="First and monthly applications, attachments, signing, the case from intake to decision.",
-        settings=settings or ApplicationsSettings(),
-        routers=[],
+        settings=settings,
+        routers=[applications.router, documents.router, lifecycle.router, me.router, queue.router],
+        hooks=[_hook(settings, clock or utcnow)],
         **kwargs,
     )
+    app.add_exception_handler(DomainError, _on_domain_error)
+    return app
+
+

@@ -12,3 +12,28 @@ class ApplicationsSettings(KitSettings):
 
     model_config = SettingsConfigDict(env_prefix="APPLICATIONS_", extra="ignore")
     service_name: ClassVar[str] = "applications"
+
+    # The unit a client's first digital application goes to (staff-registered ones go to the caseworker's unit).
+    default_unit: str = "nord"
+    municipality: str = "Exempelkommunen"
+
+    # Other services (BISTAND_CALCULATION_URL / BISTAND_MESSAGING_URL are set by `make run`).
+    calculation_url: str | None = None
+    messaging_url: str | None = None
+
+    # Delivery of outbox events to messaging.
+    relay_enabled: bool = True  # tests turn it off and call relay.run_once()
+    relay_poll_seconds: float = 2.0
+    relay_backoff_seconds: float = 5.0
+    relay_max_backoff_seconds: float = 600.0
+
+    # Attachments.
+    attachment_max_bytes: int = 10 * 1024 * 1024
+    max_attachments: int = 30
+
+    # Trust checks (ekonomisk avstämning): cases per caseworker and month, and the municipality's secret seed.
+    trust_checks_per_caseworker: int = 5
+    trust_check_seed: str = "dev-insecure-trust-check-seed"
+
+    # Work queue page size limit.
+    queue_max_limit: int = 200

@@ -1,0 +1,285 @@
+"""Drafts, the monthly re-application, signing, submit, withdraw, history; staff registering paper applications."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated
+
+import orjson
+from fastapi import APIRouter, Depends, Header, Request
+from fastapi.responses import JSONResponse
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from kit import audit
+from kit.auth import Principal
+from kit.db import session as db_session
+from kit.problems import Problem, not_found
+from services.applications import events, store
+from services.applications.api import common, deps, schemas
+from services.applications.api.deps import CaseContext
+from services.applications.domain import signing
+from services.applications.domain.access import Section
+from services.applications.domain.completeness import ensure_complete
+from services.applications.domain.content import Applicant, DraftContent, Household
+from services.applications.domain.lifecycle import ActorRole, CaseStatus, Event, transition
+from services.applications.domain.personal_number import normalise_personal_number
+from services.applications.domain.prefill import prefill_monthly
+
+router = APIRouter(tags=["applications"])
+
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key",
+                                              description="Retry safely: the first answer is returned again.")]
+IfMatch = Annotated[str | None, Header(alias="If-Match", description="The ETag of the version you edited.")]
+
+
+def _with_applicant(content: DraftContent, pnr: str) -> DraftContent:
+    """The draft with the applicant filled in from the caller when the client has not given one yet."""
+    household = content.household or Household()
+    if household.applicant is None:
+        household = household.model_copy(update={"applicant": Applicant(personal_number=pnr)})
+    return content.model_copy(update={"household": household})
+
+
+def _parties(content: DraftContent) -> tuple[str, str | None]:
+    assert content.household is not None and content.household.applicant is not None
+    partner = content.household.partner
+    return content.household.applicant.personal_number.value, partner.personal_number.value if partner else None
+
+
+async def _household(session: AsyncSession, applicant: str, partner: str | None, unit: str,
+                     now: dt.datetime) -> uuid.UUID:
+    """The applicants' household (made on their first application); a partner joins it."""
+    found = await store.household_of(session, applicant)
+    household_id = found[0] if found else await store.create_household(session, unit, [applicant], now)
+    if partner is not None and not await store.add_member(session, household_id, partner, now):
+        raise Problem(409, "co-applicant-in-other-household", "The co-applicant applies in another household",
+                      "The co-applicant already belongs to another household's applications. Contact your unit.")
+    return household_id
+
+
+async def _create(session: AsyncSession, request: Request, principal: Principal, content: DraftContent, *,
+                  unit: str, source: str, protected: bool) -> JSONResponse:
+    now = deps.clock(request)
+    applicant, partner = _parties(content)
+    household_id = await _household(session, applicant, partner, unit, now)
+    found = await store.household_of(session, applicant)
+    assert found is not None
+    people = [p for p in (applicant, partner) if p]
+    if protected:
+        await store.mark_protected(session, people, now)
+    protected = protected or await store.any_protected(session, people)
+    case_id = await store.insert_case(session, household_id=household_id, content=content, unit=found[1],
+                                      source=source, applicant_pnr=applicant, co_applicant_pnr=partner,
+                                      protected_identity=protected, created_by=principal.sub, now=now)
+    if case_id is None:
+        existing = await store.case_for_month(session, household_id, content.period)
+        raise Problem(409, "application-exists", "There is already an application for this month",
+                      "Continue the existing application instead.", application_id=str(existing))
+    role = ActorRole.CLIENT.value if source == "digital" else ActorRole.CASEWORKER.value
+    await store.add_history(session, case_id, actor=principal.sub, actor_role=role, event="create",
+                            from_status=None, to_status=CaseStatus.DRAFT.value, now=now,
+                            details={"source": source, "kind": content.kind.value})
+    if source != "digital":
+        audit.record(session, principal, "create", "application", str(case_id), subject=str(household_id),
+                     purpose=f"registered from {source}")
+    ctx = await deps.readable_case(case_id, request, session, principal)
+    return common.case_response(await common.view(session, ctx), 201, Location=f"/applications/{case_id}")
+
+
+@router.post("/applications", status_code=201, summary="Client: start an application (a draft; save it as you go)")
+async def create_application(body: DraftContent, request: Request, idempotency_key: IdempotencyKey = None,
+                             session: AsyncSession = Depends(db_session),
+                             principal: Principal = Depends(deps.client_principal)) -> JSONResponse:
+    scope = f"{principal.sub}:applications"
+    if (answer := await common.claim(session, scope, idempotency_key, body.model_dump(mode="json"))) is not None:
+        return answer
+    me = normalise_personal_number(principal.personal_number or "")
+    content = _with_applicant(body, me)
+    applicant, partner = _parties(content)
+    if me not in (applicant, partner):
+        raise Problem(422, "applicant-not-you", "You must be one of the applicants",
+                      "Apply as the applicant or as the co-applicant.")
+    response = await _create(session, request, principal, content, unit=deps.settings_of(request).default_unit,
+                             source="digital", protected=bool(principal.claims.get("protected_identity")))
+    await common.complete(session, scope, idempotency_key, 201, orjson_body(response))
+    await session.commit()
+    return response
+
+
+def orjson_body(response: JSONResponse) -> object:
+    return orjson.loads(response.body)
+
+
+@router.post("/applications/monthly", status_code=201,
+             summary="Client: this month's re-application, prefilled from the household's last application")
+async def create_monthly(body: schemas.MonthlyIn, request: Request, idempotency_key: IdempotencyKey = None,
+                         session: AsyncSession = Depends(db_session),
+                         principal: Principal = Depends(deps.client_principal)) -> JSONResponse:
+    scope = f"{principal.sub}:monthly"
+    if (answer := await common.claim(session, scope, idempotency_key, body.model_dump(mode="json"))) is not None:
+        return answer
+    me = normalise_personal_number(principal.personal_number or "")
+    found = await store.household_of(session, me)
+    previous = await store.latest_case_of_household(session, found[0], body.month) if found else None
+    if previous is None:
+        raise Problem(409, "no-previous-application", "There is no earlier application to continue",
+                      "Make a first application instead.")
+    content = prefill_monthly(previous.draft(), body.month)
+    response = await _create(session, request, principal, content, unit=previous.unit, source="digital",
+                             protected=bool(principal.claims.get("protected_identity")))
+    await common.complete(session, scope, idempotency_key, 201, orjson_body(response))
+    await session.commit()
+    return response
+
+
+@router.post("/staff/applications", status_code=201,
+             summary="Caseworker: register a paper, phone or visit application for a client without e-ID")
+async def create_for_client(body: schemas.StaffApplicationIn, request: Request,
+                            idempotency_key: IdempotencyKey = None, session: AsyncSession = Depends(db_session),
+                            principal: Principal = Depends(deps.caseworker_principal)) -> JSONResponse:
+    scope = f"{principal.sub}:staff-applications"
+    if (answer := await common.claim(session, scope, idempotency_key, body.model_dump(mode="json"))) is not None:
+        return answer
+    pnr = body.personal_number.value
+    content = _with_applicant(body.content, pnr)
+    if _parties(content)[0] != pnr:
+        raise Problem(422, "applicant-mismatch", "The applicant differs from personal_number",
+                      "content.household.applicant must be the client the application is registered for.")
+    found = await store.household_of(session, pnr)
+    units = sorted(principal.units)
+    if found is not None and found[1] not in principal.units:
+        raise not_found("client")  # another unit's client: handled there
+    if not units:
+        raise Problem(403, "forbidden", "Forbidden", "You belong to no unit.")
+    response = await _create(session, request, principal, content, unit=found[1] if found else units[0],
+                             source=body.source, protected=body.protected_identity)
+    await common.complete(session, scope, idempotency_key, 201, orjson_body(response))
+    await session.commit()
+    return response
+
+
+@router.get("/applications/{case_id}", summary="The application as you may see it (staff reads are audited)")
+async def get_application(request: Request, ctx: CaseContext = Depends(deps.readable_case),
+                          session: AsyncSession = Depends(db_session)) -> JSONResponse:
+    body = await common.view(session, ctx)
+    ctx.audit_read(session, "application", "case handling")
+    await session.commit()
+    return common.case_response(body)
+
+
+@router.put("/applications/{case_id}", summary="Save the draft (If-Match: the ETag you edited)")
+async def save_draft(body: DraftContent, request: Request, if_match: IfMatch = None,
+                     ctx: CaseContext = Depends(deps.locked_case),
+                     session: AsyncSession = Depends(db_session)) -> JSONResponse:
+    case = ctx.case
+    paper = case.source != "digital" and ctx.role is ActorRole.CASEWORKER
+    if not (ctx.is_party or paper):
+        raise Problem(403, "case-role-not-allowed", "You may not change this application",
+                      "Drafts are changed by the applicants (or by staff for paper applications).")
+    common.require_draft(ctx)
+    if if_match is None:
+        raise Problem(428, "if-match-required", "If-Match required",
+                      "Send the ETag of the version you edited in If-Match.")
+    if if_match.strip().removeprefix("W/") != case.etag:
+        raise Problem(412, "version-mismatch", "The application was changed meanwhile",
+                      "Load it again and redo your change.", current_version=case.version)
+    if (body.kind.value, body.period) != (case.kind, case.period):
+        raise Problem(422, "application-kind-period-fixed", "Kind and month cannot change",
+                      "Start a new application for another month.")
+    content = _with_applicant(body, case.applicant_pnr)
+    applicant, partner = _parties(content)
+    if applicant != case.applicant_pnr:
+        raise Problem(422, "applicant-fixed", "The applicant cannot change",
+                      "Start a new application if someone else applies.")
+    now = deps.clock(request)
+    if partner is not None and not await store.add_member(session, case.household_id, partner, now):
+        raise Problem(409, "co-applicant-in-other-household", "The co-applicant applies in another household",
+                      "The co-applicant already belongs to another household's applications. Contact your unit.")
+    version = await store.update_content(session, case.id, content, expected_version=case.version,
+                                         co_applicant_pnr=partner, now=now)
+    if partner is not None and not case.protected_identity and await store.any_protected(session, [partner]):
+        await store.set_protected(session, case.id)  # a protected co-applicant protects the whole case
+    if version is None:  # cannot happen under the row lock; kept as the database-level guard
+        raise Problem(412, "version-mismatch", "The application was changed meanwhile", "Load it again.")
+    ctx.audit_change(session, "update")
+    ctx = await common.fresh(session, ctx)
+    out = await common.view(session, ctx)
+    await session.commit()
+    return common.case_response(out)
+
+
+@router.post("/applications/{case_id}/signatures", status_code=201,
+             summary="Sign the application as it is now (each adult applicant with their own e-ID)")
+async def sign(request: Request, body: schemas.SignIn | None = None, ctx: CaseContext = Depends(deps.locked_case),
+               session: AsyncSession = Depends(db_session)) -> JSONResponse:
+    body = body or schemas.SignIn()
+    common.require_draft(ctx)
+    draft = ctx.case.draft()
+    if body.content_hash is not None and body.content_hash != signing.content_hash(draft):
+        raise Problem(409, "content-changed", "The application changed since you read it",
+                      "Read it again before you sign.")
+    now = deps.clock(request)
+    if ctx.is_party:
+        # Only the person's own token signs for them: the personnummer comes from the token, never the body.
+        signature = signing.sign(draft, ctx.principal.personal_number or "", now, method="e_id")
+    elif ctx.role is ActorRole.CASEWORKER and ctx.case.source != "digital":
+        if body.personal_number is None:
+            raise Problem(422, "signer-required", "Say who signed the paper form", "Give personal_number.")
+        signature = signing.sign(draft, body.personal_number, now, method="paper")
+    else:
+        raise Problem(403, "signature-not-a-signer", "Only the applicants sign",
+                      "Only the applicant and the co-applicant sign their application.")
+    await store.add_signature(session, ctx.case.id, signature, ctx.principal.sub)
+    role = ctx.role.value if ctx.role else "unknown"
+    await store.add_history(session, ctx.case.id, actor=ctx.principal.sub, actor_role=role, event="sign",
+                            from_status=ctx.case.status.value, to_status=ctx.case.status.value, now=now, details={"role": signature.role.value, "method": signature.method})
+    ctx.audit_change(session, "sign-paper")
+    out = await common.view(session, ctx)
+    await session.commit()
+    return JSONResponse({"signature": schemas.signature_out(signature, draft), "missing": out.get("missing", [])},
+                        status_code=201)
+
+
+@router.post("/applications/{case_id}/submit",
+             summary="Submit (Idempotency-Key): 422 lists what is missing, every adult applicant's signature included")
+async def submit(request: Request, idempotency_key: IdempotencyKey = None,
+                 ctx: CaseContext = Depends(deps.locked_case),
+                 session: AsyncSession = Depends(db_session)) -> JSONResponse:
+    scope = f"{ctx.principal.sub}:submit"
+    if (answer := await common.claim(session, scope, idempotency_key, {"case_id": str(ctx.case.id)})) is not None:
+        return answer
+    if ctx.role is not None:
+        transition(ctx.case.state, Event.SUBMIT, ctx.role)  # the state first (409 when already submitted)
+    ensure_complete(ctx.case.draft(), await store.signatures(session, ctx.case.id))
+    now = deps.clock(request)
+    await common.step(session, ctx, Event.SUBMIT, now, submitted_at=now)
+    ctx = await common.fresh(session, ctx)
+    events.enqueue(session, events.SUBMITTED, ctx.case)
+    ctx.audit_change(session, "submit")
+    out = await common.view(session, ctx)
+    await common.complete(session, scope, idempotency_key, 200, out)
+    await session.commit()
+    common.wake_relay(request)
+    return common.case_response(out)
+
+
+@router.post("/applications/{case_id}/withdraw", summary="Client: withdraw the application before the decision")
+async def withdraw(request: Request, body: schemas.WithdrawIn | None = None,
+                   ctx: CaseContext = Depends(deps.locked_case),
+                   session: AsyncSession = Depends(db_session)) -> JSONResponse:
+    await common.step(session, ctx, Event.WITHDRAW, deps.clock(request), reason=body.reason if body else None)
+    ctx = await common.fresh(session, ctx)
+    out = await common.view(session, ctx)
+    await session.commit()
+    return common.case_response(out)
+
+
+@router.get("/applications/{case_id}/history", summary="Every step of the case: who, when, from, to, why")
+async def case_history(ctx: CaseContext = Depends(deps.readable_case),
+                       session: AsyncSession = Depends(db_session)) -> JSONResponse:
+    ctx.require(Section.STATUS)
+    rows = await store.history(session, ctx.case.id)
+    ctx.audit_read(session, "history", "case handling")
+    await session.commit()
+    return JSONResponse({"items": [{**r, "at": r["at"].isoformat()} for r in rows]})
