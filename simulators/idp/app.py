@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import FastAPI, Form, Query
 from fastapi.responses import PlainTextResponse
 from jose import jwk, jwt
+from personnummer import personnummer
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from kit.problems import Problem, install_problem_handlers
@@ -121,6 +122,18 @@ def _persona(key: str) -> Persona:
     return persona
 
 
+def _client(personal_number: str) -> Persona:
+    """A client who is no demo persona (load tests, many households): e-ID login by a valid personnummer."""
+    try:
+        number = personnummer.parse(personal_number)
+    except (personnummer.PersonnummerException, ValueError):
+        raise Problem(422, "invalid-personal-number", "Invalid personnummer",
+                      "Give a valid personnummer, YYYYMMDDNNNN.") from None
+    full = number.format(long_format=True)
+    return Persona(key=f"client-{uuid.uuid5(uuid.NAMESPACE_OID, full).hex[:16]}", name="Testklient",
+                   roles=("client",), personal_number=full)
+
+
 def create_app(settings: IdpSettings | None = None, issuer: Issuer | None = None) -> FastAPI:
     settings = settings or IdpSettings()
     issuer = issuer or Issuer(settings)
@@ -165,8 +178,11 @@ def create_app(settings: IdpSettings | None = None, issuer: Issuer | None = None
                       f"Use client_credentials or {PERSONA_GRANT} with a persona.")
 
     @app.get("/dev/token", response_class=PlainTextResponse,
-             summary="A persona's access token as plain text (for curl)")
-    async def dev_token(persona: Annotated[str, Query()] = "anna") -> str:
+             summary="A persona's access token as plain text (for curl); or any client's by a test personnummer")
+    async def dev_token(persona: Annotated[str, Query()] = "anna",
+                        personal_number: Annotated[str | None, Query()] = None) -> str:
+        if personal_number is not None:
+            return issuer.persona_token(_client(personal_number))
         return issuer.persona_token(_persona(persona))
 
     @app.get("/dev/personas")

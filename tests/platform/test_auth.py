@@ -200,3 +200,27 @@ def test_jwks_and_service_tokens_over_http():
         person, service = asyncio.run(check())
     assert person.sub == "persona:anna" and person.personal_number == "198903149808"
     assert service.is_service and service.sub == "service:applications"
+
+
+def test_dev_tokens_for_any_test_client_by_personnummer():
+    """Load tests and demos need many households: the dev IdP logs in any valid personnummer as a client."""
+    import asyncio
+
+    from jose import jwt as jose_jwt
+
+    with serve_in_thread(create_idp(IdpSettings(issuer=ISSUER, audience=AUDIENCE))) as base:
+        token = httpx.get(f"{base}/dev/token", params={"personal_number": "19800101-9804"}).text
+        claims = jose_jwt.get_unverified_claims(token)
+        assert claims["personal_number"] == "198001019804" and claims["roles"] == ["client"]
+        other = jose_jwt.get_unverified_claims(
+            httpx.get(f"{base}/dev/token", params={"personal_number": "198001029803"}).text)
+        assert other["sub"] != claims["sub"] and other["sub"].startswith("persona:client-")
+        bad = httpx.get(f"{base}/dev/token", params={"personal_number": "198001019805"})
+        assert bad.status_code == 422 and bad.json()["type"].endswith("invalid-personal-number")
+        assert asyncio.run(_verify_over_http(base, token)).roles == {"client"}
+
+
+async def _verify_over_http(base: str, token: str):
+    from kit.auth import TokenVerifier
+
+    return await TokenVerifier(issuer=ISSUER, audience=AUDIENCE, jwks_url=f"{base}/jwks.json").verify(token)
