@@ -2,20 +2,68 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import datetime as dt
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from pydantic.json_schema import models_json_schema
 
-from kit.app import create_service_app
+from kit.app import ServiceContext, create_service_app
+from services.calculation import norm_tables
+from services.calculation.api import calculations, norms
+from services.calculation.api.schemas import BatchRequest, CalculationRequest, TrialRequest
+from services.calculation.service import Calculator, load_ceilings
 from services.calculation.settings import CalculationSettings
 
+Clock = Callable[[], dt.datetime]
 
-def create_app(settings: CalculationSettings | None = None, **kwargs: Any) -> FastAPI:
-    return create_service_app(
+
+def _hook(calculator: Calculator, clock: Clock) -> Any:
+    @contextlib.asynccontextmanager
+    async def hook(app: FastAPI, ctx: ServiceContext) -> AsyncIterator[None]:
+        # One batch computes at a time per process: parallel batches in threads only fight over the GIL.
+        ctx.extras.update(calculator=calculator, clock=clock, batch_lock=asyncio.Lock())
+        yield
+
+    return hook
+
+
+def _with_request_schemas(app: FastAPI) -> None:
+    """The routes read their bodies themselves (one error format for single, batch and trial); their
+    request models are added to the OpenAPI components here so the document still describes them."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, description=app.description,
+                                 routes=app.routes)
+            _, defs = models_json_schema([(m, "validation") for m in (CalculationRequest, BatchRequest, TrialRequest)],
+                                         ref_template="#/components/schemas/{model}")
+            schema.setdefault("components", {}).setdefault("schemas", {}).update(defs.get("$defs", {}))
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def create_app(settings: CalculationSettings | None = None, *, clock: Clock | None = None, **kwargs: Any) -> FastAPI:
+    """``clock`` (tests): the trial's default month comes from it."""
+    settings = settings or CalculationSettings()
+    # Loaded and validated before the app exists: a broken norm file or ceiling list stops the start.
+    book = norm_tables.load(Path(settings.norms_dir) if settings.norms_dir else norm_tables.NORMS_DIR)
+    calculator = Calculator(book, load_ceilings(settings.rent_ceilings, settings.rent_ceilings_file))
+    app = create_service_app(
         name="calculation",
         title="Bistånd calculation",
         description="Försörjningsstöd computed from sourced norm tables, every line explained.",
-        settings=settings or CalculationSettings(),
-        routers=[],
+        settings=settings,
+        routers=[calculations.router, norms.router],
+        hooks=[_hook(calculator, clock or calculations.utcnow)],
         **kwargs,
     )
+    _with_request_schemas(app)
+    return app

@@ -1,0 +1,39 @@
+"""What every route here needs: the calculator of this app, orjson answers, the body as JSON, the caller."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import Depends, Request
+from starlette.responses import Response
+
+from kit.auth import Principal, authenticate
+from kit.problems import Problem
+from services.calculation.service import Calculator, invalid
+
+# Staff and services may run batches; a client has one household and uses POST /calculations.
+BATCH_ROLES = ("service", "caseworker", "team_lead", "admin", "employment_officer")
+
+
+def calculator(request: Request) -> Calculator:
+    return request.app.state.kit.extras["calculator"]  # type: ignore[no-any-return]
+
+
+def orjson_response(body: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+
+
+async def json_body(request: Request) -> Any:
+    raw = await request.body()
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise invalid([{"field": "body", "message": "the body is not valid JSON", "code": "json_invalid"}]
+                      ).problem() from None
+
+
+async def batch_caller(principal: Principal = Depends(authenticate)) -> Principal:
+    if not principal.has_role(*BATCH_ROLES):
+        raise Problem(403, "forbidden", "Forbidden", "Batch calculation is for staff and services.")
+    return principal
