@@ -43,8 +43,9 @@ def _hook(settings: MeetingsSettings, clock: Clock, tokens: TokenSource | None,
         workers = Workers(ReminderScheduler(ctx.sessions, clock), relay, settings.worker_poll_seconds)
         ctx.extras.update(clock=clock, relay=relay, workers=workers)
         if settings.worker_enabled:
-            ctx.spawn(relay.run_forever(ctx.stop), "meetings-outbox")
             ctx.spawn(workers.run_forever(ctx.stop), "meetings-reminders")
+            if http is not None:  # without a messaging URL, events wait in the outbox until one is set
+                ctx.spawn(relay.run_forever(ctx.stop), "meetings-outbox")
         try:
             yield
         finally:

@@ -34,7 +34,7 @@ from services.meetings.domain.rules import ClientRelation
 from services.meetings.domain.stats import MeetingRecord
 
 EXCLUSION_VIOLATION = "23P01"
-UNIQUE_VIOLATION = "23505"
+DEADLOCK_DETECTED = "40P01"
 
 
 def sqlstate(exc: BaseException) -> str | None:
@@ -47,8 +47,14 @@ def sqlstate(exc: BaseException) -> str | None:
     return None
 
 
-def is_exclusion_violation(exc: DBAPIError) -> bool:
-    return sqlstate(exc) == EXCLUSION_VIOLATION
+def is_booking_conflict(exc: DBAPIError) -> bool:
+    """Another booking holds (or is taking) the time.
+
+    23P01: the exclusion constraint refused the overlap. 40P01: two transactions wrote overlapping ranges at
+    the same moment; each waits for the other's verdict in the constraint check, PostgreSQL aborts one of
+    them, and the other keeps the time. Both mean "taken" for the caller whose transaction was refused.
+    """
+    return sqlstate(exc) in (EXCLUSION_VIOLATION, DEADLOCK_DETECTED)
 
 
 # --- unit settings and meeting types ------------------------------------------------------------------------
@@ -282,6 +288,20 @@ async def client_relation(session: AsyncSession, personal_number: str, unit_id: 
 
 # --- bookings -----------------------------------------------------------------------------------------------
 
+async def lock_caseworkers(session: AsyncSession, caseworker_ids: Iterable[str]) -> None:
+    """Queue writers of the same caseworkers' time, until this transaction ends.
+
+    Without this, two transactions writing overlapping ranges both insert, each finds the other's row in
+    the exclusion check, each waits for the other: a deadlock that PostgreSQL breaks only after
+    deadlock_timeout (1 s), and with many racers in chains of such seconds. With it, the second writer waits
+    for the first to commit and is then refused at once (23P01). Locks are taken in sorted order, so two
+    transactions locking several caseworkers cannot deadlock on them either. The constraint still decides.
+    """
+    for caseworker_id in sorted(set(caseworker_ids)):
+        await session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
+                              {"k": f"meetings:caseworker:{caseworker_id}"})
+
+
 @dataclass(frozen=True)
 class StaffMember:
     caseworker_id: str
@@ -371,8 +391,9 @@ async def get_booking(session: AsyncSession, booking_id: uuid.UUID) -> BookingRe
 async def insert_booking(session: AsyncSession, record: BookingRecord, blocked: Interval,
                          video_link_hash: str | None) -> None:
     """The booking and its lead's staff row. An overlap with another active booking of the lead raises
-    DBAPIError with SQLSTATE 23P01 (is_exclusion_violation) when the row is written."""
+    DBAPIError with SQLSTATE 23P01 or 40P01 (is_booking_conflict) when the row is written."""
     b = record.booking
+    await lock_caseworkers(session, [b.caseworker_id])
     await session.execute(text(
         "INSERT INTO bookings (id, reference, unit_id, caseworker_id, client_personal_number, meeting_type_id, kind, "
         "channel, start_at, end_at, blocked_start, blocked_end, status, protected_identity, location, "
@@ -388,8 +409,18 @@ async def insert_booking(session: AsyncSession, record: BookingRecord, blocked: 
     await add_staff(session, b.id, b.caseworker_id, "lead", blocked)
 
 
+async def insert_contact(session: AsyncSession, record: BookingRecord) -> None:
+    """A contact that already happened, kept as a held booking. Its staff row is inactive: past time blocks
+    nothing, and a drop-in during a no-show must not be refused as a double booking."""
+    b = record.booking
+    await insert_booking(session, record, (b.start, b.end), None)
+    await session.execute(text("UPDATE bookings SET outcome = 'held' WHERE id = :id"), {"id": b.id})
+    await session.execute(text("UPDATE booking_staff SET active = false WHERE booking_id = :id"), {"id": b.id})
+
+
 async def add_staff(session: AsyncSession, booking_id: uuid.UUID, caseworker_id: str, role: str,
                     blocked: Interval) -> None:
+    await lock_caseworkers(session, [caseworker_id])
     await session.execute(text(
         "INSERT INTO booking_staff (booking_id, caseworker_id, role, blocked_start, blocked_end, active) "
         "VALUES (:b, :c, :r, :s, :e, true)"),
@@ -405,6 +436,9 @@ async def blocked_range_of(session: AsyncSession, booking_id: uuid.UUID) -> Inte
 async def move_booking(session: AsyncSession, booking_id: uuid.UUID, start: dt.datetime, end: dt.datetime,
                        blocked: Interval, reason: str | None, now: dt.datetime) -> None:
     """New times for the booking and every staff row (the exclusion constraint checks them all)."""
+    staff = (await session.execute(text("SELECT caseworker_id FROM booking_staff WHERE booking_id = :id"),
+                                   {"id": booking_id})).scalars().all()
+    await lock_caseworkers(session, staff)
     await session.execute(text(
         "UPDATE bookings SET start_at = :s, end_at = :e, blocked_start = :bs, blocked_end = :be, "
         "change_reason = COALESCE(:r, change_reason), version = version + 1, updated_at = :now WHERE id = :id"),
@@ -433,6 +467,10 @@ async def set_channel(session: AsyncSession, booking_id: uuid.UUID, channel: Cha
 async def set_outcome(session: AsyncSession, booking_id: uuid.UUID, outcome: Outcome, now: dt.datetime) -> None:
     """A late cancellation frees the time (its staff rows stop counting); a corrected outcome takes it back,
     which the exclusion constraint refuses if someone else has booked it since."""
+    if outcome is not Outcome.CANCELLED_LATE:
+        staff = (await session.execute(text("SELECT caseworker_id FROM booking_staff WHERE booking_id = :id"),
+                                       {"id": booking_id})).scalars().all()
+        await lock_caseworkers(session, staff)
     await session.execute(text(
         "UPDATE bookings SET outcome = :o, version = version + 1, updated_at = :now WHERE id = :id"),
         {"o": outcome.value, "now": now, "id": booking_id})

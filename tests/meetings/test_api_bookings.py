@@ -77,6 +77,10 @@ async def test_client_books_own_meeting_with_needs(env, as_persona):
             for s in r.json()["slots"]]
     assert [h for who, h in free if who == KARIN] == []
     assert [h for who, h in free if who == MAJA] == [9, 10, 11]
+    # from now on Anna books with her own caseworker: the slots she is offered are Karin's only
+    r = await client.get("/slots", headers=as_persona("anna"), params={
+        "meeting_type_id": nord.visit, "from": "2026-03-26", "to": "2026-03-26"})
+    assert {s["caseworker_id"] for s in r.json()["slots"]} == {KARIN}
 
 
 async def test_idempotent_retry_returns_the_first_answer(env, as_persona):
@@ -86,8 +90,11 @@ async def test_idempotent_retry_returns_the_first_answer(env, as_persona):
     again = await book(client, headers, nord.visit, at(18, 9))
     assert first.status_code == again.status_code == 201
     assert first.json()["id"] == again.json()["id"]
-    rows = await sql(url, "SELECT count(*) AS n FROM bookings WHERE client_personal_number = :p", p=CECILIA)
+    rows = await sql(url, "SELECT count(*) AS n FROM bookings WHERE client_personal_number = :p AND start_at = :s",
+                     p=CECILIA, s=sthlm(2026, 3, 18, 9))
     assert rows[0].n == 1
+    r = await book(client, headers, nord.visit, at(18, 10))  # the same key for another request
+    assert r.status_code == 422 and r.json()["type"] == PROBLEM + "idempotency-key-reused"
 
 
 async def test_fifty_concurrent_bookings_of_one_slot_give_one_booking(issuer, as_persona):
@@ -109,6 +116,15 @@ async def test_fifty_concurrent_bookings_of_one_slot_give_one_booking(issuer, as
             assert rows[0].n == 1
             rows = await sql(url, "SELECT count(*) AS n FROM booking_staff WHERE active AND caseworker_id = :c",
                              c=KARIN)
+            assert rows[0].n == 1
+            # Overlapping, not equal: 09:00 blocks 09:00–10:15 (buffer), so 09:00 and 10:00 exclude each other.
+            # Racing writers of overlapping ranges may deadlock in the constraint check; PostgreSQL aborts one,
+            # which is answered like any other lost race (409), never a 500.
+            answers = await asyncio.gather(*[book(client, anna, nord.visit, at(23, 9 + n % 2)) for n in range(40)])
+            codes = sorted(a.status_code for a in answers)
+            assert codes.count(201) == 1 and codes.count(409) == 39, codes
+            rows = await sql(url, "SELECT count(*) AS n FROM bookings WHERE start_at >= :a AND start_at < :b",
+                             a=sthlm(2026, 3, 23), b=sthlm(2026, 3, 24))
             assert rows[0].n == 1
 
 
@@ -208,6 +224,8 @@ async def test_outcomes_follow_the_clock(env, as_persona, clock):
     clock.set(sthlm(2026, 3, 26, 9, 5))
     r = await client.post(f"/bookings/{bid}/outcome", headers=as_persona("cecilia"), json={"outcome": "held"})
     assert r.status_code == 403 and r.json()["type"] == PROBLEM + "meeting-role-not-allowed"
+    r = await client.post(f"/bookings/{bid}/cancel", headers=karin, json={"reason": "För sent"})
+    assert r.status_code == 409 and r.json()["type"] == PROBLEM + "meeting-already-started"
     r = await client.post(f"/bookings/{bid}/outcome", headers=karin, json={"outcome": "no_show"})
     assert r.status_code == 200 and r.json()["outcome"] == "no_show"
     r = await client.post(f"/bookings/{bid}/outcome", headers=karin, json={"outcome": "held"})  # corrected
@@ -288,6 +306,8 @@ async def test_ics_for_the_client_parses_with_the_right_times(env, as_persona):
 async def test_caseworker_feed_is_token_protected_and_rotates(env, as_persona):
     client, nord, url = env
     karin = as_persona("karin")
+    r = await book(client, karin, nord.phone, at(2, 9, 4), personal_number=CECILIA)
+    assert r.status_code == 201, r.text
     first = (await client.post("/me/feed", headers=karin)).json()["url"]
     token = first.rsplit("/", 1)[1].removesuffix(".ics")
     r = await client.get(f"/feeds/{token}.ics")

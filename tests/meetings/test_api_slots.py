@@ -120,3 +120,9 @@ async def test_calendars_are_for_the_unit(env, as_persona):
     r = await client.put("/caseworkers/me/hours", headers=as_persona("karin"),
                          json={"hours": [{"weekday": 0, "start": "12:00", "end": "09:00"}]})
     assert r.status_code == 422
+
+
+async def test_ready_with_migrations_at_head(env):
+    client, _ = env
+    r = await client.get("/readyz")
+    assert r.status_code == 200, r.text

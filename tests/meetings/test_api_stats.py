@@ -50,6 +50,14 @@ async def env(issuer, as_persona):
                 if outcome != "cancel":
                     r = await client.post(f"/bookings/{booking_id}/outcome", headers=headers, json={"outcome": outcome})
                     assert r.status_code == 200, r.text
+            # contacts recorded afterwards: a short drop-in visit (anonymous) and an unplanned call
+            r = await client.post("/contacts", headers=karin, json={
+                "meeting_type_id": drop_in, "start": sthlm(2026, 3, 26, 13).isoformat(), "minutes": 10})
+            assert r.status_code == 201, r.text
+            assert r.json()["outcome"] == "held" and r.json()["personal_number"] is None
+            r = await client.post("/contacts", headers=karin, json={
+                "meeting_type_id": nord.phone, "start": sthlm(2026, 3, 26, 14).isoformat(), "personal_number": CECILIA})
+            assert r.status_code == 201, r.text
             yield client
 
 
@@ -76,8 +84,22 @@ async def test_weekly_figures_match_the_seeded_meetings(env, as_persona):
         "held": 3, "no_show": 1, "cancelled_late": 1, "multi_party_meetings": 1, "home_visits": 1,
         "phone_contacts": 1, "drop_in_contacts": 0, "contacts": 3, "work_minutes": 210}
     assert rows[(KARIN, "2026-W13")] == {
-        "held": 2, "no_show": 0, "cancelled_late": 0, "multi_party_meetings": 0, "home_visits": 0,
-        "phone_contacts": 0, "drop_in_contacts": 1, "contacts": 2, "work_minutes": 60 + 30}
+        "held": 4, "no_show": 0, "cancelled_late": 0, "multi_party_meetings": 0, "home_visits": 0,
+        "phone_contacts": 1, "drop_in_contacts": 2, "contacts": 4, "work_minutes": 60 + 30 + 10 + 30}
+
+
+async def test_contacts_are_recorded_after_the_fact_by_the_units_staff(env, as_persona):
+    types = (await env.get("/units/nord/meeting-types", headers=as_persona("karin"))).json()
+    phone = next(t["id"] for t in types if t["kind"] == "phone")
+    r = await env.post("/contacts", headers=as_persona("karin"), json={
+        "meeting_type_id": phone, "start": sthlm(2026, 3, 30, 9).isoformat()})
+    assert r.status_code == 422 and r.json()["type"] == "urn:bistand:problem:contact-in-future"
+    r = await env.post("/contacts", headers=as_persona("lars"), json={
+        "meeting_type_id": phone, "start": sthlm(2026, 3, 20, 9).isoformat()})
+    assert r.status_code == 403 and r.json()["type"] == "urn:bistand:problem:meeting-type-other-unit"
+    r = await env.post("/contacts", headers=as_persona("anna"), json={
+        "meeting_type_id": phone, "start": sthlm(2026, 3, 20, 9).isoformat()})
+    assert r.status_code == 403
 
 
 async def test_the_unit_chooses_its_key_figures(env, as_persona):
@@ -86,7 +108,7 @@ async def test_the_unit_chooses_its_key_figures(env, as_persona):
     assert r.status_code == 200, r.text
     r = await env.get("/stats", headers=tove, params={"unit": "nord", "from": "2026-03-23", "to": "2026-03-29"})
     assert r.json()["key_figures"] == ["bookings", "cancelled", "held"]
-    assert rows_by_key(r.json())[(None, "2026-W13")] == {"bookings": 3, "cancelled": 1, "held": 2}
+    assert rows_by_key(r.json())[(None, "2026-W13")] == {"bookings": 5, "cancelled": 1, "held": 4}
     r = await env.get("/stats", headers=tove, params={"unit": "nord", "from": "2026-03-16", "to": "2026-03-22",
                                                       "figures": "home_visit.held,phone.no_show"})
     assert rows_by_key(r.json())[(None, "2026-W12")] == {"home_visit.held": 1, "phone.no_show": 1}

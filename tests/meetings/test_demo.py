@@ -30,6 +30,15 @@ async def test_seed_is_idempotent(db_url, issuer, as_persona):
         with serve_in_thread(Gateway(settings, verifier_for(issuer))) as gateway:
             await seed(gateway, idp)
             await seed(gateway, idp)
+            async with httpx.AsyncClient(base_url=f"{gateway}/api/meetings") as api:
+                # the caseworker's feed through the gateway: made with a token, read without one (public path)
+                feed = await api.post("/me/feed", headers=as_persona("karin"))
+                assert feed.status_code == 201, feed.text
+                token = feed.json()["url"].rsplit("/", 1)[1]
+                ics = await api.get(f"/feeds/{token}")
+                assert ics.status_code == 200 and "BEGIN:VEVENT" in ics.text
+                assert (await api.get("/feeds/not-a-token.ics")).status_code == 404
+                assert (await api.get("/me/bookings")).status_code == 401
             async with httpx.AsyncClient(base_url=service) as http:
                 types = (await http.get("/units/nord/meeting-types", headers=as_persona("tove"))).json()
                 bookings = (await http.get("/me/bookings", headers=as_persona("anna"))).json()

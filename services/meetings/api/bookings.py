@@ -28,6 +28,7 @@ from services.meetings.api.schemas import (
     BookingOut,
     CancelIn,
     ChannelIn,
+    ContactIn,
     ExternalIn,
     ExternalOut,
     JoinLinkOut,
@@ -38,7 +39,7 @@ from services.meetings.api.schemas import (
     Unit,
 )
 from services.meetings.domain import rules
-from services.meetings.domain.bookings import Booking, BookingRequest, ExternalRole, new_booking_reference
+from services.meetings.domain.bookings import Booking, BookingRequest, ExternalRole, Outcome, new_booking_reference
 from services.meetings.domain.links import issue_join_link
 from services.meetings.domain.meeting_types import (
     Channel,
@@ -195,7 +196,7 @@ async def create_booking(body: BookingCreate, request: Request, idempotency_key:
     try:
         await store.insert_booking(session, record, blocked_range(booking.start, meeting_type), video_hash)
     except DBAPIError as exc:
-        if store.is_exclusion_violation(exc):
+        if store.is_booking_conflict(exc):
             raise slot_taken() from None
         raise
     links = await _issue_links(request, session, booking,
@@ -213,6 +214,38 @@ async def create_booking(body: BookingCreate, request: Request, idempotency_key:
     return _json(out, 201)
 
 
+@router.post("/contacts", status_code=201, response_model=BookingOut,
+             summary="Staff: record a contact that already happened (a drop-in visit, an unplanned call); counted as "
+                     "held work in the statistics")
+async def record_contact(body: ContactIn, request: Request, session: AsyncSession = Depends(db_session),
+                         c: Caller = Depends(deps.staff)) -> Response:
+    now = deps.clock(request)
+    meeting_type = await _meeting_type(session, body.meeting_type_id)
+    channel = body.channel or meeting_type.default_channel
+    rules.can_record_contact(c.actor, meeting_type, channel, body.start, now).raise_if_denied()
+    client = body.personal_number.value if body.personal_number else None
+    protected = bool(client) and await store.is_protected(session, client)
+    if protected and not c.actor.protected_access:
+        raise MeetingRuleError(Reason.CLIENT_NOT_FOUND)
+    minutes = body.minutes or meeting_type.duration_minutes
+    booking = Booking(
+        id=uuid.uuid4(), reference=new_booking_reference(), unit_id=meeting_type.unit_id, caseworker_id=c.actor.sub,
+        client_id=client, meeting_type_id=meeting_type.id, kind=meeting_type.kind, channel=channel, start=body.start,
+        end=body.start + dt.timedelta(minutes=minutes), outcome=Outcome.HELD, protected_identity=protected,
+        location=_location(meeting_type, channel), updated_at=now)
+    record = store.BookingRecord(booking=booking, interpreter_language=None, accessibility=frozenset(),
+                                 accessibility_note=None, booked_by=c.principal.sub, booked_by_staff=True,
+                                 change_reason=None, created_at=now)
+    await store.insert_contact(session, record)
+    audit.record(session, c.principal, "record_contact", "booking", str(booking.id), subject=client,
+                 purpose="meetings", details={"unit": booking.unit_id, "kind": booking.kind.value})
+    saved = await store.get_booking(session, booking.id)
+    assert saved is not None
+    out = booking_out(request, saved, c, None)
+    await session.commit()
+    return _json(out, 201)
+
+
 @router.get("/me/bookings", response_model=list[BookingOut],
             summary="A client's own bookings; a caseworker's bookings (as lead or participant)")
 async def my_bookings(request: Request, session: AsyncSession = Depends(db_session),
@@ -223,7 +256,7 @@ async def my_bookings(request: Request, session: AsyncSession = Depends(db_sessi
     else:
         records = await store.staff_bookings(session, c.actor.sub, now - dt.timedelta(days=30),
                                              now + dt.timedelta(days=365))
-        records = [r for r in records if rules.can_view(c.actor, r.booking) or c.actor.sub in r.staff_ids]
+        records = [r for r in records if rules.can_view(c.actor, r.booking)]
     out = []
     for record in records:
         cutoff, _, _ = await _cutoff(session, record.booking)
@@ -294,7 +327,7 @@ async def reschedule(body: RescheduleIn, request: Request, if_match: IfMatch = N
                                  blocked_range(body.start, meeting_type), body.reason if a.caller.is_staff else None,
                                  now)
     except DBAPIError as exc:
-        if store.is_exclusion_violation(exc):
+        if store.is_booking_conflict(exc):
             raise slot_taken() from None
         raise
     moved = booking.model_copy(update={"start": body.start, "end": meeting_end(body.start, meeting_type)})
@@ -365,7 +398,7 @@ async def mark_outcome(body: OutcomeIn, request: Request, a: BookingAccess = Dep
     try:
         await store.set_outcome(session, booking.id, body.outcome, now)
     except DBAPIError as exc:
-        if store.is_exclusion_violation(exc):
+        if store.is_booking_conflict(exc):
             raise slot_taken() from None
         raise
     audit.record(session, a.caller.principal, "mark_outcome", "booking", str(booking.id), subject=booking.client_id,
@@ -399,7 +432,7 @@ async def add_staff(body: StaffIn, request: Request, a: BookingAccess = Depends(
         await store.add_staff(session, a.booking.id, body.caseworker_id, "participant",
                               await store.blocked_range_of(session, a.booking.id))
     except DBAPIError as exc:
-        if store.is_exclusion_violation(exc):
+        if store.is_booking_conflict(exc):
             raise slot_taken() from None
         raise
     await store.touch_booking(session, a.booking.id, now)

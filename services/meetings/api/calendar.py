@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from fastapi import APIRouter, Depends, Request
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -18,6 +19,7 @@ from starlette.responses import Response
 
 from kit import audit
 from kit.db import session as db_session
+from kit.problems import Problem
 from services.meetings import flows, store
 from services.meetings.api import deps
 from services.meetings.api.deps import BookingAccess, Caller
@@ -33,9 +35,9 @@ router = APIRouter(tags=["calendar"])
 ICS_MEDIA_TYPE = "text/calendar; charset=utf-8"
 
 
-def _video_url(request: Request, booking_id: object) -> str:
+def _video_url(request: Request, booking_id: uuid.UUID) -> str:
     settings = deps.settings_of(request)
-    return flows.video_link(settings.link_secret, settings.video_base_url, booking_id).url  # type: ignore[arg-type]
+    return flows.video_link(settings.link_secret, settings.video_base_url, booking_id).url
 
 
 @router.get("/bookings/{booking_id}.ics", summary="The booking as a calendar file (icalendar)",
@@ -67,7 +69,7 @@ async def rotate_feed(request: Request, session: AsyncSession = Depends(db_sessi
 async def feed(token: str, request: Request, session: AsyncSession = Depends(db_session)) -> Response:
     owner = await store.caseworker_by_feed_hash(session, links.hash_token(token)) if len(token) <= 100 else None
     if owner is None:
-        raise MeetingRuleError(Reason.JOIN_LINK_INVALID, "No such calendar feed.")
+        raise Problem(404, "feed-not-found", "No such calendar feed", "The link was replaced or never existed.")
     settings = deps.settings_of(request)
     now = deps.clock(request)
     records = await store.staff_bookings(session, owner.id, now - dt.timedelta(days=settings.feed_past_days),

@@ -21,6 +21,7 @@ from kit.db import session as db_session
 from kit.problems import Problem
 from services.meetings import store
 from services.meetings.domain import rules
+from services.meetings.domain.bookings import Booking
 from services.meetings.domain.rules import Actor
 from services.meetings.settings import MeetingsSettings
 
@@ -101,7 +102,7 @@ class BookingAccess:
     caller: Caller
 
     @property
-    def booking(self):  # type: ignore[no-untyped-def]
+    def booking(self) -> Booking:
         return self.record.booking
 
 

@@ -134,6 +134,16 @@ class BookingCreate(Strict):
     external_participants: list[ExternalParticipant] = Field(default_factory=list, max_length=6)
 
 
+class ContactIn(Strict):
+    """A contact that already happened: a drop-in visit, an unplanned call. Counted in the statistics as held."""
+
+    meeting_type_id: uuid.UUID
+    start: UtcDatetime
+    minutes: int | None = Field(default=None, ge=1, le=8 * 60, description="Actual length; default: the type's.")
+    channel: Channel | None = None
+    personal_number: PersonalNumber | None = Field(default=None, description="Optional: a drop-in may be anonymous.")
+
+
 class RescheduleIn(Strict):
     start: UtcDatetime
     reason: Reason | None = Field(default=None, description="Required from staff.")
