@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 import httpx
+from pydantic import ValidationError
 
 from kit.problems import Problem
 from services.applications.domain.content import (
@@ -71,14 +72,25 @@ async def calculate(client: httpx.AsyncClient, body: dict[str, Any]) -> dict[str
                       "Try again in a moment.") from exc
     if response.status_code == 422:
         # The application's data does not fit the rules (e.g. a month the norms do not cover): the caller's to fix.
-        problem = response.json() if response.headers.get("content-type", "").endswith("json") else {}
-        detail = problem.get("detail") if isinstance(problem, dict) else None
+        try:
+            problem = response.json()
+        except ValueError:
+            problem = None
+        problem = problem if isinstance(problem, dict) else {}
+        detail = problem.get("detail")
+        errors = problem.get("errors")
         raise Problem(422, "calculation-rejected", "The calculation service could not calculate this application",
-                      detail if isinstance(detail, str) else None, errors=problem.get("errors", []))
+                      detail if isinstance(detail, str) else None, errors=errors if isinstance(errors, list) else [])
     if response.status_code != 200:
         raise Problem(502, "calculation-failed", "The calculation service failed",
                       f"It answered {response.status_code}.")
-    return response.json()  # type: ignore[no-any-return]
+    try:
+        result = response.json()
+    except ValueError:
+        result = None
+    if not isinstance(result, dict):
+        raise Problem(502, "calculation-failed", "The calculation service failed", "Its answer is not JSON.")
+    return result
 
 
 _CODE = re.compile(r"[^a-z0-9_.:-]")
@@ -91,48 +103,95 @@ def _code(raw: str) -> str:
     return _CODE.sub("_", raw.lower())[:64] or "line"
 
 
-def _kind(line: dict[str, Any]) -> ComponentKind | None:
+def _kind(line: dict[str, Any]) -> str | None:
     component = str(line.get("component", "")).lower()
     rule = str(line.get("rule_id", "")).lower()
     if component.startswith(("norm", "riksnorm")) or rule.startswith(("norm", "riksnorm")):
-        return ComponentKind.NORM
+        return "norm"
     if component in _INCOMES or component.startswith("income"):
-        return ComponentKind.INCOME
+        return "income"
     if component in _COSTS or component.startswith("cost"):
-        return ComponentKind.COST
-    return None  # disregards, assets, deductions: folded into the totals below
+        return "cost"
+    if component.startswith("disregard"):
+        return "disregard"
+    if component.startswith("deduction"):
+        return "deduction"
+    return None
 
 
-def components_from_result(result: dict[str, Any]) -> list[DecisionComponent]:
-    """The calculation as decision components: the norm as one line, costs and incomes per line when the
-    lines add up to the totals, otherwise one line per kind (disregards and deductions folded into incomes),
-    so the components always give the calculation's entitlement."""
-    totals = result["totals"]
-    lines = result.get("lines", [])
+def _line_code(line: dict[str, Any]) -> str:
+    component = str(line.get("component"))
+    return component if component in _COSTS | _INCOMES else _code(str(line.get("rule_id") or component))
+
+
+def _member(line: dict[str, Any]) -> str | None:
+    member = str(line.get("member") or "")
+    return member if _MEMBER.match(member) else None
+
+
+def _detailed(result: dict[str, Any]) -> list[DecisionComponent] | None:
+    """One component per cost and income line; a disregard (jobbstimulans, children's earnings) lowers the
+    same member's incomes, a deduction is a line of its own. None when the lines cannot be split that way."""
+    totals, lines = result["totals"], result.get("lines", [])
+    by_kind: dict[str, list[dict[str, Any]]] = {}
+    for line in lines:
+        kind = _kind(line)
+        if kind is None and int(line.get("amount", 0)):
+            return None  # a line we do not understand: use the totals
+        by_kind.setdefault(kind or "", []).append(line)
+    if any(int(ln.get("amount", 0)) < 0 for ln in lines):
+        return None
     out = [DecisionComponent(kind=ComponentKind.NORM, code="riksnorm", computed=int(totals["norm"]),
                              decided=int(totals["norm"]))]
-    for kind, total, fallback in ((ComponentKind.COST, int(totals["costs"]), "costs"),
-                                  (ComponentKind.INCOME, int(totals["incomes"]), "incomes")):
-        mine = [ln for ln in lines if _kind(ln) is kind and int(ln.get("amount", 0)) != 0]
-        netted = total
-        if kind is ComponentKind.INCOME:
-            netted = max(0, total - int(totals.get("disregarded", 0)) + int(totals.get("deductions", 0)))
-        if mine and netted == total and sum(int(ln["amount"]) for ln in mine) == total \
-                and all(int(ln["amount"]) >= 0 for ln in mine):
-            for ln in mine:
-                component = str(ln.get("component"))
-                code = component if component in _COSTS | _INCOMES else _code(str(ln.get("rule_id") or component))
-                member = str(ln.get("member") or "")
-                out.append(DecisionComponent(kind=kind, code=code, member=member if _MEMBER.match(member) else None,
-                                             computed=int(ln["amount"]), decided=int(ln["amount"])))
-        elif netted:
-            out.append(DecisionComponent(kind=kind, code=fallback, computed=netted, decided=netted))
-    if entitlement(out, "computed") != int(result["entitlement"]):
-        raise Problem(502, "calculation-inconsistent", "The calculation does not add up",
-                      "The calculation's lines do not give its entitlement; it cannot be decided on.")
+    out += [DecisionComponent(kind=ComponentKind.COST, code=_line_code(ln), member=_member(ln),
+                              computed=int(ln["amount"]), decided=int(ln["amount"]))
+            for ln in by_kind.get("cost", []) if int(ln["amount"])]
+    incomes = [[_line_code(ln), _member(ln), int(ln["amount"])] for ln in by_kind.get("income", [])]
+    for disregard in by_kind.get("disregard", []):
+        left = int(disregard["amount"])
+        for income in sorted((i for i in incomes if i[1] == _member(disregard)), key=lambda i: -i[2]):
+            taken = min(left, income[2])
+            income[2] -= taken
+            left -= taken
+        if left:
+            return None
+    out += [DecisionComponent(kind=ComponentKind.INCOME, code=code, member=member, computed=amount, decided=amount)
+            for code, member, amount in incomes if amount]
+    out += [DecisionComponent(kind=ComponentKind.INCOME, code=_line_code(ln), member=_member(ln),
+                              computed=int(ln["amount"]), decided=int(ln["amount"]))
+            for ln in by_kind.get("deduction", []) if int(ln["amount"])]
     return out
 
 
+def _aggregated(result: dict[str, Any]) -> list[DecisionComponent]:
+    totals = result["totals"]
+    incomes = max(0, int(totals["incomes"]) - int(totals.get("disregarded", 0)) + int(totals.get("deductions", 0)))
+    pairs = ((ComponentKind.NORM, "riksnorm", int(totals["norm"])), (ComponentKind.COST, "costs", int(totals["costs"])),
+             (ComponentKind.INCOME, "incomes", incomes))
+    return [DecisionComponent(kind=kind, code=code, computed=amount, decided=amount)
+            for kind, code, amount in pairs if amount or kind is ComponentKind.NORM]
+
+
+def components_from_result(result: dict[str, Any]) -> list[DecisionComponent]:
+    """The calculation as decision components, per line where the lines allow it (the caseworker adjusts
+    lines, not totals), otherwise one per kind; either way they must give the calculation's entitlement."""
+    try:
+        expected = int(result["entitlement"])
+        for build in (_detailed, _aggregated):
+            components = build(result)
+            if components is not None and entitlement(components, "computed") == expected:
+                return components
+    except (KeyError, TypeError, ValueError, ValidationError) as exc:  # an answer outside the contract
+        raise Problem(502, "calculation-failed", "The calculation service answered outside its contract",
+                      "The answer could not be read.") from exc
+    raise Problem(502, "calculation-inconsistent", "The calculation does not add up",
+                  "The calculation's lines do not give its entitlement; it cannot be decided on.")
+
+
 def snapshot(result: dict[str, Any]) -> CalculationSnapshot:
-    input_hash = str(result["input_hash"]).removeprefix("sha256:")
-    return CalculationSnapshot(input_hash=input_hash, entitlement=int(result["entitlement"]), result=result)
+    try:
+        input_hash = str(result["input_hash"]).removeprefix("sha256:")
+        return CalculationSnapshot(input_hash=input_hash, entitlement=int(result["entitlement"]), result=result)
+    except (KeyError, TypeError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
+        raise Problem(502, "calculation-failed", "The calculation service answered outside its contract",
+                      "The answer has no usable input hash.") from exc

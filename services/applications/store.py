@@ -125,12 +125,9 @@ def _case(row: Any) -> CaseRecord:
 
 
 async def get_case(session: AsyncSession, case_id: uuid.UUID, *, lock: bool = False) -> CaseRecord | None:
-    if lock:
-        # Lock the row first (aggregates cannot be locked), then read it with its assignments.
-        found = (await session.execute(text("SELECT id FROM cases WHERE id = :id FOR UPDATE"), {"id": case_id})).first()
-        if found is None:
-            return None
-    row = (await session.execute(text(_CASE_SELECT + "WHERE c.id = :id"), {"id": case_id})).first()
+    # FOR UPDATE OF c: the case row is locked (until commit), its assignments are only read.
+    row = (await session.execute(text(_CASE_SELECT + "WHERE c.id = :id" + (" FOR UPDATE OF c" if lock else "")),
+                                 {"id": case_id})).first()
     return None if row is None else _case(row)
 
 

@@ -139,3 +139,20 @@ async def test_bad_input_is_a_problem_not_a_500(client, as_persona):
     other = await client.post("/applications", json=single(ANNA, "2026-09"), headers=as_persona("cecilia"))
     assert other.status_code == 422
     assert other.json()["type"] == "urn:bistand:problem:applicant-not-you"
+
+
+async def test_answers_match_the_documented_shapes(client, as_persona):
+    from services.applications.api import schemas
+
+    created = await client.post("/applications", json=couple("2026-11"), headers=as_persona("anna"))
+    schemas.CaseOut.model_validate(created.json())
+    case_id = created.json()["id"]
+    schemas.SignedOut.model_validate(
+        (await client.post(f"/applications/{case_id}/signatures", headers=as_persona("anna"))).json())
+    schemas.CaseOut.model_validate((await client.get(f"/applications/{case_id}", headers=as_persona("karin"))).json())
+    schemas.HistoryOut.model_validate(
+        (await client.get(f"/applications/{case_id}/history", headers=as_persona("anna"))).json())
+    schemas.MyCases.model_validate((await client.get("/me/cases", headers=as_persona("anna"))).json())
+    schemas.MyCaseOut.model_validate((await client.get(f"/me/cases/{case_id}", headers=as_persona("anna"))).json())
+    schemas.ProfileOut.model_validate((await client.get("/me/profile", headers=as_persona("anna"))).json())
+    schemas.QueuePage.model_validate((await client.get("/queue?view=all", headers=as_persona("karin"))).json())

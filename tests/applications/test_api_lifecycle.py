@@ -174,6 +174,7 @@ async def test_team_lead_distributes_and_adds_an_employment_officer(client, as_p
     officer = await client.post(f"{url}/assign", headers=as_persona("maja"),
                                 json={"role": "employment_officer", "sub": "persona:nils"})
     assert officer.status_code == 200
+    assert officer.json()["assigned"] == {"caseworker": "persona:maja", "employment_officer": "persona:nils"}
     seen = await client.get(url, headers=as_persona("nils"))
     assert seen.status_code == 200
     assert set(seen.json()["content"]) == {"plan"} and "signatures" not in seen.json()
@@ -235,3 +236,34 @@ async def test_openapi_lists_the_endpoints(client):
     for path in ("/applications", "/applications/{case_id}/submit", "/applications/{case_id}/decision.pdf",
                  "/queue", "/trust-checks/draw", "/me/cases/{case_id}", "/staff/applications"):
         assert path in paths
+
+
+async def test_two_submits_at_once_submit_once(client, as_persona):
+    import asyncio
+
+    created = await client.post("/applications", json=couple("2026-09"), headers=as_persona("anna"))
+    case_id = created.json()["id"]
+    for who in ("anna", "bertil"):
+        await client.post(f"/applications/{case_id}/signatures", headers=as_persona(who))
+    answers = await asyncio.gather(*(client.post(f"/applications/{case_id}/submit", headers=as_persona(who))
+                                     for who in ("anna", "bertil", "anna", "bertil")))
+    assert sorted(a.status_code for a in answers) == [200, 409, 409, 409]
+    history = (await client.get(f"/applications/{case_id}/history", headers=as_persona("anna"))).json()["items"]
+    assert [h["event"] for h in history].count("submit") == 1
+
+
+async def test_staff_record_language_and_interpreter(client, as_persona):
+    pnr = pnr_for(dt.date(1948, 8, 8))
+    created = await client.post("/staff/applications", headers=as_persona("karin"), json={
+        "personal_number": pnr, "source": "visit", "content": single(pnr, "2026-03"),
+        "profile": {"preferred_language": "so", "interpreter_needed": True, "interpreter_language": "so",
+                    "phone": "+46 70 111 22 33"}})
+    assert created.status_code == 201, created.text
+    assert created.json()["client"] == {"preferred_language": "so", "interpreter_needed": True,
+                                        "interpreter_language": "so"}
+    url = f"/applications/{created.json()['id']}/client-profile"
+    changed = await client.put(url, headers=as_persona("karin"), json={"interpreter_needed": False})
+    assert changed.status_code == 200 and changed.json()["client"]["interpreter_needed"] is False
+    assert "+46" not in changed.text
+    assert (await client.put(url, headers=as_persona("lars"), json={"interpreter_needed": True})).status_code == 404
+    assert (await client.put(url, headers=as_persona("tove"), json={"interpreter_needed": True})).status_code == 403

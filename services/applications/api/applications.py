@@ -87,7 +87,8 @@ async def _create(session: AsyncSession, request: Request, principal: Principal,
     return common.case_response(await common.view(session, ctx), 201, Location=f"/applications/{case_id}")
 
 
-@router.post("/applications", status_code=201, summary="Client: start an application (a draft; save it as you go)")
+@router.post("/applications", status_code=201, response_model=schemas.CaseOut,
+             summary="Client: start an application (a draft; save it as you go)")
 async def create_application(body: DraftContent, request: Request, idempotency_key: IdempotencyKey = None,
                              session: AsyncSession = Depends(db_session),
                              principal: Principal = Depends(deps.client_principal)) -> JSONResponse:
@@ -111,7 +112,7 @@ def orjson_body(response: JSONResponse) -> object:
     return orjson.loads(response.body)
 
 
-@router.post("/applications/monthly", status_code=201,
+@router.post("/applications/monthly", status_code=201, response_model=schemas.CaseOut,
              summary="Client: this month's re-application, prefilled from the household's last application")
 async def create_monthly(body: schemas.MonthlyIn, request: Request, idempotency_key: IdempotencyKey = None,
                          session: AsyncSession = Depends(db_session),
@@ -133,7 +134,7 @@ async def create_monthly(body: schemas.MonthlyIn, request: Request, idempotency_
     return response
 
 
-@router.post("/staff/applications", status_code=201,
+@router.post("/staff/applications", status_code=201, response_model=schemas.CaseOut,
              summary="Caseworker: register a paper, phone or visit application for a client without e-ID")
 async def create_for_client(body: schemas.StaffApplicationIn, request: Request,
                             idempotency_key: IdempotencyKey = None, session: AsyncSession = Depends(db_session),
@@ -152,6 +153,8 @@ async def create_for_client(body: schemas.StaffApplicationIn, request: Request,
         raise not_found("client")  # another unit's client: handled there
     if not units:
         raise Problem(403, "forbidden", "Forbidden", "You belong to no unit.")
+    if body.profile is not None:
+        await store.upsert_profile(session, pnr, body.profile.model_dump(exclude_unset=True), deps.clock(request))
     response = await _create(session, request, principal, content, unit=found[1] if found else units[0],
                              source=body.source, protected=body.protected_identity)
     await common.complete(session, scope, idempotency_key, 201, orjson_body(response))
@@ -159,7 +162,8 @@ async def create_for_client(body: schemas.StaffApplicationIn, request: Request,
     return response
 
 
-@router.get("/applications/{case_id}", summary="The application as you may see it (staff reads are audited)")
+@router.get("/applications/{case_id}", response_model=schemas.CaseOut,
+            summary="The application as you may see it (staff reads are audited)")
 async def get_application(request: Request, ctx: CaseContext = Depends(deps.readable_case),
                           session: AsyncSession = Depends(db_session)) -> JSONResponse:
     body = await common.view(session, ctx)
@@ -168,7 +172,8 @@ async def get_application(request: Request, ctx: CaseContext = Depends(deps.read
     return common.case_response(body)
 
 
-@router.put("/applications/{case_id}", summary="Save the draft (If-Match: the ETag you edited)")
+@router.put("/applications/{case_id}", response_model=schemas.CaseOut,
+            summary="Save the draft (If-Match: the ETag you edited)")
 async def save_draft(body: DraftContent, request: Request, if_match: IfMatch = None,
                      ctx: CaseContext = Depends(deps.locked_case),
                      session: AsyncSession = Depends(db_session)) -> JSONResponse:
@@ -209,7 +214,21 @@ async def save_draft(body: DraftContent, request: Request, if_match: IfMatch = N
     return common.case_response(out)
 
 
-@router.post("/applications/{case_id}/signatures", status_code=201,
+@router.put("/applications/{case_id}/client-profile", response_model=schemas.CaseOut,
+            summary="Caseworker: record the applicant's language and interpreter need (e.g. for a paper client)")
+async def set_client_profile(body: schemas.ProfileIn, request: Request, ctx: CaseContext = Depends(deps.locked_case),
+                             session: AsyncSession = Depends(db_session)) -> JSONResponse:
+    ctx.require(Section.HOUSEHOLD)
+    ctx.require_role(ActorRole.CASEWORKER)
+    values = body.model_dump(exclude_unset=True)
+    await store.upsert_profile(session, ctx.case.applicant_pnr, values, deps.clock(request))
+    ctx.audit_change(session, "update", "client_profile", fields=sorted(values))
+    out = await common.view(session, ctx)
+    await session.commit()
+    return common.case_response(out)
+
+
+@router.post("/applications/{case_id}/signatures", status_code=201, response_model=schemas.SignedOut,
              summary="Sign the application as it is now (each adult applicant with their own e-ID)")
 async def sign(request: Request, body: schemas.SignIn | None = None, ctx: CaseContext = Depends(deps.locked_case),
                session: AsyncSession = Depends(db_session)) -> JSONResponse:
@@ -233,7 +252,8 @@ async def sign(request: Request, body: schemas.SignIn | None = None, ctx: CaseCo
     await store.add_signature(session, ctx.case.id, signature, ctx.principal.sub)
     role = ctx.role.value if ctx.role else "unknown"
     await store.add_history(session, ctx.case.id, actor=ctx.principal.sub, actor_role=role, event="sign",
-                            from_status=ctx.case.status.value, to_status=ctx.case.status.value, now=now, details={"role": signature.role.value, "method": signature.method})
+                            from_status=ctx.case.status.value, to_status=ctx.case.status.value, now=now,
+                            details={"role": signature.role.value, "method": signature.method})
     ctx.audit_change(session, "sign-paper")
     out = await common.view(session, ctx)
     await session.commit()
@@ -241,7 +261,7 @@ async def sign(request: Request, body: schemas.SignIn | None = None, ctx: CaseCo
                         status_code=201)
 
 
-@router.post("/applications/{case_id}/submit",
+@router.post("/applications/{case_id}/submit", response_model=schemas.CaseOut,
              summary="Submit (Idempotency-Key): 422 lists what is missing, every adult applicant's signature included")
 async def submit(request: Request, idempotency_key: IdempotencyKey = None,
                  ctx: CaseContext = Depends(deps.locked_case),
@@ -254,7 +274,6 @@ async def submit(request: Request, idempotency_key: IdempotencyKey = None,
     ensure_complete(ctx.case.draft(), await store.signatures(session, ctx.case.id))
     now = deps.clock(request)
     await common.step(session, ctx, Event.SUBMIT, now, submitted_at=now)
-    ctx = await common.fresh(session, ctx)
     events.enqueue(session, events.SUBMITTED, ctx.case)
     ctx.audit_change(session, "submit")
     out = await common.view(session, ctx)
@@ -264,22 +283,23 @@ async def submit(request: Request, idempotency_key: IdempotencyKey = None,
     return common.case_response(out)
 
 
-@router.post("/applications/{case_id}/withdraw", summary="Client: withdraw the application before the decision")
+@router.post("/applications/{case_id}/withdraw", response_model=schemas.CaseOut,
+             summary="Client: withdraw the application before the decision")
 async def withdraw(request: Request, body: schemas.WithdrawIn | None = None,
                    ctx: CaseContext = Depends(deps.locked_case),
                    session: AsyncSession = Depends(db_session)) -> JSONResponse:
     await common.step(session, ctx, Event.WITHDRAW, deps.clock(request), reason=body.reason if body else None)
-    ctx = await common.fresh(session, ctx)
     out = await common.view(session, ctx)
     await session.commit()
     return common.case_response(out)
 
 
-@router.get("/applications/{case_id}/history", summary="Every step of the case: who, when, from, to, why")
+@router.get("/applications/{case_id}/history", response_model=schemas.HistoryOut,
+            summary="Every step of the case: who, when, from, to, why")
 async def case_history(ctx: CaseContext = Depends(deps.readable_case),
                        session: AsyncSession = Depends(db_session)) -> JSONResponse:
     ctx.require(Section.STATUS)
     rows = await store.history(session, ctx.case.id)
     ctx.audit_read(session, "history", "case handling")
     await session.commit()
-    return JSONResponse({"items": [{**r, "at": r["at"].isoformat()} for r in rows]})
+    return JSONResponse({"items": [{**r, "at": schemas.local(r["at"])} for r in rows]})

@@ -40,6 +40,11 @@ async def step(session: AsyncSession, ctx: CaseContext, event: Event, now: dt.da
     new = lifecycle.transition(ctx.case.state, event, ctx.role)
     await store.set_state(session, ctx.case, new, actor=ctx.principal.sub, actor_role=ctx.role.value,
                           event=event.value, now=now, reason=reason, details=details, **columns)
+    # The row is locked until commit, so the in-memory copy is what the database now holds.
+    case = ctx.case
+    case.status, case.outcome, case.version, case.updated_at = new.status, new.outcome, case.version + 1, now
+    for name, value in columns.items():
+        setattr(case, name, value)
     return new
 
 

@@ -66,7 +66,7 @@ async def _read_limited(file: UploadFile, limit: int) -> tuple[bytes, str]:
     return bytes(buffer), digest.hexdigest()
 
 
-@router.post("/applications/{case_id}/attachments", status_code=201,
+@router.post("/applications/{case_id}/attachments", status_code=201, response_model=schemas.AttachmentOut,
              summary="Upload a PDF, JPEG or PNG (type read from the bytes, at most 10 MB, 30 per application)")
 async def upload(request: Request, file: UploadFile, category: Annotated[Category, Form()] = "other",
                  idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
@@ -96,7 +96,8 @@ async def upload(request: Request, file: UploadFile, category: Annotated[Categor
     return JSONResponse(out, status_code=201)
 
 
-@router.get("/applications/{case_id}/attachments", summary="The application's files (metadata)")
+@router.get("/applications/{case_id}/attachments", response_model=schemas.AttachmentList,
+            summary="The application's files (metadata)")
 async def list_attachments(ctx: CaseContext = Depends(deps.readable_case),
                            session: AsyncSession = Depends(db_session)) -> JSONResponse:
     ctx.require(Section.ATTACHMENTS)
@@ -137,7 +138,7 @@ async def download(attachment_id: uuid.UUID, ctx: CaseContext = Depends(deps.rea
 
 # --- requested documents ------------------------------------------------------------------------------------
 
-@router.post("/applications/{case_id}/document-requests", status_code=201,
+@router.post("/applications/{case_id}/document-requests", status_code=201, response_model=schemas.DocumentOut,
              summary="Caseworker: ask for a document (bank statements, rental contract, ...)")
 async def request_document(body: schemas.DocumentAsk, request: Request,
                            ctx: CaseContext = Depends(deps.locked_case),
@@ -160,7 +161,8 @@ async def request_document(body: schemas.DocumentAsk, request: Request,
     return JSONResponse(schemas.document_out(found), status_code=201)
 
 
-@router.get("/applications/{case_id}/document-requests", summary="The documents asked for, with status per item")
+@router.get("/applications/{case_id}/document-requests", response_model=schemas.DocumentList,
+            summary="The documents asked for, with status per item")
 async def list_documents(ctx: CaseContext = Depends(deps.readable_case),
                          session: AsyncSession = Depends(db_session)) -> JSONResponse:
     ctx.require(Section.DOCUMENT_REQUESTS)
@@ -173,7 +175,7 @@ async def list_documents(ctx: CaseContext = Depends(deps.readable_case),
 _ACTOR = {ActorRole.CLIENT: "client", ActorRole.CO_APPLICANT: "co_applicant", ActorRole.CASEWORKER: "caseworker"}
 
 
-@router.post("/applications/{case_id}/document-requests/{request_id}/{step}",
+@router.post("/applications/{case_id}/document-requests/{request_id}/{step}", response_model=schemas.DocumentOut,
              summary="receive (client or caseworker: the uploaded file), approve or reject (caseworker, with reason)")
 async def document_step(request_id: uuid.UUID, step: DocumentEvent, request: Request,
                         body: schemas.DocumentStepIn | None = None, ctx: CaseContext = Depends(deps.locked_case),

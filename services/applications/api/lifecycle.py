@@ -33,13 +33,12 @@ _OUTCOME_EVENT = {Outcome.APPROVED: Event.APPROVE, Outcome.PARTLY_APPROVED: Even
 
 
 async def _answer(session: AsyncSession, ctx: CaseContext) -> JSONResponse:
-    ctx = await common.fresh(session, ctx)
     out = await common.view(session, ctx)
     await session.commit()
     return common.case_response(out)
 
 
-@router.post("/applications/{case_id}/assign",
+@router.post("/applications/{case_id}/assign", response_model=schemas.CaseOut,
              summary="Take the case (no body) or, as team lead, give it to someone; or add an employment officer")
 async def assign(request: Request, body: schemas.AssignIn | None = None, ctx: CaseContext = Depends(deps.locked_case),
                  session: AsyncSession = Depends(db_session)) -> JSONResponse:
@@ -55,6 +54,7 @@ async def assign(request: Request, body: schemas.AssignIn | None = None, ctx: Ca
         await store.add_history(session, ctx.case.id, actor=ctx.principal.sub, actor_role=role.value,
                                 event="assign_employment_officer", from_status=ctx.case.status.value,
                                 to_status=ctx.case.status.value, now=now, details={"sub": target})
+        ctx.case.assigned["employment_officer"] = target
     else:
         if target != ctx.principal.sub and role is not ActorRole.TEAM_LEAD:
             raise Problem(403, "case-role-not-allowed", "Only a team lead distributes cases",
@@ -62,7 +62,7 @@ async def assign(request: Request, body: schemas.AssignIn | None = None, ctx: Ca
         event = Event.ASSIGN if ctx.case.status is CaseStatus.SUBMITTED else Event.REASSIGN
         await common.step(session, ctx, event, now, details={"sub": target})
         await store.assign(session, ctx.case.id, "caseworker", target, by=ctx.principal.sub, now=now)
-        ctx = await common.fresh(session, ctx)
+        ctx.case.assigned["caseworker"] = target
         events.enqueue(session, events.ASSIGNED, ctx.case, caseworker_sub=target)
     ctx.audit_change(session, "assign", role=body.role, sub=target)
     response = await _answer(session, ctx)
@@ -70,7 +70,7 @@ async def assign(request: Request, body: schemas.AssignIn | None = None, ctx: Ca
     return response
 
 
-@router.post("/applications/{case_id}/request-info",
+@router.post("/applications/{case_id}/request-info", response_model=schemas.CaseOut,
              summary="Caseworker: ask the client for more (with a due date and the documents needed)")
 async def request_info(body: schemas.RequestInfoIn, request: Request, ctx: CaseContext = Depends(deps.locked_case),
                        session: AsyncSession = Depends(db_session)) -> JSONResponse:
@@ -85,7 +85,6 @@ async def request_info(body: schemas.RequestInfoIn, request: Request, ctx: CaseC
     for ask in asks:
         await store.add_document_request(session, ctx.case.id, ask, requested_by=ctx.principal.sub, due_date=due,
                                          now=now)
-    ctx = await common.fresh(session, ctx)
     events.enqueue(session, events.INFO_REQUESTED, ctx.case)
     ctx.audit_change(session, "request-info")
     response = await _answer(session, ctx)
@@ -93,7 +92,7 @@ async def request_info(body: schemas.RequestInfoIn, request: Request, ctx: CaseC
     return response
 
 
-@router.post("/applications/{case_id}/answer-info",
+@router.post("/applications/{case_id}/answer-info", response_model=schemas.CaseOut,
              summary="Client (or the caseworker for answers by post): the information is sent, handling goes on")
 async def answer_info(request: Request, body: schemas.AnswerInfoIn | None = None,
                       ctx: CaseContext = Depends(deps.locked_case),
@@ -103,7 +102,7 @@ async def answer_info(request: Request, body: schemas.AnswerInfoIn | None = None
     return await _answer(session, ctx)
 
 
-@router.post("/applications/{case_id}/info-deadline-passed",
+@router.post("/applications/{case_id}/info-deadline-passed", response_model=schemas.CaseOut,
              summary="Caseworker: the due date has passed without an answer; handling goes on with what there is")
 async def info_deadline_passed(request: Request, ctx: CaseContext = Depends(deps.locked_case),
                                session: AsyncSession = Depends(db_session)) -> JSONResponse:
@@ -116,7 +115,7 @@ async def info_deadline_passed(request: Request, ctx: CaseContext = Depends(deps
     return await _answer(session, ctx)
 
 
-@router.post("/applications/{case_id}/calculation",
+@router.post("/applications/{case_id}/calculation", response_model=schemas.CalculationOut,
              summary="Caseworker: calculate with the calculation service (kept with the case for the decision)")
 async def calculate(request: Request, ctx: CaseContext = Depends(deps.locked_case),
                     session: AsyncSession = Depends(db_session)) -> JSONResponse:
@@ -141,7 +140,7 @@ async def calculate(request: Request, ctx: CaseContext = Depends(deps.locked_cas
     ctx.audit_change(session, "calculate", input_hash=str(result.get("input_hash")))
     await session.commit()
     return JSONResponse({"calculation": result, "components": [c.model_dump(mode="json") for c in components],
-                         "calculated_at": now.isoformat()})
+                         "calculated_at": schemas.local(now)})
 
 
 def _apply(components: list[DecisionComponent], adjustments: list[schemas.AdjustmentIn]) -> list[DecisionComponent]:
@@ -155,7 +154,7 @@ def _apply(components: list[DecisionComponent], adjustments: list[schemas.Adjust
     return out
 
 
-@router.post("/applications/{case_id}/decision", status_code=201,
+@router.post("/applications/{case_id}/decision", status_code=201, response_model=Decision,
              summary="Caseworker: decide on the latest calculation (changes per line with reasons)")
 async def decide(body: schemas.DecisionIn, request: Request, ctx: CaseContext = Depends(deps.locked_case),
                  session: AsyncSession = Depends(db_session)) -> JSONResponse:
@@ -172,7 +171,8 @@ async def decide(body: schemas.DecisionIn, request: Request, ctx: CaseContext = 
     try:
         decision = make_decision(
             DecisionInput(components=components, reasons_sv=body.reasons_sv, reasons_en=body.reasons_en),
-            case_id=ctx.case.id, period=ctx.case.period, decided_at=now, decided_by=ctx.principal.sub,
+            case_id=ctx.case.id, period=ctx.case.period, decided_at=now.astimezone(STOCKHOLM),
+            decided_by=ctx.principal.sub,
             calculation=calculation.snapshot(result))
     except ValidationError as exc:
         raise Problem(422, "decision-invalid", "The decision is not complete",
@@ -181,7 +181,6 @@ async def decide(body: schemas.DecisionIn, request: Request, ctx: CaseContext = 
     await store.add_decision(session, ctx.case.id, decision.model_dump(mode="json"), decided_at=now,
                              decided_by=ctx.principal.sub, outcome=decision.outcome.value, granted=decision.granted,
                              input_hash=decision.calculation.input_hash, calculation_result=result)
-    ctx = await common.fresh(session, ctx)
     events.enqueue(session, events.DECIDED, ctx.case, caseworker_sub=ctx.principal.sub)
     ctx.audit_change(session, "decide", outcome=decision.outcome.value)
     await session.commit()
@@ -197,7 +196,8 @@ async def _decision(session: AsyncSession, ctx: CaseContext) -> Decision:
     return Decision.model_validate(raw)
 
 
-@router.get("/applications/{case_id}/decision", summary="The decision as JSON (amounts, reasons, legal basis, appeal)")
+@router.get("/applications/{case_id}/decision", response_model=Decision,
+            summary="The decision as JSON (amounts, reasons, legal basis, appeal)")
 async def get_decision(ctx: CaseContext = Depends(deps.readable_case),
                        session: AsyncSession = Depends(db_session)) -> JSONResponse:
     decision = await _decision(session, ctx)
@@ -224,7 +224,8 @@ async def decision_pdf(request: Request, lang: Annotated[Literal["sv", "en"], Qu
         "Cache-Control": "private, no-store"})
 
 
-@router.post("/applications/{case_id}/pay", summary="Caseworker (or the payment system): mark the decision paid")
+@router.post("/applications/{case_id}/pay", response_model=schemas.CaseOut,
+             summary="Caseworker (or the payment system): mark the decision paid")
 async def pay(request: Request, body: schemas.PayIn | None = None, ctx: CaseContext = Depends(deps.locked_case),
               session: AsyncSession = Depends(db_session)) -> JSONResponse:
     await common.step(session, ctx, Event.PAY, deps.clock(request),

@@ -60,7 +60,8 @@ async def _summary(session: AsyncSession, case: store.CaseRecord, lang: str,
     return out
 
 
-@router.get("/me/cases", summary="Client: my household's applications, newest month first")
+@router.get("/me/cases", response_model=schemas.MyCases,
+            summary="Client: my household's applications, newest month first")
 async def my_cases(lang: Lang = "sv", session: AsyncSession = Depends(db_session),
                    principal: Principal = Depends(deps.client_principal)) -> JSONResponse:
     me = normalise_personal_number(principal.personal_number or "")
@@ -68,7 +69,7 @@ async def my_cases(lang: Lang = "sv", session: AsyncSession = Depends(db_session
     return JSONResponse({"items": [await _summary(session, c, lang) for c in cases]})
 
 
-@router.get("/me/cases/{case_id}",
+@router.get("/me/cases/{case_id}", response_model=schemas.MyCaseOut,
             summary="Client: status in plain words, what is missing, requested documents, calculation, decision")
 async def my_case(lang: Lang = "sv", ctx: CaseContext = Depends(deps.readable_case),
                   session: AsyncSession = Depends(db_session)) -> JSONResponse:
@@ -84,14 +85,16 @@ def _profile_out(row: dict[str, Any] | None) -> dict[str, Any]:
                                                             "interpreter_needed": bool(row.get("interpreter_needed"))}
 
 
-@router.get("/me/profile", summary="Client: my language, interpreter need and contact details (kept only here)")
+@router.get("/me/profile", response_model=schemas.ProfileOut,
+            summary="Client: my language, interpreter need and contact details (kept only here)")
 async def my_profile(session: AsyncSession = Depends(db_session),
                      principal: Principal = Depends(deps.client_principal)) -> JSONResponse:
     me = normalise_personal_number(principal.personal_number or "")
     return JSONResponse(_profile_out(await store.get_profile(session, me)))
 
 
-@router.put("/me/profile", summary="Client: set my language, interpreter need and contact details")
+@router.put("/me/profile", response_model=schemas.ProfileOut,
+            summary="Client: set my language, interpreter need and contact details")
 async def set_profile(body: schemas.ProfileIn, request: Request, session: AsyncSession = Depends(db_session),
                       principal: Principal = Depends(deps.client_principal)) -> JSONResponse:
     me = normalise_personal_number(principal.personal_number or "")

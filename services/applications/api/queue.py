@@ -43,7 +43,8 @@ def _after(cursor: str | None) -> tuple[dt.datetime, uuid.UUID] | None:
         raise Problem(400, "bad-cursor", "Bad cursor", "Use the next_cursor of the previous page.") from None
 
 
-@router.get("/queue", summary="Caseworkers: the unit's cases waiting (oldest first), or mine; cursor pagination")
+@router.get("/queue", response_model=schemas.QueuePage,
+            summary="Caseworkers: the unit's cases waiting (oldest first), or mine; cursor pagination")
 async def work_queue(request: Request,
                      view: Annotated[Literal["unassigned", "mine", "all"], Query()] = "unassigned",
                      status: Annotated[list[CaseStatus] | None, Query()] = None,
@@ -69,7 +70,7 @@ async def work_queue(request: Request,
         flags = [f for f, on in (("trust_check", c.trust_check), ("protected_identity", c.protected_identity),
                                  ("info_overdue", bool(c.info_due and c.info_due < now.date()))) if on]
         item = {"id": str(c.id), "period": c.period, "kind": c.kind, "unit": c.unit, "status": c.status.value,
-                "source": c.source, "submitted_at": c.submitted_at.isoformat() if c.submitted_at else None,
+                "source": c.source, "submitted_at": schemas.local(c.submitted_at),
                 "waiting_days": waiting.days, "assigned": c.assigned, "flags": flags,
                 "info_due": c.info_due.isoformat() if c.info_due else None}
         if officer_only:
@@ -82,7 +83,7 @@ async def work_queue(request: Request,
     return JSONResponse({"items": items, "next_cursor": _cursor(page[-1]) if more and page else None})
 
 
-@router.post("/trust-checks/draw", status_code=201,
+@router.post("/trust-checks/draw", status_code=201, response_model=schemas.DrawOut,
              summary="Team lead: draw this month's trust checks for the unit (reproducible, recorded once)")
 async def draw(body: schemas.MonthlyIn, request: Request, session: AsyncSession = Depends(db_session),
                principal: Principal = Depends(deps.staff_principal)) -> JSONResponse:
@@ -112,7 +113,8 @@ async def draw(body: schemas.MonthlyIn, request: Request, session: AsyncSession 
     return JSONResponse(_draw_out(existing), status_code=status)
 
 
-@router.get("/trust-checks", summary="Team lead and caseworkers: a month's recorded draw for my unit")
+@router.get("/trust-checks", response_model=schemas.DrawOut,
+            summary="Team lead and caseworkers: a month's recorded draw for my unit")
 async def get_draw(request: Request, month: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")],
                    session: AsyncSession = Depends(db_session),
                    principal: Principal = Depends(deps.staff_principal)) -> JSONResponse:
@@ -127,4 +129,4 @@ async def get_draw(request: Request, month: Annotated[str, Query(pattern=r"^\d{4
 def _draw_out(row: dict[str, Any]) -> dict[str, Any]:
     return {"id": str(row["id"]), "unit": row["unit"], "month": row["month"], "per_caseworker": row["per_caseworker"],
             "seed_id": row["seed_id"], "population": row["population"], "drawn_by": row["drawn_by"],
-            "drawn_at": row["drawn_at"].isoformat(), "case_ids": [str(c) for c in row["case_ids"]]}
+            "drawn_at": schemas.local(row["drawn_at"]), "case_ids": [str(c) for c in row["case_ids"]]}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+import zoneinfo
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -17,9 +18,15 @@ from services.applications.domain.completeness import missing_items
 from services.applications.domain.content import DraftContent, Period
 from services.applications.domain.decision import Reason
 from services.applications.domain.personal_number import PersonalNumber
-from services.applications.domain.signing import Signature, content_hash, signature_is_valid
+from services.applications.domain.signing import RequiredSignatures, Signature, required_signers
 
+STOCKHOLM = zoneinfo.ZoneInfo("Europe/Stockholm")
 Source = Literal["paper", "phone", "visit"]
+
+
+def local(moment: dt.datetime | None) -> str | None:
+    """Times leave the service tz-aware in Swedish time (the offset says it: +01:00 / +02:00)."""
+    return moment.astimezone(STOCKHOLM).isoformat() if moment is not None else None
 Text500 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
 
@@ -31,6 +38,15 @@ class MonthlyIn(_In):
     month: Period
 
 
+class ProfileIn(_In):
+    preferred_language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")] | None = None
+    interpreter_needed: bool | None = None
+    interpreter_language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")] | None = None
+    phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9 \-]{6,20}$")] | None = None
+    email: Annotated[str, StringConstraints(pattern=r"^[^@\s]{1,64}@[^@\s]{1,190}$")] | None = None
+    address: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] | None = None
+
+
 class StaffApplicationIn(_In):
     """A caseworker registers an application for a client without e-ID (paper, phone, visit)."""
 
@@ -38,6 +54,7 @@ class StaffApplicationIn(_In):
     source: Source
     content: DraftContent
     protected_identity: bool = False
+    profile: ProfileIn | None = None  # language, interpreter need, contact: what the client told us
 
 
 class SignIn(_In):
@@ -95,19 +112,12 @@ class PayIn(_In):
     reference: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
 
 
-class ProfileIn(_In):
-    preferred_language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")] | None = None
-    interpreter_needed: bool | None = None
-    interpreter_language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")] | None = None
-    phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9 \-]{6,20}$")] | None = None
-    email: Annotated[str, StringConstraints(pattern=r"^[^@\s]{1,64}@[^@\s]{1,190}$")] | None = None
-    address: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] | None = None
-
-
-def signature_out(s: Signature, draft: DraftContent) -> dict[str, Any]:
+def signature_out(s: Signature, draft: DraftContent, required: RequiredSignatures | None = None) -> dict[str, Any]:
     # Role, not personnummer: who signed is clear from the role, and numbers stay out of responses.
-    return {"role": s.role.value, "signed_at": s.signed_at.isoformat(), "method": s.method,
-            "valid": signature_is_valid(s, draft)}
+    required = required or required_signers(draft)
+    valid = s.content_hash == required.content_hash and any(
+        r.personal_number == s.personal_number and r.role == s.role for r in required.signers)
+    return {"role": s.role.value, "signed_at": local(s.signed_at), "method": s.method, "valid": valid}
 
 
 def case_out(ctx: CaseContext, signatures: list[Signature] | None = None,
@@ -117,8 +127,7 @@ def case_out(ctx: CaseContext, signatures: list[Signature] | None = None,
     out: dict[str, Any] = {
         "id": str(c.id), "period": c.period, "kind": c.kind, "unit": c.unit, "status": c.status.value,
         "outcome": c.outcome.value if c.outcome else None, "source": c.source, "version": c.version,
-        "created_at": c.created_at.isoformat(), "updated_at": c.updated_at.isoformat(),
-        "submitted_at": c.submitted_at.isoformat() if c.submitted_at else None,
+        "created_at": local(c.created_at), "updated_at": local(c.updated_at), "submitted_at": local(c.submitted_at),
         "info_due": c.info_due.isoformat() if c.info_due else None,
         "assigned": c.assigned,
         "actions": [e.value for e in lifecycle.allowed_events(c.state, ctx.role)] if ctx.role else [],
@@ -126,9 +135,10 @@ def case_out(ctx: CaseContext, signatures: list[Signature] | None = None,
     draft = c.draft()
     if ctx.can(Section.HOUSEHOLD):
         out["content"] = c.content
-        out["content_hash"] = content_hash(draft)
+        required = required_signers(draft)  # hashes the content once for all signatures
+        out["content_hash"] = required.content_hash
         sigs = signatures or []
-        out["signatures"] = [signature_out(s, draft) for s in sigs]
+        out["signatures"] = [signature_out(s, draft, required) for s in sigs]
         out["missing"] = [m.model_dump() for m in missing_items(draft, sigs)] if c.status.value == "draft" else []
     else:
         out["content"] = {"plan": c.content.get("plan")}  # employment officers: the path to work, not the money
@@ -145,7 +155,7 @@ def case_out(ctx: CaseContext, signatures: list[Signature] | None = None,
 
 def attachment_out(a: store.AttachmentMeta) -> dict[str, Any]:
     return {"id": str(a.id), "filename": a.filename, "media_type": a.media_type, "size": a.size,
-            "sha256": a.sha256, "category": a.category, "created_at": a.created_at.isoformat()}
+            "sha256": a.sha256, "category": a.category, "created_at": local(a.created_at)}
 
 
 def document_out(d: store.DocumentRecord) -> dict[str, Any]:
@@ -153,4 +163,170 @@ def document_out(d: store.DocumentRecord) -> dict[str, Any]:
             "rejection_reason": d.request.rejection_reason, "label": {"sv": d.request.label("sv"),
                                                                        "en": d.request.label("en")},
             "attachment_id": str(d.attachment_id) if d.attachment_id else None,
-            "due_date": d.due_date.isoformat() if d.due_date else None, "requested_at": d.requested_at.isoformat()}
+            "due_date": d.due_date.isoformat() if d.due_date else None, "requested_at": local(d.requested_at)}
+
+
+# --- response shapes (for the OpenAPI document; the routes build them as plain dicts) ------------------------
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class SignatureOut(_Out):
+    role: Literal["applicant", "partner"]
+    signed_at: dt.datetime
+    method: Literal["e_id", "paper"]
+    valid: bool = Field(description="made on the content as it is now")
+
+
+class MissingOut(_Out):
+    code: str = Field(description="stable completeness code, e.g. housing.rent, signature.partner")
+    sv: str
+    en: str
+    member: str | None = None
+
+
+class ClientFacts(_Out):
+    preferred_language: str
+    interpreter_needed: bool
+    interpreter_language: str | None = None
+
+
+class CaseOut(_Out):
+    id: uuid.UUID
+    period: str
+    kind: Literal["first", "monthly"]
+    unit: str
+    status: str
+    outcome: str | None = None
+    source: Literal["digital", "paper", "phone", "visit"]
+    version: int = Field(description="also the ETag")
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    submitted_at: dt.datetime | None = None
+    info_due: dt.date | None = None
+    assigned: dict[str, str] = Field(description="role (caseworker, employment_officer) -> subject")
+    actions: list[str] = Field(description="lifecycle events the caller may take now")
+    content: dict[str, Any] = Field(description="the application (employment officers: the plan only)")
+    content_hash: str | None = Field(None, description="SHA-256 of the canonical content: what a signature binds")
+    signatures: list[SignatureOut] | None = None
+    missing: list[MissingOut] | None = Field(None, description="for drafts: what is still missing")
+    protected_identity: bool | None = Field(None, description="staff only")
+    trust_check: bool | None = Field(None, description="staff only: drawn for ekonomisk avstämning")
+    client: ClientFacts | None = Field(None, description="staff only; never address or contact")
+
+
+class SignedOut(_Out):
+    signature: SignatureOut
+    missing: list[MissingOut]
+
+
+class AttachmentOut(_Out):
+    id: uuid.UUID
+    filename: str
+    media_type: Literal["application/pdf", "image/jpeg", "image/png"]
+    size: int
+    sha256: str
+    category: str
+    created_at: dt.datetime
+
+
+class AttachmentList(_Out):
+    items: list[AttachmentOut]
+
+
+class DocumentOut(_Out):
+    id: uuid.UUID
+    type: DocumentType
+    text: str | None = None
+    status: Literal["requested", "received", "approved", "rejected"]
+    rejection_reason: str | None = None
+    label: dict[str, str] | str
+    attachment_id: uuid.UUID | None = None
+    due_date: dt.date | None = None
+    requested_at: dt.datetime
+
+
+class DocumentList(_Out):
+    items: list[DocumentOut]
+
+
+class HistoryItem(_Out):
+    at: dt.datetime
+    actor: str
+    actor_role: str
+    event: str
+    from_status: str | None = None
+    to_status: str
+    reason: str | None = None
+
+
+class HistoryOut(_Out):
+    items: list[HistoryItem]
+
+
+class CalculationOut(_Out):
+    calculation: dict[str, Any] = Field(description="the calculation service's answer, as given")
+    components: list[dict[str, Any]] = Field(description="decision components: kind, code, member, computed, decided")
+    calculated_at: dt.datetime
+
+
+class MyCaseOut(_Out):
+    id: uuid.UUID
+    period: str
+    month: str
+    kind: str
+    status: str
+    outcome: str | None = None
+    title: str
+    text: str
+    todo: list[str]
+    due_date: dt.date | None = None
+    missing: list[dict[str, Any]] | None = None
+    documents: list[dict[str, Any]] | None = None
+    calculation: dict[str, Any] | None = None
+    decision: dict[str, Any] | None = None
+
+
+class MyCases(_Out):
+    items: list[MyCaseOut]
+
+
+class ProfileOut(_Out):
+    preferred_language: str
+    interpreter_needed: bool
+    interpreter_language: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    address: str | None = None
+
+
+class QueueItem(_Out):
+    id: uuid.UUID
+    period: str
+    kind: str
+    unit: str
+    status: str
+    source: str | None = None
+    submitted_at: dt.datetime | None = None
+    waiting_days: int
+    assigned: dict[str, str]
+    flags: list[Literal["trust_check", "protected_identity", "info_overdue"]]
+    info_due: dt.date | None = None
+
+
+class QueuePage(_Out):
+    items: list[QueueItem]
+    next_cursor: str | None = None
+
+
+class DrawOut(_Out):
+    id: uuid.UUID
+    unit: str
+    month: str
+    per_caseworker: int
+    seed_id: str = Field(description="fingerprint of the secret seed the draw used")
+    population: int
+    drawn_by: str
+    drawn_at: dt.datetime
+    case_ids: list[uuid.UUID]
