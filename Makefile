@@ -27,6 +27,10 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/gateway.py
 	$(BIN)/python bench/calculation_inprocess.py
+	$(BIN)/python bench/calculation.py
+	$(BIN)/python bench/applications.py
+	$(BIN)/python bench/messaging.py
+	$(BIN)/python bench/meetings.py
 
 clean:
 	rm -rf $(VENV) .data
