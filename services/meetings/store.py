@@ -137,20 +137,30 @@ class CaseworkerRow:
     id: str
     unit_id: str
     name: str
+    protected_access: bool = False
 
 
 async def upsert_caseworker(session: AsyncSession, caseworker_id: str, unit_id: str, name: str,
-                            now: dt.datetime) -> None:
+                            now: dt.datetime, protected_access: bool = False) -> None:
+    """Known from their own token: unit, name and clearance for protected identity, refreshed on each use."""
     await session.execute(text(
-        "INSERT INTO caseworkers (id, unit_id, name, updated_at) VALUES (:id, :u, :n, :now) "
+        "INSERT INTO caseworkers (id, unit_id, name, updated_at, protected_access) VALUES (:id, :u, :n, :now, :pa) "
         "ON CONFLICT (id) DO UPDATE SET unit_id = EXCLUDED.unit_id, name = EXCLUDED.name, "
-        "updated_at = EXCLUDED.updated_at"), {"id": caseworker_id, "u": unit_id, "n": name, "now": now})
+        "updated_at = EXCLUDED.updated_at, protected_access = EXCLUDED.protected_access"),
+        {"id": caseworker_id, "u": unit_id, "n": name, "now": now, "pa": protected_access})
 
 
 async def get_caseworker(session: AsyncSession, caseworker_id: str) -> CaseworkerRow | None:
-    row = (await session.execute(text("SELECT id, unit_id, name FROM caseworkers WHERE id = :id"),
+    row = (await session.execute(text("SELECT id, unit_id, name, protected_access FROM caseworkers WHERE id = :id"),
                                  {"id": caseworker_id})).first()
-    return CaseworkerRow(row.id, row.unit_id, row.name) if row else None
+    return CaseworkerRow(row.id, row.unit_id, row.name, row.protected_access) if row else None
+
+
+async def cleared_caseworker_ids(session: AsyncSession, unit_id: str) -> frozenset[str]:
+    """The unit's caseworkers cleared for clients with protected identity."""
+    rows = (await session.execute(text("SELECT id FROM caseworkers WHERE unit_id = :u AND protected_access"),
+                                  {"u": unit_id})).all()
+    return frozenset(r.id for r in rows)
 
 
 async def unit_caseworker_ids(session: AsyncSession, unit_id: str) -> list[str]:

@@ -145,3 +145,23 @@ async def test_anonymous_is_unauthorized(env):
     for path in (f"/bookings/{anna_booking}", "/me/bookings", f"/slots?meeting_type_id={nord.visit}"):
         r = await client.get(path)
         assert r.status_code == 401 and r.headers["content-type"] == "application/problem+json"
+
+
+async def test_a_protected_client_meets_only_cleared_caseworkers(env, as_persona):
+    client, nord, _, _, dana_booking = env
+    # Dana is offered Maja's times only: Karin is not cleared for protected identity.
+    r = await client.get("/slots", headers=as_persona("dana"),
+                         params={"meeting_type_id": nord.visit, "from": "2026-03-23", "to": "2026-03-24"})
+    assert r.status_code == 200, r.text
+    assert {s["caseworker_id"] for s in r.json()["slots"]} == {MAJA}
+    # Asking for Karin's time anyway is refused, and nothing is booked.
+    r = await client.post("/bookings", headers=as_persona("dana"), json={
+        "meeting_type_id": nord.visit, "caseworker_id": KARIN, "start": sthlm(2026, 3, 23, 9).isoformat()})
+    assert r.status_code in (409, 422) and r.json()["type"].startswith(PROBLEM)
+    # Cecilia (first meeting, not protected) is offered both.
+    r = await client.get("/slots", headers=as_persona("cecilia"),
+                         params={"meeting_type_id": nord.visit, "from": "2026-03-23", "to": "2026-03-24"})
+    assert {s["caseworker_id"] for s in r.json()["slots"]} == {KARIN, MAJA}
+    # Maja cannot bring an uncleared colleague into Dana's meeting.
+    r = await client.post(f"/bookings/{dana_booking}/staff", headers=as_persona("maja"), json={"caseworker_id": KARIN})
+    assert r.status_code == 409 and r.json()["type"] == PROBLEM + "caseworker-not-cleared"

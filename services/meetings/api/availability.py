@@ -51,8 +51,9 @@ async def _writable(session: AsyncSession, c: Caller, caseworker_id: str, now: d
         unit = c.principal.unit or next(iter(sorted(c.actor.units)), None)
         if unit is None:
             raise Problem(422, "caseworker-without-unit", "Your token names no unit")
-        await store.upsert_caseworker(session, c.actor.sub, unit, c.principal.name or c.actor.sub, now)
-        return store.CaseworkerRow(c.actor.sub, unit, c.principal.name or c.actor.sub)
+        await store.upsert_caseworker(session, c.actor.sub, unit, c.principal.name or c.actor.sub, now,
+                                      c.actor.protected_access)
+        return store.CaseworkerRow(c.actor.sub, unit, c.principal.name or c.actor.sub, c.actor.protected_access)
     row = await store.get_caseworker(session, caseworker_id)
     if row is None or row.unit_id not in c.actor.units:
         raise _not_found()
@@ -137,7 +138,11 @@ async def slots(request: Request, meeting_type_id: uuid.UUID,
     if c.is_client:
         if not meeting_type.client_self_bookable:
             raise Problem(403, Reason.NOT_SELF_BOOKABLE.value, "This meeting type is booked by the unit, not online")
-        allowed = caseworkers_client_may_book(unit_ids, await store.client_relation(session, c.actor.sub, unit))
+        relation = await store.client_relation(session, c.actor.sub, unit)
+        allowed = caseworkers_client_may_book(unit_ids, relation)
+        if relation.protected_identity or c.protected_claim:
+            # Only caseworkers cleared for protected identity may meet them (and so see the booking).
+            allowed = allowed & await store.cleared_caseworker_ids(session, unit)
         min_notice = settings.min_notice
     else:
         if unit not in c.actor.units:

@@ -176,6 +176,9 @@ async def create_booking(body: BookingCreate, request: Request, idempotency_key:
     day = local_date(booking_request.start)
     offered = await search.find_slots(session, meeting_type, [body.caseworker_id], day, day, now, min_notice)
     rules.check_slot_offered(body.caseworker_id, booking_request.start, offered).raise_if_denied()
+    protected = relation.protected_identity or (c.is_client and c.protected_claim)
+    if protected and not (caseworker and caseworker.protected_access):
+        raise _not_cleared()
 
     channel = rules.resolve_channel(booking_request, meeting_type)
     booking_id = uuid.uuid4()
@@ -187,8 +190,7 @@ async def create_booking(body: BookingCreate, request: Request, idempotency_key:
         id=booking_id, reference=new_booking_reference(), unit_id=meeting_type.unit_id,
         caseworker_id=body.caseworker_id, client_id=client, meeting_type_id=meeting_type.id, kind=meeting_type.kind,
         channel=channel, start=booking_request.start, end=meeting_end(booking_request.start, meeting_type),
-        protected_identity=relation.protected_identity or (c.is_client and c.protected_claim),
-        location=_location(meeting_type, channel), updated_at=now)
+        protected_identity=protected, location=_location(meeting_type, channel), updated_at=now)
     record = store.BookingRecord(
         booking=booking, interpreter_language=body.interpreter.language if body.interpreter else None,
         accessibility=booking_request.accessibility, accessibility_note=booking_request.accessibility_note,
@@ -408,6 +410,11 @@ async def mark_outcome(body: OutcomeIn, request: Request, a: BookingAccess = Dep
     return response
 
 
+def _not_cleared() -> Problem:
+    return Problem(409, "caseworker-not-cleared", "The caseworker is not cleared for this meeting",
+                   "Meetings with clients with protected identity are held by caseworkers cleared for it.")
+
+
 def _open_for_staff_change(a: BookingAccess, now: dt.datetime) -> None:
     if not a.caller.is_staff:
         raise MeetingRuleError(Reason.ROLE_NOT_ALLOWED)
@@ -428,6 +435,8 @@ async def add_staff(body: StaffIn, request: Request, a: BookingAccess = Depends(
         raise MeetingRuleError(Reason.CASEWORKER_NOT_IN_UNIT)
     if body.caseworker_id in a.record.staff_ids:
         raise Problem(409, "staff-already-added", "Already taking part")
+    if a.booking.protected_identity and not colleague.protected_access:
+        raise _not_cleared()
     try:
         await store.add_staff(session, a.booking.id, body.caseworker_id, "participant",
                               await store.blocked_range_of(session, a.booking.id))

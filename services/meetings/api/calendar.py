@@ -56,7 +56,8 @@ async def rotate_feed(request: Request, session: AsyncSession = Depends(db_sessi
                       c: Caller = Depends(deps.staff)) -> FeedTokenOut:
     if await store.get_caseworker(session, c.actor.sub) is None:
         unit = c.principal.unit or next(iter(sorted(c.actor.units)))
-        await store.upsert_caseworker(session, c.actor.sub, unit, c.principal.name or c.actor.sub, deps.clock(request))
+        await store.upsert_caseworker(session, c.actor.sub, unit, c.principal.name or c.actor.sub, deps.clock(request),
+                                      c.actor.protected_access)
     token = links.new_token()
     await store.set_feed_token_hash(session, c.actor.sub, links.hash_token(token))
     audit.record(session, c.principal, "rotate", "calendar_feed", c.actor.sub)
