@@ -7,7 +7,7 @@ import asyncpg
 import pytest
 
 from kit.db import plain_url
-from tests.applications.conftest import CECILIA, DANA, couple, make_app, single, submitted_case
+from tests.applications.conftest import ANNA, BERTIL, CECILIA, DANA, couple, make_app, single, submitted_case
 from tests.support import app_client, fresh_database
 
 
@@ -94,10 +94,11 @@ async def test_staff_reads_are_audited_with_reason(client, as_persona, world, db
     assert (await client.get(f"/applications/{world['household']}", headers=as_persona("anna"))).status_code == 200
     conn = await asyncpg.connect(plain_url(db_url))
     try:
-        rows = await conn.fetch("SELECT actor, action, resource_type, resource_id, purpose, at FROM audit_log "
+        rows = await conn.fetch("SELECT actor, action, resource_type, resource_id, subject, purpose, at FROM audit_log "
                                 "WHERE resource_id = $1 AND action = 'read'", world["household"])
     finally:
         await conn.close()
     karin = [r for r in rows if r["actor"] == "persona:karin" and r["purpose"] == "utredning av ansokan"]
     assert karin and karin[0]["resource_type"] == "application" and karin[0]["at"] is not None
+    assert karin[0]["subject"] == f"{ANNA},{BERTIL}"
     assert not [r for r in rows if r["actor"] == "persona:anna"]  # the client's own reads are not staff reads

@@ -146,6 +146,7 @@ async def test_answers_match_the_documented_shapes(client, as_persona):
 
     created = await client.post("/applications", json=couple("2026-11"), headers=as_persona("anna"))
     schemas.CaseOut.model_validate(created.json())
+    assert created.json()["created_at"] == "2026-03-02T10:00:00+01:00"  # the test clock's 09:00 UTC, Swedish time
     case_id = created.json()["id"]
     schemas.SignedOut.model_validate(
         (await client.post(f"/applications/{case_id}/signatures", headers=as_persona("anna"))).json())

@@ -90,6 +90,8 @@ async def test_full_lifecycle_with_calculation_and_decision(client, as_persona, 
     codes = {c["code"] for c in calculated.json()["components"]}
     assert {"riksnorm", "rent", "household_electricity", "wages_net"} <= codes
 
+    staff_view = (await client.get(url, headers=k)).json()
+    assert staff_view["calculation"]["entitlement"] == 11680 and staff_view["calculated_at"]
     # The client sees the calculation as soon as it is done.
     shown = (await client.get(f"/me/cases/{case_id}", headers=anna)).json()
     assert shown["calculation"]["entitlement"] == 11680
@@ -267,3 +269,42 @@ async def test_staff_record_language_and_interpreter(client, as_persona):
     assert "+46" not in changed.text
     assert (await client.put(url, headers=as_persona("lars"), json={"interpreter_needed": True})).status_code == 404
     assert (await client.put(url, headers=as_persona("tove"), json={"interpreter_needed": True})).status_code == 403
+
+
+async def _case_in(client, as_persona, state: str, period: str) -> str:
+    """A case driven through the API to the given state."""
+    if state == "draft":
+        return (await client.post("/applications", json=couple(period), headers=as_persona("anna"))).json()["id"]
+    case_id = (await submitted_case(client, as_persona, couple(period)))["id"]
+    if state in ("in_review", "info_requested"):
+        await client.post(f"/applications/{case_id}/assign", headers=as_persona("karin"))
+    if state == "info_requested":
+        asked = await client.post(f"/applications/{case_id}/request-info", headers=as_persona("karin"),
+                                  json={"due_date": "2026-03-20"})
+        assert asked.status_code == 200
+    return case_id
+
+
+@pytest.mark.parametrize(("state", "period"), [("draft", "2027-01"), ("submitted", "2027-02"),
+                                               ("in_review", "2027-03"), ("info_requested", "2027-04")])
+async def test_withdraw_from_every_pending_state(client, as_persona, state, period):
+    case_id = await _case_in(client, as_persona, state, period)
+    assert (await client.get(f"/applications/{case_id}", headers=as_persona("anna"))).json()["status"] == state
+    done = await client.post(f"/applications/{case_id}/withdraw", headers=as_persona("anna"))
+    assert done.status_code == 200 and done.json()["status"] == "withdrawn"
+    assert (await client.post(f"/applications/{case_id}/withdraw", headers=as_persona("anna"))).status_code == 409
+
+
+@pytest.mark.parametrize(("state", "period"), [("in_review", "2027-05"), ("info_requested", "2027-06")])
+async def test_reassign_and_repeat_request_keep_the_state(client, as_persona, state, period):
+    case_id = await _case_in(client, as_persona, state, period)
+    given = await client.post(f"/applications/{case_id}/assign", headers=as_persona("tove"),
+                              json={"sub": "persona:maja"})
+    assert given.status_code == 200 and given.json()["status"] == state
+    assert given.json()["assigned"]["caseworker"] == "persona:maja"
+    if state == "info_requested":
+        again = await client.post(f"/applications/{case_id}/request-info", headers=as_persona("maja"),
+                                  json={"due_date": "2026-03-30"})
+        assert again.status_code == 200 and again.json()["info_due"] == "2026-03-30"
+    history = (await client.get(f"/applications/{case_id}/history", headers=as_persona("maja"))).json()["items"]
+    assert history[-1]["event"] in ("reassign", "request_info") and history[-1]["actor"].startswith("persona:")

@@ -6,7 +6,6 @@ import datetime as dt
 import uuid
 from typing import Annotated
 
-import orjson
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -81,7 +80,7 @@ async def _create(session: AsyncSession, request: Request, principal: Principal,
                             from_status=None, to_status=CaseStatus.DRAFT.value, now=now,
                             details={"source": source, "kind": content.kind.value})
     if source != "digital":
-        audit.record(session, principal, "create", "application", str(case_id), subject=str(household_id),
+        audit.record(session, principal, "create", "application", str(case_id), subject=",".join(people),
                      purpose=f"registered from {source}")
     ctx = await deps.readable_case(case_id, request, session, principal)
     return common.case_response(await common.view(session, ctx), 201, Location=f"/applications/{case_id}")
@@ -103,13 +102,9 @@ async def create_application(body: DraftContent, request: Request, idempotency_k
                       "Apply as the applicant or as the co-applicant.")
     response = await _create(session, request, principal, content, unit=deps.settings_of(request).default_unit,
                              source="digital", protected=bool(principal.claims.get("protected_identity")))
-    await common.complete(session, scope, idempotency_key, 201, orjson_body(response))
+    await common.complete(session, scope, idempotency_key, 201, common.body_of(response))
     await session.commit()
     return response
-
-
-def orjson_body(response: JSONResponse) -> object:
-    return orjson.loads(response.body)
 
 
 @router.post("/applications/monthly", status_code=201, response_model=schemas.CaseOut,
@@ -129,7 +124,7 @@ async def create_monthly(body: schemas.MonthlyIn, request: Request, idempotency_
     content = prefill_monthly(previous.draft(), body.month)
     response = await _create(session, request, principal, content, unit=previous.unit, source="digital",
                              protected=bool(principal.claims.get("protected_identity")))
-    await common.complete(session, scope, idempotency_key, 201, orjson_body(response))
+    await common.complete(session, scope, idempotency_key, 201, common.body_of(response))
     await session.commit()
     return response
 
@@ -157,7 +152,7 @@ async def create_for_client(body: schemas.StaffApplicationIn, request: Request,
         await store.upsert_profile(session, pnr, body.profile.model_dump(exclude_unset=True), deps.clock(request))
     response = await _create(session, request, principal, content, unit=found[1] if found else units[0],
                              source=body.source, protected=body.protected_identity)
-    await common.complete(session, scope, idempotency_key, 201, orjson_body(response))
+    await common.complete(session, scope, idempotency_key, 201, common.body_of(response))
     await session.commit()
     return response
 
@@ -271,12 +266,13 @@ async def submit(request: Request, idempotency_key: IdempotencyKey = None,
         return answer
     if ctx.role is not None:
         transition(ctx.case.state, Event.SUBMIT, ctx.role)  # the state first (409 when already submitted)
-    ensure_complete(ctx.case.draft(), await store.signatures(session, ctx.case.id))
+    sigs = await store.signatures(session, ctx.case.id)
+    ensure_complete(ctx.case.draft(), sigs)
     now = deps.clock(request)
     await common.step(session, ctx, Event.SUBMIT, now, submitted_at=now)
     events.enqueue(session, events.SUBMITTED, ctx.case)
     ctx.audit_change(session, "submit")
-    out = await common.view(session, ctx)
+    out = await common.view(session, ctx, sigs if ctx.can(Section.SIGNATURES) else [])
     await common.complete(session, scope, idempotency_key, 200, out)
     await session.commit()
     common.wake_relay(request)

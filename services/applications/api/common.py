@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import orjson
 from fastapi.responses import JSONResponse
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -16,6 +17,7 @@ from services.applications.api.deps import CaseContext
 from services.applications.domain import lifecycle
 from services.applications.domain.access import Section
 from services.applications.domain.lifecycle import CaseState, Event, RoleNotAllowed
+from services.applications.domain.signing import Signature
 
 
 async def claim(session: AsyncSession, scope: str, key: str | None, body: object) -> JSONResponse | None:
@@ -24,7 +26,16 @@ async def claim(session: AsyncSession, scope: str, key: str | None, body: object
     if key is None:
         return None
     stored = await idempotency.claim(session, scope, key, idempotency.request_hash(body))
-    return None if stored is None else JSONResponse(stored.body, status_code=stored.status)
+    if stored is None:
+        return None
+    has_version = isinstance(stored.body, dict) and "version" in stored.body
+    headers = {"ETag": f'"{stored.body["version"]}"'} if has_version else None
+    return JSONResponse(stored.body, status_code=stored.status, headers=headers)
+
+
+def body_of(response: JSONResponse) -> object:
+    """What a JSONResponse carries, for the idempotency record."""
+    return orjson.loads(response.body)
 
 
 async def complete(session: AsyncSession, scope: str, key: str | None, status: int, body: object) -> None:
@@ -55,8 +66,9 @@ async def fresh(session: AsyncSession, ctx: CaseContext) -> CaseContext:
     return ctx
 
 
-async def view(session: AsyncSession, ctx: CaseContext) -> dict[str, Any]:
-    sigs = await store.signatures(session, ctx.case.id) if ctx.can(Section.SIGNATURES) else []
+async def view(session: AsyncSession, ctx: CaseContext, sigs: list[Signature] | None = None) -> dict[str, Any]:
+    if sigs is None:
+        sigs = await store.signatures(session, ctx.case.id) if ctx.can(Section.SIGNATURES) else []
     profile = None
     if ctx.staff_view and ctx.can(Section.HOUSEHOLD):
         profile = await store.get_profile(session, ctx.case.applicant_pnr) or {}

@@ -91,6 +91,11 @@ class CaseContext:
     def staff_view(self) -> bool:
         return not self.is_party and is_staff(self.principal)
 
+    @property
+    def subject(self) -> str:
+        """Whose data: the applicants' personnummer (the audit log is where "who read Anna's case?" is answered)."""
+        return ",".join(self.case.recipients)
+
     def can(self, section: Section) -> bool:
         return section in self.sections
 
@@ -111,13 +116,13 @@ class CaseContext:
         """Staff reading personal data is recorded (who, what, when, why); a client's own reads are not."""
         if self.staff_view:
             audit.record(session, self.principal, "read", what, resource_id or str(self.case.id),
-                         subject=str(self.case.household_id), purpose=access_reason(self.request, default_reason),
+                         subject=self.subject, purpose=access_reason(self.request, default_reason),
                          details={"case_id": str(self.case.id), **details})
 
     def audit_change(self, session: AsyncSession, action: str, what: str = "case", **details: Any) -> None:
         if not self.is_party:
             audit.record(session, self.principal, action, what, str(self.case.id),
-                         subject=str(self.case.household_id), purpose=action,
+                         subject=self.subject, purpose=action,
                          details={"case_id": str(self.case.id), **details})
 
 

@@ -142,6 +142,9 @@ def case_out(ctx: CaseContext, signatures: list[Signature] | None = None,
         out["missing"] = [m.model_dump() for m in missing_items(draft, sigs)] if c.status.value == "draft" else []
     else:
         out["content"] = {"plan": c.content.get("plan")}  # employment officers: the path to work, not the money
+    if ctx.can(Section.CALCULATION) and c.calculation is not None:
+        out["calculation"] = c.calculation
+        out["calculated_at"] = local(c.calculated_at)
     if ctx.staff_view:
         out["protected_identity"] = c.protected_identity
         out["trust_check"] = c.trust_check
@@ -214,6 +217,8 @@ class CaseOut(_Out):
     protected_identity: bool | None = Field(None, description="staff only")
     trust_check: bool | None = Field(None, description="staff only: drawn for ekonomisk avstämning")
     client: ClientFacts | None = Field(None, description="staff only; never address or contact")
+    calculation: dict[str, Any] | None = Field(None, description="the latest calculation, once made")
+    calculated_at: dt.datetime | None = None
 
 
 class SignedOut(_Out):
