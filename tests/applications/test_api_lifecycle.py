@@ -114,6 +114,7 @@ async def test_full_lifecycle_with_calculation_and_decision(client, as_persona, 
     assert as_json.status_code == 200 and as_json.json()["granted"] == 11530
     pdf = await client.get(f"{url}/decision.pdf?lang=en", headers=anna)
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert decision["decided_by_name"] == "Karin Karlsson"  # signs the letter
     assert (await client.get(f"{url}/decision", headers=as_persona("cecilia"))).status_code == 404
     assert (await client.get(f"{url}/decision", headers=as_persona("nils"))).status_code == 404
 

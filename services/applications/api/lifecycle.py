@@ -172,7 +172,7 @@ async def decide(body: schemas.DecisionIn, request: Request, ctx: CaseContext = 
         decision = make_decision(
             DecisionInput(components=components, reasons_sv=body.reasons_sv, reasons_en=body.reasons_en),
             case_id=ctx.case.id, period=ctx.case.period, decided_at=now.astimezone(STOCKHOLM),
-            decided_by=ctx.principal.sub,
+            decided_by=ctx.principal.sub, decided_by_name=ctx.principal.name,
             calculation=calculation.snapshot(result))
     except ValidationError as exc:
         raise Problem(422, "decision-invalid", "The decision is not complete",
@@ -216,7 +216,8 @@ async def decision_pdf(request: Request, lang: Annotated[Literal["sv", "en"], Qu
     names = [p.get("name") for p in (household.get("applicant"), household.get("partner")) if p and p.get("name")]
     pdf = render_decision_pdf(DecisionView(
         decision=decision, lang=lang, municipality=deps.settings_of(request).municipality, unit_name=ctx.case.unit,
-        case_reference=str(ctx.case.id), recipients=names, caseworker_name=None))
+        case_reference=str(ctx.case.id), recipients=names,
+        caseworker_name=None if ctx.case.protected_identity else decision.decided_by_name))
     ctx.audit_read(session, "decision", "case handling", format="pdf")
     await session.commit()
     return Response(pdf, media_type="application/pdf", headers={

@@ -141,6 +141,7 @@ class Decision(DecisionInput):
     period: Period
     decided_at: AwareDatetime
     decided_by: str  # the caseworker's subject, or "system" for an automated approval
+    decided_by_name: str | None = None  # as signed on the letter (beslutsfattare)
     calculation: CalculationSnapshot
     computed_entitlement: Kronor
     granted: Kronor
@@ -177,6 +178,7 @@ def make_decision(
     decided_at: dt.datetime,
     decided_by: str,
     calculation: CalculationSnapshot,
+    decided_by_name: str | None = None,
 ) -> Decision:
     computed = entitlement(decision_input.components, "computed")
     granted = entitlement(decision_input.components, "decided")
@@ -186,6 +188,7 @@ def make_decision(
         period=period,
         decided_at=decided_at,
         decided_by=decided_by,
+        decided_by_name=decided_by_name,
         calculation=calculation,
         computed_entitlement=computed,
         granted=granted,
