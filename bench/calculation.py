@@ -8,7 +8,7 @@
    Target: p95 <= 15 ms through the gateway.
 
 Figures, not pass/fail. Gateway, service (one uvicorn worker), PostgreSQL and the load generator share
-this machine's cores. Usage: .venv/bin/python bench/calculation.py [--households 150000] [--parallel 3]
+this machine's cores. Usage: .venv/bin/python bench/calculation.py [--households 150000] [--parallel 2]
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from devstack.stack import url  # noqa: E402
 
 BATCH = 10_000
 HEAD = re.compile(rb'\{"count":(?P<count>\d+),"failed":(?P<failed>\d+),')
-ENV = {"CALCULATION_RENT_CEILINGS": CEILINGS, "GATEWAY_READ_TIMEOUT_SECONDS": "120"}
+ENV = {"CALCULATION_RENT_CEILINGS": CEILINGS, "GATEWAY_READ_TIMEOUT_SECONDS": "120", "CALCULATION_BATCH_WORKERS": "2"}
 
 
 async def batches(api: str, headers: dict[str, str], bodies: list[bytes], parallel: int) -> tuple[float, int, int]:
@@ -64,7 +64,7 @@ async def batches(api: str, headers: dict[str, str], bodies: list[bytes], parall
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--households", type=int, default=150_000)
-    parser.add_argument("--parallel", type=int, default=3)
+    parser.add_argument("--parallel", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--connections", type=int, default=32)
     args = parser.parse_args()

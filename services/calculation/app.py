@@ -10,25 +10,31 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.openapi.utils import get_openapi
 from pydantic.json_schema import models_json_schema
 
 from kit.app import ServiceContext, create_service_app
 from services.calculation import norm_tables
 from services.calculation.api import calculations, norms
 from services.calculation.api.schemas import BatchRequest, CalculationRequest, TrialRequest
+from services.calculation.batch import WorkerPool
 from services.calculation.service import Calculator, load_ceilings
 from services.calculation.settings import CalculationSettings
 
 Clock = Callable[[], dt.datetime]
 
 
-def _hook(calculator: Calculator, clock: Clock) -> Any:
+def _hook(settings: CalculationSettings, calculator: Calculator, clock: Clock) -> Any:
     @contextlib.asynccontextmanager
     async def hook(app: FastAPI, ctx: ServiceContext) -> AsyncIterator[None]:
-        # One batch computes at a time per process: parallel batches in threads only fight over the GIL.
-        ctx.extras.update(calculator=calculator, clock=clock, batch_lock=asyncio.Lock())
-        yield
+        # Without workers one batch computes at a time per process: parallel batches in threads only fight
+        # over the GIL.
+        pool = WorkerPool(settings, settings.batch_workers) if settings.batch_workers > 0 else None
+        ctx.extras.update(calculator=calculator, clock=clock, batch_lock=asyncio.Lock(), batch_pool=pool)
+        try:
+            yield
+        finally:
+            if pool is not None:
+                pool.close()
 
     return hook
 
@@ -39,8 +45,7 @@ def _with_request_schemas(app: FastAPI) -> None:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            schema = get_openapi(title=app.title, version=app.version, description=app.description,
-                                 routes=app.routes)
+            schema = FastAPI.openapi(app)  # everything FastAPI would write, then our request bodies
             _, defs = models_json_schema([(m, "validation") for m in (CalculationRequest, BatchRequest, TrialRequest)],
                                          ref_template="#/components/schemas/{model}")
             schema.setdefault("components", {}).setdefault("schemas", {}).update(defs.get("$defs", {}))
@@ -62,7 +67,7 @@ def create_app(settings: CalculationSettings | None = None, *, clock: Clock | No
         description="Försörjningsstöd computed from sourced norm tables, every line explained.",
         settings=settings,
         routers=[calculations.router, norms.router],
-        hooks=[_hook(calculator, clock or calculations.utcnow)],
+        hooks=[_hook(settings, calculator, clock or calculations.utcnow)],
         **kwargs,
     )
     _with_request_schemas(app)

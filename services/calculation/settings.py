@@ -23,3 +23,6 @@ class CalculationSettings(KitSettings):
     norms_dir: str | None = None
     # Most households in one POST /calculations/batch (more: 413).
     batch_max_items: int = 10_000
+    # Worker processes that compute batch items in parallel (one per core you give the service);
+    # 0: batches compute in a thread of the service process.
+    batch_workers: int = 0

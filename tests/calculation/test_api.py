@@ -44,6 +44,8 @@ async def test_a_token_is_required(client, path):
     assert response.json()["type"] == "urn:bistand:problem:unauthorized"
     forged = await client.post(path, json=req(), headers={"Authorization": "Bearer not.a.token"})
     assert forged.status_code == 401
+    garbage = await client.post(path, content=b"{nope", headers={"Content-Type": "application/json"})
+    assert garbage.status_code == 401  # who is asking comes before what is asked
 
 
 @pytest.mark.parametrize("persona", ["anna", "karin", "lars", "adam"])
@@ -185,3 +187,18 @@ async def test_openapi_describes_the_bodies(client):
     assert {"CalculationRequest", "BatchRequest", "TrialRequest", "HouseholdIn"} <= set(schemas)
     body = doc["paths"]["/calculations"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert body == {"$ref": "#/components/schemas/CalculationRequest"}
+
+
+async def test_a_large_batch_answer_is_gzipped_when_the_caller_accepts_it(service, db_url, issuer):
+    from services.calculation.api.calculations import GZIP_FROM_BYTES
+
+    async with app_client(make_app(db_url, issuer, batch_max_items=200)) as big:
+        body = {"items": [req("2026-01", children=[child(f"k{n}", "2015-01-01") for n in range(6)])] * 200}
+        plain = await big.post("/calculations/batch", json=body, headers={**service, "Accept-Encoding": "identity"})
+        assert "content-encoding" not in plain.headers and len(plain.content) >= GZIP_FROM_BYTES
+        packed = await big.post("/calculations/batch", json=body, headers={**service, "Accept-Encoding": "gzip"})
+        assert packed.headers["content-encoding"] == "gzip" and packed.headers["vary"] == "Accept-Encoding"
+        assert packed.json() == plain.json()  # httpx unpacks it
+        refused = await big.post("/calculations/batch", json=body,
+                                 headers={**service, "Accept-Encoding": "gzip;q=0"})
+        assert "content-encoding" not in refused.headers

@@ -80,3 +80,15 @@ def test_a_broken_file_stops_the_start(tmp_path, change, message):
 def test_no_files_no_start(tmp_path):
     with pytest.raises(NormDataError):
         norm_tables.load(tmp_path)
+
+
+@pytest.mark.parametrize("text", ["1:7500,3:9000", "1=7500", "one:7500", "2:9000"])
+def test_a_bad_rent_ceiling_list_stops_the_start(text):
+    with pytest.raises(ValueError, match="rent ceiling"):
+        load_ceilings(text, None)
+
+
+def test_rent_ceilings_beyond_the_list_use_the_last(book):
+    ceilings = load_ceilings("1:7500,2:9000", None)
+    assert [ceilings.ceiling(None, n) for n in (1, 2, 3, 9)] == [7500, 9000, 9000, 9000]
+    assert load_ceilings("", None).ceiling("malmö", 2) is None
