@@ -3,6 +3,7 @@ components. The contract is the calculation service's POST /calculations (see it
 
 from __future__ import annotations
 
+import calendar
 import re
 from typing import Any
 
@@ -20,17 +21,21 @@ from services.applications.domain.content import (
 from services.applications.domain.decision import CalculationSnapshot, ComponentKind, DecisionComponent, entitlement
 
 SCHOOL_YOUTH_FROM_AGE = 16  # gymnasieungdom: the norm's school-youth band (the calculation decides the amount)
+OLDEST_CHILD_AGE = 20  # the norm's last child band is 19-20; the calculation counts ages at the month's end
 
 
 def calculation_request(content: DraftContent, *, support_history: list[str], municipality: str | None) -> dict:
     household = content.household
     assert household is not None and household.applicant is not None and content.housing is not None
     start = period_first_day(content.period)
+    end = start.replace(day=calendar.monthrange(start.year, start.month)[1])
     partner = household.partner
+    # A child who turns 21 this month is counted as an adult sharing the home for the whole month.
+    grown = [c for c in household.children if age_on(c.birth_date, end) > OLDEST_CHILD_AGE]
     children = [{"ref": c.ref, "birth_date": c.birth_date.isoformat(),
                  "lunch_at_home": c.lunch_at_home if c.lunch_at_home is not None else True,
                  "school_youth": age_on(c.birth_date, start) >= SCHOOL_YOUTH_FROM_AGE}
-                for c in household.children]
+                for c in household.children if c not in grown]
     costs: list[dict[str, Any]] = []
     if content.housing.rent:
         costs.append({"type": "rent", "amount": content.housing.rent, "member": None, "reason": None})
@@ -52,7 +57,8 @@ def calculation_request(content: DraftContent, *, support_history: list[str], mu
             "partner": {"birth_date": partner.personal_number.birth_date.isoformat()} if partner else None,
             "children": children,
             "other_adults": [{"ref": o.ref, "birth_date": o.birth_date.isoformat() if o.birth_date else None}
-                             for o in household.other_adults],
+                             for o in household.other_adults]
+                            + [{"ref": c.ref, "birth_date": c.birth_date.isoformat()} for c in grown],
             "persons_in_home": content.housing.household_size,
         },
         "costs": costs,

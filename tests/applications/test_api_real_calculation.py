@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from services.calculation import app as calculation_app
+from services.calculation import settings as calculation_settings
 from tests.applications.conftest import couple, make_app, submitted_case, with_services
 from tests.support import app_client, fresh_database, serve_in_thread, verifier_for
-
-calculation_app = pytest.importorskip("services.calculation.app")
-calculation_settings = pytest.importorskip("services.calculation.settings")
 
 
 @pytest.fixture(scope="module")
@@ -50,3 +49,17 @@ async def test_decide_on_the_real_calculation(client, as_persona):
     assert decision["calculation"]["input_hash"] == result["input_hash"].removeprefix("sha256:")
     pdf = await client.get(f"{url}/decision.pdf", headers=as_persona("anna"))
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+
+
+async def test_a_child_who_turns_21_this_month_counts_as_an_adult(client, as_persona):
+    """The calculation counts ages at the end of the month: a child turning 21 on the 15th is an adult sharing
+    the home for May, not a 422."""
+    content = couple("2026-05")
+    content["household"]["children"] = [{"ref": "child-1", "birth_date": "2005-05-15", "lunch_at_home": True}]
+    case = await submitted_case(client, as_persona, content)
+    k = as_persona("karin")
+    await client.post(f"/applications/{case['id']}/assign", headers=k)
+    calculated = await client.post(f"/applications/{case['id']}/calculation", headers=k)
+    assert calculated.status_code == 200, calculated.text
+    lines = calculated.json()["calculation"]["lines"]
+    assert any(line["member"] == "child-1" for line in lines)
