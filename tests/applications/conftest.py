@@ -15,7 +15,7 @@ from kit.auth import TokenRejected, bearer_token
 from services.applications.app import create_app
 from services.applications.settings import ApplicationsSettings
 from simulators.idp.personas import PERSONAS
-from tests.support import verifier_for
+from tests.support import app_client, fresh_database, verifier_for
 
 ANNA = PERSONAS["anna"].personal_number
 BERTIL = PERSONAS["bertil"].personal_number
@@ -93,6 +93,20 @@ def single(pnr: str, period: str = PERIOD, **overrides: Any) -> dict[str, Any]:
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+@pytest.fixture(scope="module")
+async def db_url():
+    """Each test module gets its own fresh database (module scope)."""
+    async with fresh_database("applications") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+async def client(db_url, issuer):
+    """The app on the module's database: a fixed clock, the outbox relay off (tests run it themselves)."""
+    async with app_client(make_app(db_url, issuer)) as c:
+        yield c
 
 
 @pytest.fixture(scope="module")

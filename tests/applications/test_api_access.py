@@ -7,20 +7,7 @@ import asyncpg
 import pytest
 
 from kit.db import plain_url
-from tests.applications.conftest import ANNA, BERTIL, CECILIA, DANA, couple, make_app, single, submitted_case
-from tests.support import app_client, fresh_database
-
-
-@pytest.fixture(scope="module")
-async def db_url():
-    async with fresh_database("applications") as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-async def client(db_url, issuer):
-    async with app_client(make_app(db_url, issuer)) as c:
-        yield c
+from tests.applications.conftest import ANNA, BERTIL, CECILIA, DANA, couple, single, submitted_case
 
 
 @pytest.fixture(scope="module")

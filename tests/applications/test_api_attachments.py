@@ -2,22 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
-
-from tests.applications.conftest import EXE, PDF, PNG, couple, make_app, sha256
-from tests.support import app_client, fresh_database
-
-
-@pytest.fixture(scope="module")
-async def db_url():
-    async with fresh_database("applications") as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-async def client(db_url, issuer):
-    async with app_client(make_app(db_url, issuer)) as c:
-        yield c
+from tests.applications.conftest import EXE, PDF, PNG, couple, sha256
 
 
 async def _draft(client, as_persona, period: str) -> str:

@@ -6,20 +6,7 @@ import uuid
 
 import pytest
 
-from tests.applications.conftest import couple, make_app
-from tests.support import app_client, fresh_database
-
-
-@pytest.fixture(scope="module")
-async def db_url():
-    async with fresh_database("applications") as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-async def client(db_url, issuer):
-    async with app_client(make_app(db_url, issuer)) as c:
-        yield c
+from tests.applications.conftest import couple
 
 
 @pytest.fixture(scope="module")

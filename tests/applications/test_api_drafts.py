@@ -2,22 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
-
-from tests.applications.conftest import ANNA, CECILIA, couple, make_app, single, submitted_case
-from tests.support import app_client, fresh_database
-
-
-@pytest.fixture(scope="module")
-async def db_url():
-    async with fresh_database("applications") as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-async def client(db_url, issuer):
-    async with app_client(make_app(db_url, issuer)) as c:
-        yield c
+from tests.applications.conftest import ANNA, CECILIA, couple, single, submitted_case
 
 
 async def test_draft_save_resume_with_etag(client, as_persona):

@@ -18,10 +18,10 @@ import httpx
 import pytest
 from aiosmtpd.controller import Controller
 
-from devstack.stack import SERVICES, Ports, Stack, prepare_databases, url
-from kit.db import drop_database
+from devstack.stack import url
+from tests.e2e.conftest import running_stack
 from tests.messaging.conftest import MailSink
-from tests.support import free_port, server_url
+from tests.support import free_port
 
 pytestmark = pytest.mark.xdist_group("e2e")
 
@@ -42,27 +42,12 @@ def mail():
 
 @pytest.fixture(scope="module")
 def stack(mail):
-    suffix = uuid.uuid4().hex[:8]
-    names = {s: f"t_flow_{s}_{suffix}" for s in SERVICES}
-    database_urls = asyncio.run(prepare_databases(server_url(), names))
-    ports = Ports(**{name: free_port() for name in Ports.__dataclass_fields__})
     env = {"MESSAGING_SMTP_HOST": "127.0.0.1", "MESSAGING_SMTP_PORT": str(mail[1]),
            # the relays are woken on commit; a short poll only matters for a delivery that failed and waits
            "APPLICATIONS_RELAY_POLL_SECONDS": "0.2", "MESSAGING_NOTIFY_POLL_SECONDS": "0.2",
            "MEETINGS_WORKER_POLL_SECONDS": "0.2", "BISTAND_LOG_LEVEL": "WARNING"}
-    running = Stack(database_urls, ports, extra_env=env)
-    try:
-        running.start()
-        running.wait_ready()
+    with running_stack("flow", env) as running:
         yield running
-    finally:
-        running.stop()
-
-        async def drop():
-            for name in names.values():
-                await drop_database(server_url(), name)
-
-        asyncio.run(drop())
 
 
 @pytest.fixture(scope="module")

@@ -2,38 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
-import uuid
-
 import httpx
 import pytest
 
-from devstack.stack import SERVICES, Ports, Stack, prepare_databases, url
-from kit.db import drop_database
-from tests.support import free_port, server_url
+from devstack.stack import SERVICES, url
+from tests.e2e.conftest import running_stack
 
 pytestmark = pytest.mark.xdist_group("e2e")
 
 
 @pytest.fixture(scope="module")
 def stack():
-    suffix = uuid.uuid4().hex[:8]
-    names = {s: f"t_e2e_{s}_{suffix}" for s in SERVICES}
-    database_urls = asyncio.run(prepare_databases(server_url(), names))
-    ports = Ports(**{name: free_port() for name in Ports.__dataclass_fields__})
-    running = Stack(database_urls, ports)
-    try:
-        running.start()
-        running.wait_ready()
+    with running_stack("e2e") as running:
         yield running
-    finally:
-        running.stop()
-
-        async def drop():
-            for name in names.values():
-                await drop_database(server_url(), name)
-
-        asyncio.run(drop())
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,33 @@
+"""The whole system as separate processes, wired as `make run` wires it, on fresh databases."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import Iterator
+
+from devstack.stack import SERVICES, Ports, Stack, prepare_databases
+from kit.db import drop_database
+from tests.support import free_port, server_url
+
+
+@contextlib.contextmanager
+def running_stack(prefix: str, extra_env: dict[str, str] | None = None) -> Iterator[Stack]:
+    suffix = uuid.uuid4().hex[:8]
+    names = {s: f"t_{prefix}_{s}_{suffix}" for s in SERVICES}
+    database_urls = asyncio.run(prepare_databases(server_url(), names))
+    ports = Ports(**{name: free_port() for name in Ports.__dataclass_fields__})
+    running = Stack(database_urls, ports, extra_env=extra_env or {})
+    try:
+        running.start()
+        running.wait_ready()
+        yield running
+    finally:
+        running.stop()
+
+        async def drop() -> None:
+            for name in names.values():
+                await drop_database(server_url(), name)
+
+        asyncio.run(drop())
