@@ -1,4 +1,4 @@
-"""Golden cases, computed by hand from the reference tables (/work/shared/reference/riksnorm.md), one or more
+"""Golden cases, computed by hand from the reference tables (the amounts in services/calculation/norms/, as published), one or more
 per year 2021..2026. The arithmetic is written out next to each case; the engine must agree to the krona."""
 
 from __future__ import annotations
