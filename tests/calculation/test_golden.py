@@ -1,5 +1,5 @@
-"""Golden cases, computed by hand from the reference tables (the amounts in services/calculation/norms/, as published), one or more
-per year 2021..2026. The arithmetic is written out next to each case; the engine must agree to the krona."""
+"""Golden cases, computed by hand from the published norm tables (as kept in services/calculation/norms/), one or
+more per year 2021..2026. The arithmetic is written out next to each case; the engine must agree to the krona."""
 
 from __future__ import annotations
 
