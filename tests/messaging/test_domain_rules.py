@@ -150,7 +150,8 @@ ASSIGNED_ACROSS = ThreadFacts(unit="syd", members=frozenset({CECILIA}), assigned
     (party({"caseworker"}, unit="nord"), PROTECTED, None, False),
     (party({"caseworker"}, unit="nord", permissions={"protected_identity"}), PROTECTED, Side.STAFF, True),
     (party({"caseworker"}, unit="syd"), HOUSEHOLD, None, False),
-    (party({"caseworker"}, unit="nord", sub="karin"), ASSIGNED_ACROSS, Side.STAFF, True),
+    # Assigned to someone outside the thread's unit: the assignment alone shows them nothing.
+    (party({"caseworker"}, unit="nord", sub="karin"), ASSIGNED_ACROSS, None, False),
     (party({"team_lead"}, unit="nord"), HOUSEHOLD, Side.STAFF, False),
     (party({"employment_officer"}, unit="nord"), HOUSEHOLD, Side.STAFF, True),
     (party({"admin"}), HOUSEHOLD, None, False),

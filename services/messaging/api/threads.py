@@ -110,7 +110,11 @@ async def create_thread(body: ThreadCreate, request: Request, idempotency_key: I
             if unit not in p.units:
                 raise Problem(422, "unit-not-yours", "Not your unit",
                               "Give one of your units for a thread without a case.")
-            members, protected = [body.personal_number.value], body.protected_identity
+            members = [body.personal_number.value]
+            protected = body.protected_identity or await store.any_protected(session, members)
+            if protected and not p.protected_access:
+                # As for a case: an uncleared caseworker learns nothing, not even that the person is protected.
+                raise not_found("client")
         else:
             raise Problem(422, "thread-needs-client", "Say who the thread is with",
                           "Give a case_id or the client's personal_number.")

@@ -91,7 +91,9 @@ def is_unit_staff(party: Party, thread: ThreadFacts) -> bool:
         return False
     if thread.protected_identity and not party.protected_access:
         return False
-    return thread.unit in party.units or thread.assigned_to == party.sub
+    # The unit decides, never the assignment alone: a thread handed (by mistake or on purpose) to someone
+    # outside the unit must not show them the household's messages.
+    return thread.unit in party.units
 
 
 def side(party: Party, thread: ThreadFacts) -> Side | None:

@@ -1,0 +1,101 @@
+"""Access matrix for every calculation route: who is refused, and a guard that fails when a route is added
+without being listed here.
+
+Calculation stores nothing per person (a calculation is a function of its input), so the questions are only
+"signed in?" (401) and "may run batches?" (403 for clients). The public routes are listed as public.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.calculation.conftest import make_app, req
+from tests.support import app_client, fresh_database
+
+PROBLEM = "application/problem+json"
+CLIENTS = ("anna", "bertil", "cecilia", "dana")
+STAFF = ("karin", "lars", "maja", "nils", "tove", "adam")
+
+# Reachable without a token, on purpose.
+PUBLIC: dict[tuple[str, str], dict[str, Any] | None] = {
+    ("GET", "/livez"): None, ("GET", "/readyz"): None, ("GET", "/metrics"): None,
+    ("GET", "/openapi.json"): None, ("GET", "/docs"): None, ("GET", "/docs/oauth2-redirect"): None,
+    ("GET", "/redoc"): None,
+    ("POST", "/trial"): {"month": "2026-03", "adults": 1, "rent": 5000},
+    ("GET", "/norms"): None, ("GET", "/norms/{year}"): None,
+}
+
+# route -> (body, {caller: expected status}); "anon" has no token, "forged" a token that is not ours.
+MATRIX: dict[tuple[str, str], tuple[dict[str, Any] | None, dict[str, int]]] = {
+    ("GET", "/whoami"): (None, {"anon": 401, "forged": 401, "anna": 200, "service": 200}),
+    ("POST", "/calculations"): (req(), {"anon": 401, "forged": 401, **{p: 200 for p in CLIENTS + STAFF},
+                                        "service": 200}),
+    ("POST", "/calculations/batch"): ({"items": [req()]}, {"anon": 401, "forged": 401,
+                                                           **{p: 403 for p in CLIENTS},
+                                                           **{p: 200 for p in STAFF}, "service": 200}),
+}
+PATH_VALUES = {"year": "2026"}
+
+
+def routes(app: Any) -> set[tuple[str, str]]:
+    """Every (method, path) the app answers, through included routers (FastAPI nests them lazily)."""
+    try:
+        from fastapi.routing import _IncludedRouter  # type: ignore[attr-defined]
+    except ImportError:  # older FastAPI: routes are flat
+        _IncludedRouter = ()  # noqa: N806
+
+    def walk(items: Any) -> Any:
+        for r in items:
+            if _IncludedRouter and isinstance(r, _IncludedRouter):
+                yield from walk(r.effective_candidates())
+            else:
+                for m in (getattr(r, "methods", None) or {"*"}) - {"HEAD"}:
+                    yield m, r.path
+
+    return set(walk(app.routes))
+
+
+@pytest.fixture(scope="module")
+async def client(issuer):
+    async with fresh_database("calculation") as url, app_client(make_app(url, issuer)) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def headers_for(issuer, as_persona):
+    def headers(caller: str) -> dict[str, str]:
+        if caller == "anon":
+            return {}
+        if caller == "forged":
+            return {"Authorization": "Bearer not.a.token"}
+        if caller == "service":
+            return {"Authorization": f"Bearer {issuer.service_token('applications')}"}
+        return as_persona(caller)
+
+    return headers
+
+
+def test_every_route_is_in_the_matrix(issuer):
+    app = make_app("postgresql+asyncpg://unused/none", issuer)
+    assert routes(app) == set(MATRIX) | set(PUBLIC), "a route without an access row: add it to MATRIX or PUBLIC"
+
+
+ROWS = [(m, p, who, status) for (m, p), (_, expect) in MATRIX.items() for who, status in expect.items()]
+
+
+@pytest.mark.parametrize(("method", "path", "caller", "expected"), ROWS,
+                         ids=[f"{m} {p} {w}" for m, p, w, _ in ROWS])
+async def test_access(client, headers_for, method, path, caller, expected):
+    body = MATRIX[(method, path)][0]
+    response = await client.request(method, path.format(**PATH_VALUES), json=body, headers=headers_for(caller))
+    assert response.status_code == expected, response.text
+    if expected >= 400:
+        assert response.headers["content-type"] == PROBLEM
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(PUBLIC))
+async def test_public_routes_answer_without_a_token(client, method, path):
+    response = await client.request(method, path.format(**PATH_VALUES), json=PUBLIC[(method, path)])
+    assert response.status_code == 200, response.text
