@@ -35,5 +35,12 @@ class ApplicationsSettings(KitSettings):
     trust_checks_per_caseworker: int = 5
     trust_check_seed: str = "dev-insecure-trust-check-seed"
 
+    # Service clients (client_id of the service token) that may take a case's system steps, such as marking
+    # it paid (the payment system). Other services' tokens read routing facts only.
+    system_clients: str = "payments"
+
+    def system_client_set(self) -> frozenset[str]:
+        return frozenset(s.strip() for s in self.system_clients.split(",") if s.strip())
+
     # Work queue page size limit.
     queue_max_limit: int = 200

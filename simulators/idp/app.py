@@ -36,7 +36,7 @@ class IdpSettings(BaseSettings):
     service_token_ttl_seconds: int = 600
     # "id:secret,id:secret" — the services' client credentials.
     clients: str = ("applications:dev-applications,calculation:dev-calculation,"
-                    "messaging:dev-messaging,meetings:dev-meetings,gateway:dev-gateway")
+                    "messaging:dev-messaging,meetings:dev-meetings,gateway:dev-gateway,payments:dev-payments")
 
     def client_secrets(self) -> dict[str, str]:
         pairs = (item.split(":", 1) for item in self.clients.split(",") if ":" in item)

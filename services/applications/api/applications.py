@@ -21,7 +21,7 @@ from services.applications.domain import signing
 from services.applications.domain.access import Section
 from services.applications.domain.completeness import ensure_complete
 from services.applications.domain.content import Applicant, DraftContent, Household
-from services.applications.domain.lifecycle import ActorRole, CaseStatus, Event, transition
+from services.applications.domain.lifecycle import ActorRole, CaseStatus, Event, RoleNotAllowed, transition
 from services.applications.domain.personal_number import normalise_personal_number
 from services.applications.domain.prefill import prefill_monthly
 
@@ -264,8 +264,9 @@ async def submit(request: Request, idempotency_key: IdempotencyKey = None,
     scope = f"{ctx.principal.sub}:submit"
     if (answer := await common.claim(session, scope, idempotency_key, {"case_id": str(ctx.case.id)})) is not None:
         return answer
-    if ctx.role is not None:
-        transition(ctx.case.state, Event.SUBMIT, ctx.role)  # the state first (409 when already submitted)
+    if ctx.role is None:  # who, before what: a caller who may not submit learns nothing about the draft
+        raise RoleNotAllowed("'submit' may not be done by you.", event=Event.SUBMIT.value)
+    transition(ctx.case.state, Event.SUBMIT, ctx.role)  # the state first (409 when already submitted)
     sigs = await store.signatures(session, ctx.case.id)
     ensure_complete(ctx.case.draft(), sigs)
     now = deps.clock(request)

@@ -4,10 +4,13 @@ Every answer is a plain bool. The API answers "no" with 404, never 403, so a cal
 that a case exists (the same for a protected-identity case as for a case that is not there).
 
     client               their own household's cases (as applicant or co-applicant): everything
-    caseworker           cases of their unit(s), or cases assigned to them: everything
-    team_lead            cases of their unit(s) or assigned to them: everything (supervision, delegation)
-    employment_officer   cases of their unit(s) or assigned to them: status, plan and meetings only
+    caseworker           cases of their unit(s), or cases assigned to them as caseworker: everything
+    team_lead            cases of their unit(s) or assigned to them as caseworker: everything (supervision)
+    employment_officer   cases of their unit(s): status, plan and meetings only
                          (arbetsmarknadssekreterare work on the path to work, not on the money)
+    assigned as employment officer
+                         any staff member: status, plan and meetings only, whatever their own role (the
+                         assignment says what they are on this case; it never opens the money or the files)
     service              any case: status, plan and meetings (internal callers need routing facts only)
     admin                no case data at all (configures units, norms and policy)
     protected identity   staff need the protected_access flag; the clients themselves always see their case
@@ -94,7 +97,9 @@ class CaseAccess:
     assigned: Mapping[str, frozenset[str]] = field(default_factory=dict, hash=False)
     protected_identity: bool = False
 
-    def is_assigned(self, sub: str) -> bool:
+    def is_assigned(self, sub: str, as_role: str | None = None) -> bool:
+        if as_role is not None:
+            return sub in self.assigned.get(as_role, frozenset())
         return any(sub in subs for subs in self.assigned.values())
 
 
@@ -121,10 +126,20 @@ def _party(principal: AccessPrincipal, case: CaseAccess) -> ActorRole | None:
     return None
 
 
-def _staff_related(principal: AccessPrincipal, case: CaseAccess) -> bool:
+def _staff_related(principal: AccessPrincipal, case: CaseAccess, as_role: str = Role.CASEWORKER) -> bool:
+    """Staff of the case's unit, or assigned to it in that role (an assignment in one role never gives another)."""
     if case.protected_identity and not principal.protected_access:
         return False
-    return case.unit in principal.units or case.is_assigned(principal.sub)
+    return case.unit in principal.units or case.is_assigned(principal.sub, as_role)
+
+
+STAFF_ROLES = frozenset({Role.CASEWORKER, Role.TEAM_LEAD, Role.EMPLOYMENT_OFFICER})
+
+
+def _assigned_as_employment_officer(principal: AccessPrincipal, case: CaseAccess) -> bool:
+    if case.protected_identity and not principal.protected_access:
+        return False
+    return case.is_assigned(principal.sub, Role.EMPLOYMENT_OFFICER)
 
 
 def readable_sections(principal: AccessPrincipal, case: CaseAccess) -> frozenset[Section]:
@@ -135,7 +150,9 @@ def readable_sections(principal: AccessPrincipal, case: CaseAccess) -> frozenset
         sections |= ALL_SECTIONS
     if roles & {Role.CASEWORKER, Role.TEAM_LEAD} and _staff_related(principal, case):
         sections |= ALL_SECTIONS
-    if Role.EMPLOYMENT_OFFICER in roles and _staff_related(principal, case):
+    if Role.EMPLOYMENT_OFFICER in roles and _staff_related(principal, case, Role.EMPLOYMENT_OFFICER):
+        sections |= WORK_SECTIONS
+    if roles & STAFF_ROLES and _assigned_as_employment_officer(principal, case):
         sections |= WORK_SECTIONS
     if Role.SERVICE in roles:
         sections |= SERVICE_SECTIONS
