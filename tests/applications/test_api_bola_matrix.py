@@ -341,10 +341,6 @@ async def test_unknown_or_malformed_ids_are_never_a_500(client, headers_for, wor
         assert 400 <= response.status_code < 500, (method, url, response.status_code, response.text)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: POST /applications answers 409 co-applicant-in-other-household when the named partner already has a "
-    "household here, 201 otherwise: any signed-in client learns whether any personnummer (Anna; Dana, whose "
-    "identity is protected) applies for social assistance, by naming them as partner"))
 async def test_naming_a_partner_does_not_reveal_whether_they_are_a_client(client, as_persona, world):
     answers = {}
     for month, partner in (("2026-11", ANNA), ("2026-12", DANA), ("2027-01", pnr_for(dt.date(1960, 6, 6)))):
@@ -353,3 +349,18 @@ async def test_naming_a_partner_does_not_reveal_whether_they_are_a_client(client
         r = await client.post("/applications", headers=as_persona("cecilia"), json=content)
         answers[partner] = (r.status_code, r.json().get("type"))
     assert len(set(answers.values())) == 1, answers
+
+
+async def test_a_partner_in_another_household_finds_out_when_they_sign(client, as_persona, world):
+    """Only the named partner learns that they already apply elsewhere, and nothing is submitted without them."""
+    content = single(CECILIA, "2027-02")
+    content["household"]["partner"] = {"personal_number": ANNA, "relation": "cohabiting"}
+    made = await client.post("/applications", headers=as_persona("cecilia"), json=content)
+    assert made.status_code == 201, made.text
+    url = f"/applications/{made.json()['id']}"
+    assert (await client.post(f"{url}/signatures", headers=as_persona("cecilia"))).status_code == 201
+    refused = await client.post(f"{url}/signatures", headers=as_persona("anna"))
+    assert refused.status_code == 409 and refused.json()["type"].endswith("co-applicant-in-other-household")
+    submitted = await client.post(f"{url}/submit", headers=as_persona("cecilia"))
+    assert submitted.status_code == 422
+    assert "signature.partner" in {m["code"] for m in submitted.json()["missing"]}

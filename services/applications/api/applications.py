@@ -48,13 +48,23 @@ def _parties(content: DraftContent) -> tuple[str, str | None]:
 
 async def _household(session: AsyncSession, applicant: str, partner: str | None, unit: str,
                      now: dt.datetime) -> uuid.UUID:
-    """The applicants' household (made on their first application); a partner joins it."""
+    """The applicants' household (made on their first application); a partner joins it. A partner who already
+    belongs to another household is not told apart here: whether someone applies for support is theirs to say.
+    They find out (and only they) when they sign (_join_on_signing)."""
     found = await store.household_of(session, applicant)
     household_id = found[0] if found else await store.create_household(session, unit, [applicant], now)
-    if partner is not None and not await store.add_member(session, household_id, partner, now):
-        raise Problem(409, "co-applicant-in-other-household", "The co-applicant applies in another household",
-                      "The co-applicant already belongs to another household's applications. Contact your unit.")
+    if partner is not None:
+        await store.add_member(session, household_id, partner, now)
     return household_id
+
+
+async def _join_on_signing(session: AsyncSession, ctx: CaseContext, signer: str, now: dt.datetime) -> None:
+    """The co-applicant joins the household when they sign; if they apply in another household, they are told."""
+    if signer != ctx.case.co_applicant_pnr:
+        return
+    if not await store.add_member(session, ctx.case.household_id, signer, now):
+        raise Problem(409, "co-applicant-in-other-household", "You apply in another household",
+                      "You already belong to another household's applications. Contact your unit to change it.")
 
 
 async def _create(session: AsyncSession, request: Request, principal: Principal, content: DraftContent, *,
@@ -193,9 +203,8 @@ async def save_draft(body: DraftContent, request: Request, if_match: IfMatch = N
         raise Problem(422, "applicant-fixed", "The applicant cannot change",
                       "Start a new application if someone else applies.")
     now = deps.clock(request)
-    if partner is not None and not await store.add_member(session, case.household_id, partner, now):
-        raise Problem(409, "co-applicant-in-other-household", "The co-applicant applies in another household",
-                      "The co-applicant already belongs to another household's applications. Contact your unit.")
+    if partner is not None:
+        await store.add_member(session, case.household_id, partner, now)  # see _household: no answer tells
     version = await store.update_content(session, case.id, content, expected_version=case.version,
                                          co_applicant_pnr=partner, now=now)
     if partner is not None and not case.protected_identity and await store.any_protected(session, [partner]):
@@ -244,6 +253,7 @@ async def sign(request: Request, body: schemas.SignIn | None = None, ctx: CaseCo
     else:
         raise Problem(403, "signature-not-a-signer", "Only the applicants sign",
                       "Only the applicant and the co-applicant sign their application.")
+    await _join_on_signing(session, ctx, signature.personal_number.value, now)
     await store.add_signature(session, ctx.case.id, signature, ctx.principal.sub)
     role = ctx.role.value if ctx.role else "unknown"
     await store.add_history(session, ctx.case.id, actor=ctx.principal.sub, actor_role=role, event="sign",
