@@ -46,16 +46,13 @@ def _parties(content: DraftContent) -> tuple[str, str | None]:
     return content.household.applicant.personal_number.value, partner.personal_number.value if partner else None
 
 
-async def _household(session: AsyncSession, applicant: str, partner: str | None, unit: str,
+async def _household(session: AsyncSession, applicant: str, unit: str,
                      now: dt.datetime) -> uuid.UUID:
-    """The applicants' household (made on their first application); a partner joins it. A partner who already
-    belongs to another household is not told apart here: whether someone applies for support is theirs to say.
-    They find out (and only they) when they sign (_join_on_signing)."""
+    """The applicant's household (made on their first application). A named partner joins it only when they
+    sign (_join_on_signing): naming someone neither binds them to this household nor tells the applicant whether
+    they already apply elsewhere; that is theirs to say."""
     found = await store.household_of(session, applicant)
-    household_id = found[0] if found else await store.create_household(session, unit, [applicant], now)
-    if partner is not None:
-        await store.add_member(session, household_id, partner, now)
-    return household_id
+    return found[0] if found else await store.create_household(session, unit, [applicant], now)
 
 
 async def _join_on_signing(session: AsyncSession, ctx: CaseContext, signer: str, now: dt.datetime) -> None:
@@ -71,7 +68,7 @@ async def _create(session: AsyncSession, request: Request, principal: Principal,
                   unit: str, source: str, protected: bool) -> JSONResponse:
     now = deps.clock(request)
     applicant, partner = _parties(content)
-    household_id = await _household(session, applicant, partner, unit, now)
+    household_id = await _household(session, applicant, unit, now)
     found = await store.household_of(session, applicant)
     assert found is not None
     people = [p for p in (applicant, partner) if p]
@@ -203,8 +200,6 @@ async def save_draft(body: DraftContent, request: Request, if_match: IfMatch = N
         raise Problem(422, "applicant-fixed", "The applicant cannot change",
                       "Start a new application if someone else applies.")
     now = deps.clock(request)
-    if partner is not None:
-        await store.add_member(session, case.household_id, partner, now)  # see _household: no answer tells
     version = await store.update_content(session, case.id, content, expected_version=case.version,
                                          co_applicant_pnr=partner, now=now)
     if partner is not None and not case.protected_identity and await store.any_protected(session, [partner]):
