@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 from fastapi import Request
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -37,6 +38,17 @@ def make_engine(url: str, settings: KitSettings | None = None) -> AsyncEngine:
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
+    """The asyncpg connection under the session, inside the session's transaction (so what is done on it commits
+    or rolls back with everything else). For a service's hottest statements only: there SQLAlchemy's
+    per-statement work (compiling, caching, result wrapping) can cost more CPU than the query itself."""
+    connection = await session.connection()
+    driver: asyncpg.Connection = (await connection.get_raw_connection()).driver_connection
+    if not driver.is_in_transaction():
+        await session.execute(text("SELECT 1"))  # let SQLAlchemy open the transaction it will commit
+    return driver
 
 
 def pool_status(engine: AsyncEngine) -> dict[str, int]:

@@ -15,6 +15,7 @@ import orjson
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from kit.db import driver_connection
 from services.applications.domain.access import CaseAccess
 from services.applications.domain.attachments import DocumentRequest, DocumentStatus, DocumentType
 from services.applications.domain.content import DraftContent
@@ -167,16 +168,18 @@ async def set_state(session: AsyncSession, case: CaseRecord, state: CaseState, *
                     event: str, now: dt.datetime, reason: str | None = None,
                     details: dict[str, Any] | None = None, **columns: Any) -> None:
     """Change the status (and given columns) and write the history row: who, when, from, to, why."""
-    sets = ["status = :status", "outcome = :outcome", "version = version + 1", "updated_at = :now"]
-    params: dict[str, Any] = {"status": state.status.value, "outcome": state.outcome.value if state.outcome else None,
-                              "now": now, "id": case.id}
+    # One round trip for both (the case row is locked until commit, so fewer trips hold it for less time).
+    args: list[Any] = [case.id, state.status.value, state.outcome.value if state.outcome else None, now, actor,
+                       actor_role, event, case.status.value, reason, _json(details) if details is not None else None]
+    sets = ["status = $2", "outcome = $3", "version = version + 1", "updated_at = $4"]
     for name, value in columns.items():
-        sets.append(f"{name} = :{name}")
-        params[name] = value
-    await session.execute(text(f"UPDATE cases SET {', '.join(sets)} WHERE id = :id"), params)  # noqa: S608 - names are ours
-    await add_history(session, case.id, actor=actor, actor_role=actor_role, event=event,
-                      from_status=case.status.value, to_status=state.status.value, now=now, reason=reason,
-                      details=details)
+        args.append(value)
+        sets.append(f"{name} = ${len(args)}")
+    await (await driver_connection(session)).execute(
+        f"WITH changed AS (UPDATE cases SET {', '.join(sets)} WHERE id = $1 RETURNING id) "  # noqa: S608 - names are ours
+        "INSERT INTO case_history (case_id, at, actor, actor_role, event, from_status, to_status, reason, details) "
+        "SELECT id, $4::timestamptz, $5::text, $6::text, $7::text, $8::text, $2::text, $9::text, $10::jsonb "
+        "FROM changed", *args)
 
 
 async def add_history(session: AsyncSession, case_id: uuid.UUID, *, actor: str, actor_role: str, event: str,
@@ -240,9 +243,9 @@ async def add_signature(session: AsyncSession, case_id: uuid.UUID, signature: Si
 
 
 async def signatures(session: AsyncSession, case_id: uuid.UUID) -> list[Signature]:
-    rows = (await session.execute(text(
-        "SELECT role, personal_number, content_hash, signed_at, method FROM signatures WHERE case_id = :c "
-        "ORDER BY signed_at"), {"c": case_id})).mappings().all()
+    rows = await (await driver_connection(session)).fetch(
+        "SELECT role, personal_number, content_hash, signed_at, method FROM signatures WHERE case_id = $1 "
+        "ORDER BY signed_at", case_id)
     return [Signature.model_validate(dict(r)) for r in rows]
 
 

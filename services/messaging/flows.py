@@ -37,11 +37,14 @@ async def send_message(session: AsyncSession, *, settings: MessagingSettings, ke
     text = rules.check_body(body, settings.max_body_chars)
     ids = list(dict.fromkeys(attachment_ids))
     rules.check_attachment_count(len(ids), settings.max_attachments_per_message)
-    minute, hour = await store.sent_counts(session, party.sub, now)
-    rules.check_rate(minute, hour, rules.RateLimit(settings.sender_rate_per_minute, settings.sender_rate_per_hour))
-    seq = await store.next_seq(session, thread.id, now)
-    message_id = await store.add_message(session, keyring, thread_id=thread.id, seq=seq, sender_sub=party.sub,
-                                         sender_side=side, sender_name=party.name, body=text, now=now)
+    limit = rules.RateLimit(settings.sender_rate_per_minute, settings.sender_rate_per_hour)
+    # From here the thread's row is locked until the route commits or rolls back: only quick work follows.
+    appended = await store.append_message(session, keyring, thread_id=thread.id, sender_sub=party.sub,
+                                          sender_side=side, sender_name=party.name, body=text, now=now,
+                                          count_cap=max(limit.per_minute, limit.per_hour))
+    # Over the limit: raising rolls the message back with the transaction (one round trip instead of two).
+    rules.check_rate(appended.sent_last_minute, appended.sent_last_hour, limit)
+    message_id, seq = appended.id, appended.seq
     attachments = await store.link_attachments(session, keyring, thread_id=thread.id, message_id=message_id,
                                                ids=ids, uploaded_by=party.sub)
     if len(attachments) != len(ids):
@@ -58,8 +61,6 @@ async def send_message(session: AsyncSession, *, settings: MessagingSettings, ke
                 session, source=f"message:{message_id}", kind=notify.Kind.MESSAGE, recipients=sorted(thread.members),
                 now=now, thread_id=thread.id, message_id=message_id,
                 quiet_since=now - dt.timedelta(minutes=quiet) if quiet > 0 else None))
-    await store.publish(session, {"type": "message", "thread_id": str(thread.id), "message_id": str(message_id),
-                                  "seq": seq, "side": side.value})
     message = store.MessageRecord(id=message_id, thread_id=thread.id, seq=seq, sender_sub=party.sub, sender_side=side,
                                   sender_name=party.name, body=text, created_at=now, retracted_at=None,
                                   attachments=attachments)

@@ -20,6 +20,7 @@ from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit import outbox
+from kit.db import driver_connection
 from services.messaging.domain.access import Side, ThreadFacts
 from services.messaging.domain.crypto import Keyring, aad
 from services.messaging.domain.notify import Channel, Contact, Kind
@@ -357,30 +358,46 @@ class MessageRecord:
     read_at: dt.datetime | None = None  # first read by the other side
 
 
-async def next_seq(session: AsyncSession, thread_id: uuid.UUID, now: dt.datetime) -> int:
-    """The next number in the thread. The row lock it takes orders concurrent senders, so "read up to N"
-    never covers a message that commits after N was seen."""
-    return (await session.execute(text(
-        "UPDATE threads SET last_seq = last_seq + 1, last_message_at = :now WHERE id = :id RETURNING last_seq"),
-        {"id": thread_id, "now": now})).scalar_one()
+# One round trip: the sender's recent count (for the rate limit), the next number under the thread's row lock,
+# the message, and the NOTIFY (transactional, heard only if this commits). The row lock orders concurrent
+# senders, so "read up to N" never covers a message that commits after N was seen. The count sees the snapshot
+# before this message, as a separate query before it would. json_build_object keeps publish()'s key order.
+_APPEND = (
+    "WITH recent AS (SELECT created_at FROM messages WHERE sender_sub = $3 AND created_at > $10 "
+    "ORDER BY created_at DESC LIMIT $11), "
+    "rate AS (SELECT count(*) FILTER (WHERE created_at > $12) AS minute, count(*) AS hour FROM recent), "
+    "s AS (UPDATE threads SET last_seq = last_seq + 1, last_message_at = $7 WHERE id = $2 RETURNING last_seq), "
+    "m AS (INSERT INTO messages (id, thread_id, seq, sender_sub, sender_side, sender_name, key_id, body, created_at) "
+    "SELECT $1, $2, s.last_seq, $3, $4, $5, $6, $8, $7 FROM s RETURNING seq) "
+    "SELECT m.seq, rate.minute, rate.hour, pg_notify($9, json_build_object('type', 'message', 'thread_id', $2::text, "
+    "'message_id', $1::text, 'seq', m.seq, 'side', $4::text)::text) FROM m, rate")
 
 
-async def add_message(session: AsyncSession, keyring: Keyring, *, thread_id: uuid.UUID, seq: int, sender_sub: str,
-                      sender_side: Side, sender_name: str | None, body: str, now: dt.datetime) -> uuid.UUID:
+@dataclass(frozen=True)
+class Appended:
+    id: uuid.UUID
+    seq: int
+    sent_last_minute: int  # by this sender before this message, counted no further than the cap
+    sent_last_hour: int
+
+
+async def append_message(session: AsyncSession, keyring: Keyring, *, thread_id: uuid.UUID, sender_sub: str,
+                         sender_side: Side, sender_name: str | None, body: str, now: dt.datetime,
+                         count_cap: int) -> Appended:
+    """Store a message as the thread's next one and announce it live. The caller checks the rate with the
+    counts and raises when it is exceeded: the transaction then rolls back, message, number and NOTIFY alike.
+    The counts stop at ``count_cap`` (a limit compares with them and nothing else, so counting further is work
+    for nothing; newest first, so the last minute is always inside what is counted). Sealed before the row
+    lock is taken, so the lock is held only for the database work."""
     message_id = uuid.uuid4()
-    await session.execute(insert(MessageRow).values(
-        id=message_id, thread_id=thread_id, seq=seq, sender_sub=sender_sub, sender_side=sender_side.value,
-        sender_name=sender_name, key_id=keyring.current_kid,
-        body=keyring.seal_text(body, aad("messages", "body", message_id)), created_at=now))
-    return message_id
-
-
-async def sent_counts(session: AsyncSession, sender_sub: str, now: dt.datetime) -> tuple[int, int]:
-    row = (await session.execute(text(
-        "SELECT count(*) FILTER (WHERE created_at > :m), count(*) FROM messages "
-        "WHERE sender_sub = :s AND created_at > :h"),
-        {"s": sender_sub, "m": now - dt.timedelta(minutes=1), "h": now - dt.timedelta(hours=1)})).one()
-    return int(row[0]), int(row[1])
+    sealed = keyring.seal_text(body, aad("messages", "body", message_id))
+    conn = await driver_connection(session)
+    row = await conn.fetchrow(_APPEND, message_id, thread_id, sender_sub, sender_side.value, sender_name,
+                              keyring.current_kid, now, sealed, NOTIFY_CHANNEL, now - dt.timedelta(hours=1),
+                              count_cap, now - dt.timedelta(minutes=1))
+    if row is None:
+        raise LookupError(f"thread {thread_id} is gone")  # the caller loaded it in this transaction: a bug
+    return Appended(message_id, int(row["seq"]), int(row["minute"]), int(row["hour"]))
 
 
 def _meta(keyring: Keyring, m: Any) -> AttachmentMeta:
@@ -588,18 +605,19 @@ async def create_notifications(session: AsyncSession, *, source: str, kind: Kind
     (and decrypted) at delivery."""
     if not recipients:
         return []
-    ids = (await session.execute(text(
+    # asyncpg directly: this runs for every message a caseworker sends (see kit.db.driver_connection).
+    rows = await (await driver_connection(session)).fetch(
         "INSERT INTO notifications (id, source, personal_number, channel, kind, thread_id, message_id, created_at, "
-        "starts_at) SELECT gen_random_uuid(), CAST(:source AS text), c.personal_number, ch, CAST(:kind AS text), "
-        "CAST(:thread AS uuid), CAST(:message AS uuid), CAST(:now AS timestamptz), CAST(:starts AS timestamptz) "
-        "FROM contacts c, unnest(c.channels) ch WHERE c.personal_number = ANY(CAST(:r AS text[])) "
+        "starts_at) SELECT gen_random_uuid(), $1::text, c.personal_number, ch, $2::text, $3::uuid, $4::uuid, "
+        "$5::timestamptz, $8::timestamptz "
+        "FROM contacts c, unnest(c.channels) ch WHERE c.personal_number = ANY($7::text[]) "
         "AND NOT EXISTS (SELECT 1 FROM protected_persons p WHERE p.personal_number = c.personal_number) "
-        "AND (CAST(:quiet AS timestamptz) IS NULL OR NOT EXISTS (SELECT 1 FROM notifications n "
-        "WHERE n.personal_number = c.personal_number AND n.channel = ch AND n.thread_id = CAST(:thread AS uuid) "
-        "AND n.kind = CAST(:kind AS text) AND n.created_at > CAST(:quiet AS timestamptz))) "
-        "ORDER BY c.personal_number, ch ON CONFLICT DO NOTHING RETURNING id"),
-        {"source": source, "kind": kind.value, "thread": thread_id, "message": message_id, "now": now,
-         "quiet": quiet_since, "r": recipients, "starts": starts_at})).scalars().all()
+        "AND ($6::timestamptz IS NULL OR NOT EXISTS (SELECT 1 FROM notifications n "
+        "WHERE n.personal_number = c.personal_number AND n.channel = ch AND n.thread_id = $3::uuid "
+        "AND n.kind = $2::text AND n.created_at > $6::timestamptz)) "
+        "ORDER BY c.personal_number, ch ON CONFLICT DO NOTHING RETURNING id",
+        source, kind.value, thread_id, message_id, now, quiet_since, recipients, starts_at)
+    ids = [uuid.UUID(bytes=r["id"].bytes) for r in rows]
     for notification_id in ids:
         outbox.enqueue(session, NOTIFICATION_TOPIC, {"notification_id": str(notification_id)})
     return list(ids)
