@@ -124,7 +124,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=8)
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--months", type=int, default=60, help="signed drafts per household, one per month")
+    parser.add_argument("--months", type=int, default=120, help="signed drafts per household, one per month")
     args = parser.parse_args()
     started = time.perf_counter()
     with running(services=("applications", "calculation", "messaging"),

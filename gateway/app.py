@@ -10,6 +10,7 @@ path (``/api/<service>/...``) over a pooled aiohttp client. Its own endpoints: `
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 from typing import Any
@@ -94,6 +95,8 @@ class Gateway:
                                          keepalive_timeout=30, ttl_dns_cache=300)
         self.http = aiohttp.ClientSession(connector=connector, auto_decompress=False,
                                           skip_auto_headers=("User-Agent", "Accept-Encoding"))
+        gc.collect()
+        gc.freeze()  # start-up objects live as long as the process: keep them out of full collections (tail latency)
 
     async def shutdown(self) -> None:
         if self.http is not None:
