@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tests.access_matrix import assert_every_route_listed, caller_headers
 from tests.calculation.conftest import make_app, req
 from tests.support import app_client, fresh_database
 
@@ -39,24 +40,6 @@ MATRIX: dict[tuple[str, str], tuple[dict[str, Any] | None, dict[str, int]]] = {
 PATH_VALUES = {"year": "2026"}
 
 
-def routes(app: Any) -> set[tuple[str, str]]:
-    """Every (method, path) the app answers, through included routers (FastAPI nests them lazily)."""
-    try:
-        from fastapi.routing import _IncludedRouter  # type: ignore[attr-defined]
-    except ImportError:  # older FastAPI: routes are flat
-        _IncludedRouter = ()  # noqa: N806
-
-    def walk(items: Any) -> Any:
-        for r in items:
-            if _IncludedRouter and isinstance(r, _IncludedRouter):
-                yield from walk(r.effective_candidates())
-            else:
-                for m in (getattr(r, "methods", None) or {"*"}) - {"HEAD"}:
-                    yield m, r.path
-
-    return set(walk(app.routes))
-
-
 @pytest.fixture(scope="module")
 async def client(issuer):
     async with fresh_database("calculation") as url, app_client(make_app(url, issuer)) as c:
@@ -65,21 +48,12 @@ async def client(issuer):
 
 @pytest.fixture(scope="module")
 def headers_for(issuer, as_persona):
-    def headers(caller: str) -> dict[str, str]:
-        if caller == "anon":
-            return {}
-        if caller == "forged":
-            return {"Authorization": "Bearer not.a.token"}
-        if caller == "service":
-            return {"Authorization": f"Bearer {issuer.service_token('applications')}"}
-        return as_persona(caller)
-
-    return headers
+    return caller_headers(issuer, as_persona, "applications")
 
 
 def test_every_route_is_in_the_matrix(issuer):
     app = make_app("postgresql+asyncpg://unused/none", issuer)
-    assert routes(app) == set(MATRIX) | set(PUBLIC), "a route without an access row: add it to MATRIX or PUBLIC"
+    assert_every_route_listed(app, MATRIX, set(PUBLIC))
 
 
 ROWS = [(m, p, who, status) for (m, p), (_, expect) in MATRIX.items() for who, status in expect.items()]

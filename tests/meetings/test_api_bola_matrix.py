@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from tests.access_matrix import assert_every_protected_route_refuses_someone, assert_every_route_listed, caller_headers
 from tests.meetings.conftest import ANNA, DANA, KARIN, LARS, MAJA, WEEKDAY_HOURS, Clock, make_app, setup_nord, sthlm
 from tests.support import app_client, fresh_database
 
@@ -129,34 +130,13 @@ ANY_SIGNED_IN = {("GET", "/whoami"), ("GET", "/units/{unit}/settings"), ("GET", 
 ROWS = [row for rows in ROUTES.values() for row in rows]
 
 
-def routes(app: Any) -> set[tuple[str, str]]:
-    """Every (method, path) the app answers, through included routers (FastAPI nests them lazily)."""
-    try:
-        from fastapi.routing import _IncludedRouter  # type: ignore[attr-defined]
-    except ImportError:  # older FastAPI: routes are flat
-        _IncludedRouter = ()  # noqa: N806
-
-    def walk(items: Any) -> Any:
-        for r in items:
-            if _IncludedRouter and isinstance(r, _IncludedRouter):
-                yield from walk(r.effective_candidates())
-            else:
-                for m in (getattr(r, "methods", None) or {"*"}) - {"HEAD"}:
-                    yield m, r.path
-
-    return set(walk(app.routes))
-
-
 def test_every_route_is_in_the_matrix(issuer):
     app = make_app("postgresql+asyncpg://unused/none", issuer)
-    assert routes(app) == set(ROUTES) | PUBLIC, "a route without access rows: add it to ROUTES or PUBLIC"
+    assert_every_route_listed(app, ROUTES, PUBLIC)
 
 
 def test_every_protected_route_refuses_someone():
-    for route, rows in ROUTES.items():
-        statuses = {row[3] for row in rows}
-        assert 401 in statuses, route
-        assert statuses & {403, 404} or route in ANY_SIGNED_IN, route
+    assert_every_protected_route_refuses_someone(ROUTES, open_to_all=ANY_SIGNED_IN)
 
 
 @pytest.fixture(scope="module")
@@ -186,16 +166,7 @@ async def env(issuer, as_persona):
 
 @pytest.fixture(scope="module")
 def headers_for(issuer, as_persona):
-    def headers(caller: str) -> dict[str, str]:
-        if caller == "anon":
-            return {}
-        if caller == "forged":
-            return {"Authorization": "Bearer not.a.token"}
-        if caller == "service":
-            return {"Authorization": f"Bearer {issuer.service_token('applications')}"}
-        return as_persona(caller)
-
-    return headers
+    return caller_headers(issuer, as_persona, "applications")
 
 
 @pytest.mark.parametrize(("method", "path", "caller", "expected", "body"), ROWS,
