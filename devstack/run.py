@@ -11,7 +11,7 @@ import importlib
 import os
 import signal
 import sys
-import threading
+import time
 
 from devstack import embedded
 from devstack.stack import ROOT, SERVICES, Ports, Stack, prepare_databases, url
@@ -43,14 +43,20 @@ async def _seed(ports: Ports) -> list[str]:
 def main() -> int:
     server, embedded_started = _server_url()
     print(f"database server: {server.split('@')[-1]}" + (" (embedded)" if embedded_started else ""))
-    database_urls = asyncio.run(prepare_databases(server))
+    # BISTAND_DATABASE_PREFIX: other database names on the same server (a second stack, a test of this runner)
+    prefix = os.environ.get("BISTAND_DATABASE_PREFIX")
+    names = {s: f"{prefix}_{s}" for s in SERVICES} if prefix else None
+    database_urls = asyncio.run(prepare_databases(server, names))
     print("databases created and migrated:", ", ".join(database_urls))
     ports = Ports.from_env()
     stack = Stack(database_urls, ports, log_dir=DATA / "logs")
-    stopping = threading.Event()
+    # A plain flag, not threading.Event: a signal handler that calls Event.set() while the main thread is
+    # inside Event.wait() re-enters the event's lock and hangs for good (seen: Ctrl-C that never stopped).
+    stopping = False
 
     def on_signal(signum: int, _frame: object) -> None:
-        stopping.set()
+        nonlocal stopping
+        stopping = True
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
@@ -72,12 +78,13 @@ Try it:
   curl -H "Authorization: Bearer $TOKEN" {gw}/api/calculation/whoami
 
 Ctrl-C stops everything.""", flush=True)
-        while not stopping.is_set():
+        while not stopping:
             for name, process in stack.processes.items():
                 if process.poll() is not None:
                     print(f"{name} exited with {process.returncode}; see {DATA / 'logs' / name}.log")
-                    stopping.set()
-            stopping.wait(1.0)
+                    stopping = True
+            if not stopping:
+                time.sleep(0.5)  # supervising: check the processes twice a second until told to stop
     finally:
         print("stopping…", flush=True)
         stack.stop()
