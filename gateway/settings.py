@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pydantic_settings import SettingsConfigDict
 
-from kit.settings import LayeredSettings
+from kit.settings import LayeredSettings, comma_list
 
 SERVICES = ("applications", "calculation", "messaging", "meetings")
 
@@ -44,7 +44,7 @@ class GatewaySettings(LayeredSettings):
         return {name: getattr(self, f"{name}_url").rstrip("/") for name in SERVICES}
 
     def public_prefixes(self) -> tuple[str, ...]:
-        return tuple(p.strip() for p in self.public_paths.split(",") if p.strip())
+        return comma_list(self.public_paths)
 
     def cors_origin_set(self) -> frozenset[str]:
-        return frozenset(o.strip() for o in self.cors_origins.split(",") if o.strip())
+        return frozenset(comma_list(self.cors_origins))

@@ -44,6 +44,11 @@ class Principal:
     def is_service(self) -> bool:
         return "service" in self.roles
 
+    @property
+    def client_id(self) -> str:
+        """For a service token: the calling service's client id (the claim, else from the subject)."""
+        return str(self.claims.get("client_id") or self.sub.removeprefix("service:"))
+
     def has_role(self, *roles: str) -> bool:
         return not self.roles.isdisjoint(roles)
 

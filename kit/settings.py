@@ -83,6 +83,11 @@ class KitSettings(LayeredSettings):
         return database_url_for(server, database_name(self.service_name))
 
 
+def comma_list(value: str) -> tuple[str, ...]:
+    """A setting written "a, b,c" as its non-empty items, in order."""
+    return tuple(item for item in (part.strip() for part in value.split(",")) if item)
+
+
 def database_name(service: str) -> str:
     return f"bistand_{service}"
 

@@ -105,3 +105,21 @@ def serve_in_thread(app: Any, *, lifespan: str = "on") -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(15)
+
+
+@contextlib.contextmanager
+def seeding_setup(issuer: Issuer, service: str, app: Any) -> Iterator[tuple[str, str, str]]:
+    """What a demo seed talks to: the dev IdP, ``app`` served for ``service`` and a gateway in front of it (the
+    other services' addresses closed). Yields (gateway URL, IdP URL, service URL)."""
+    from gateway.app import Gateway
+    from gateway.settings import GatewaySettings
+    from simulators.idp.app import create_app as create_idp
+
+    closed = f"http://127.0.0.1:{free_port()}"
+    with serve_in_thread(create_idp(IdpSettings(issuer=ISSUER, audience=AUDIENCE), issuer)) as idp, \
+            serve_in_thread(app) as served:
+        urls = {f"{name}_url": served if name == service else closed
+                for name in ("applications", "calculation", "messaging", "meetings")}
+        settings = GatewaySettings(auth_issuer=ISSUER, auth_audience=AUDIENCE, **urls)
+        with serve_in_thread(Gateway(settings, verifier_for(issuer))) as gateway:
+            yield gateway, idp, served

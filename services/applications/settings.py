@@ -4,7 +4,7 @@ from typing import ClassVar
 
 from pydantic_settings import SettingsConfigDict
 
-from kit.settings import KitSettings
+from kit.settings import KitSettings, comma_list
 
 
 class ApplicationsSettings(KitSettings):
@@ -40,7 +40,7 @@ class ApplicationsSettings(KitSettings):
     system_clients: str = "payments"
 
     def system_client_set(self) -> frozenset[str]:
-        return frozenset(s.strip() for s in self.system_clients.split(",") if s.strip())
+        return frozenset(comma_list(self.system_clients))
 
     # Work queue page size limit.
     queue_max_limit: int = 200

@@ -4,7 +4,7 @@ from typing import ClassVar
 
 from pydantic_settings import SettingsConfigDict
 
-from kit.settings import KitSettings
+from kit.settings import KitSettings, comma_list
 from services.messaging.domain.crypto import DEV_KEYS
 
 
@@ -59,4 +59,4 @@ class MessagingSettings(KitSettings):
     event_senders: str = "applications,meetings"
 
     def event_sender_set(self) -> frozenset[str]:
-        return frozenset(s.strip() for s in self.event_senders.split(",") if s.strip())
+        return frozenset(comma_list(self.event_senders))

@@ -137,13 +137,10 @@ async def _load(case_id: uuid.UUID, request: Request, session: AsyncSession, pri
     if not sections:
         raise not_found("application")
     role = access.actor_role(who, facts)
-    if role is ActorRole.SYSTEM and _client_id(principal) not in settings_of(request).system_client_set():
+    if role is ActorRole.SYSTEM and principal.client_id not in settings_of(request).system_client_set():
         role = None  # a service may read routing facts; only the configured systems may move a case
     return CaseContext(case, principal, who, sections, role, request)
 
-
-def _client_id(principal: Principal) -> str:
-    return str(principal.claims.get("client_id") or principal.sub.removeprefix("service:"))
 
 
 async def readable_case(case_id: uuid.UUID, request: Request, session: AsyncSession = Depends(db_session),

@@ -42,7 +42,7 @@ async def receive_event(event: EventIn, request: Request,
                         idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
                         session: AsyncSession = Depends(db_session),
                         principal: Principal = Depends(require_roles("service"))) -> JSONResponse:
-    sender = str(principal.claims.get("client_id") or principal.sub.removeprefix("service:"))
+    sender = principal.client_id
     if sender not in deps.settings_of(request).event_sender_set():
         raise Problem(403, "event-sender-not-allowed", "Forbidden", "This service may not post events here.")
     key = idempotency.check_key(idempotency_key) or str(event.id)
