@@ -47,12 +47,16 @@ def _parties(content: DraftContent) -> tuple[str, str | None]:
 
 
 async def _household(session: AsyncSession, applicant: str, unit: str,
-                     now: dt.datetime) -> uuid.UUID:
-    """The applicant's household (made on their first application). A named partner joins it only when they
-    sign (_join_on_signing): naming someone neither binds them to this household nor tells the applicant whether
-    they already apply elsewhere; that is theirs to say."""
+                     now: dt.datetime) -> tuple[uuid.UUID, str]:
+    """The applicant's household and its unit (made on their first application). A named partner joins it only
+    when they sign (_join_on_signing): naming someone neither binds them to this household nor tells the
+    applicant whether they already apply elsewhere; that is theirs to say."""
     found = await store.household_of(session, applicant)
-    return found[0] if found else await store.create_household(session, unit, [applicant], now)
+    if found is None:
+        await store.create_household(session, unit, [applicant], now)
+        found = await store.household_of(session, applicant)  # the one that won, if another request raced us
+    assert found is not None
+    return found
 
 
 async def _join_on_signing(session: AsyncSession, ctx: CaseContext, signer: str, now: dt.datetime) -> None:
@@ -68,14 +72,12 @@ async def _create(session: AsyncSession, request: Request, principal: Principal,
                   unit: str, source: str, protected: bool) -> JSONResponse:
     now = deps.clock(request)
     applicant, partner = _parties(content)
-    household_id = await _household(session, applicant, unit, now)
-    found = await store.household_of(session, applicant)
-    assert found is not None
+    household_id, household_unit = await _household(session, applicant, unit, now)
     people = [p for p in (applicant, partner) if p]
     if protected:
         await store.mark_protected(session, people, now)
     protected = protected or await store.any_protected(session, people)
-    case_id = await store.insert_case(session, household_id=household_id, content=content, unit=found[1],
+    case_id = await store.insert_case(session, household_id=household_id, content=content, unit=household_unit,
                                       source=source, applicant_pnr=applicant, co_applicant_pnr=partner,
                                       protected_identity=protected, created_by=principal.sub, now=now)
     if case_id is None:
