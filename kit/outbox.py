@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -116,3 +117,32 @@ class OutboxRelay:
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+Envelope = Callable[[OutboxMessage], tuple[Any, dict[str, Any]]]
+
+
+def _as_written(message: OutboxMessage) -> tuple[Any, dict[str, Any]]:
+    return (message.created_at.isoformat() if message.created_at else None), message.payload
+
+
+class EventDelivery:
+    """Deliver outbox messages to another service as events: ``POST {client.base_url}/events`` with
+    ``{id, topic, occurred_at, payload}`` and ``Idempotency-Key: <id>``, so the receiver takes each in once.
+    ``envelope`` says where a message keeps its time and payload (default: its created_at and payload).
+    Any answer but 2xx raises: the relay keeps the message and tries again later, so nothing is lost silently.
+    Without a client (the receiver's URL is not configured), messages wait in the outbox."""
+
+    def __init__(self, client: httpx.AsyncClient | None, envelope: Envelope = _as_written) -> None:
+        self.client = client
+        self.envelope = envelope
+
+    async def __call__(self, message: OutboxMessage) -> None:
+        if self.client is None:
+            raise RuntimeError("no receiver configured")
+        occurred_at, payload = self.envelope(message)
+        body = {"id": str(message.id), "topic": message.topic, "occurred_at": occurred_at, "payload": payload}
+        response = await self.client.post("/events", json=body, headers={"Idempotency-Key": str(message.id)})
+        if response.status_code >= 300:
+            raise RuntimeError(f"the receiver answered {response.status_code}")
+        log.info("event delivered", extra={"event_id": str(message.id), "topic": message.topic})

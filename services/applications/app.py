@@ -13,11 +13,10 @@ from starlette.responses import Response
 
 from kit.app import ServiceContext, create_service_app
 from kit.http import service_client
-from kit.outbox import OutboxRelay
+from kit.outbox import EventDelivery, OutboxRelay
 from kit.problems import ProblemResponse
 from services.applications.api import applications, documents, lifecycle, me, queue
 from services.applications.domain.errors import DomainError
-from services.applications.events import MessagingDelivery
 from services.applications.settings import ApplicationsSettings
 
 log = logging.getLogger("applications")
@@ -37,7 +36,7 @@ def _hook(settings: ApplicationsSettings, clock: Clock) -> Any:
                                timeout_seconds=timeout) if settings.calculation_url else None)
         messaging = (service_client(settings.messaging_url.rstrip("/"), tokens=ctx.service_tokens,
                                     timeout_seconds=timeout) if settings.messaging_url else None)
-        relay = OutboxRelay(ctx.sessions, MessagingDelivery(messaging), poll_seconds=settings.relay_poll_seconds,
+        relay = OutboxRelay(ctx.sessions, EventDelivery(messaging), poll_seconds=settings.relay_poll_seconds,
                             base_backoff_seconds=settings.relay_backoff_seconds,
                             max_backoff_seconds=settings.relay_max_backoff_seconds)
         ctx.extras.update(clock=clock, relay=relay, calculation=calc)

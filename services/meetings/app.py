@@ -18,7 +18,7 @@ from kit.problems import ProblemResponse
 from services.meetings.api import availability, bookings, calendar, stats, units
 from services.meetings.domain.rules import MeetingRuleError
 from services.meetings.settings import DEV_LINK_SECRET, MeetingsSettings
-from services.meetings.worker import MessagingDelivery, ReminderScheduler, TokenSource, Workers, relay_for
+from services.meetings.worker import ReminderScheduler, TokenSource, Workers, messaging_delivery, relay_for
 
 log = logging.getLogger("meetings")
 
@@ -39,7 +39,7 @@ def _hook(settings: MeetingsSettings, clock: Clock, tokens: TokenSource | None,
         if settings.messaging_url:
             http = service_client(settings.messaging_url.rstrip("/"), tokens=tokens or ctx.service_tokens,  # type: ignore[arg-type]
                                   timeout_seconds=settings.http_timeout_seconds, transport=messaging_transport)
-        relay = relay_for(ctx.sessions, MessagingDelivery(http), settings)
+        relay = relay_for(ctx.sessions, messaging_delivery(http), settings)
         workers = Workers(ReminderScheduler(ctx.sessions, clock), relay, settings.worker_poll_seconds)
         ctx.extras.update(clock=clock, relay=relay, workers=workers)
         if settings.worker_enabled:

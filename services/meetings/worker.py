@@ -20,7 +20,7 @@ import httpx
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from kit.outbox import OutboxRelay
+from kit.outbox import EventDelivery, OutboxRelay
 from kit.tables import OutboxMessage
 from services.meetings import flows, store
 
@@ -55,21 +55,14 @@ class ReminderScheduler:
         return written
 
 
-class MessagingDelivery:
-    """Posts an outbox event to messaging: {id, topic, occurred_at, payload}, Idempotency-Key = id."""
+def _meeting_envelope(message: OutboxMessage) -> tuple[Any, dict[str, Any]]:
+    """Meetings keep the event's own time (the app's clock, not the insert's) beside its data."""
+    return message.payload["occurred_at"], message.payload["data"]
 
-    def __init__(self, http: httpx.AsyncClient | None) -> None:
-        self.http = http
 
-    async def deliver(self, message: OutboxMessage) -> None:
-        if self.http is None:
-            raise RuntimeError("no messaging URL configured")  # stays in the outbox, retried with backoff
-        body = {"id": str(message.id), "topic": message.topic,
-                "occurred_at": message.payload["occurred_at"], "payload": message.payload["data"]}
-        response = await self.http.post("/events", json=body, headers={"Idempotency-Key": str(message.id)})
-        if response.status_code >= 400:
-            # 4xx too: the relay backs off and tries again; a bad event shows in last_error, not silently lost.
-            raise RuntimeError(f"messaging answered {response.status_code}")
+def messaging_delivery(http: httpx.AsyncClient | None) -> EventDelivery:
+    """Outbox events to messaging's POST /events; without a messaging URL they wait in the outbox."""
+    return EventDelivery(http, _meeting_envelope)
 
 
 class Workers:
@@ -97,7 +90,7 @@ class Workers:
                 await asyncio.wait_for(stop.wait(), self.poll_seconds)
 
 
-def relay_for(sessions: async_sessionmaker[AsyncSession], delivery: MessagingDelivery, settings: Any) -> OutboxRelay:
-    return OutboxRelay(sessions, delivery.deliver, poll_seconds=settings.worker_poll_seconds,
+def relay_for(sessions: async_sessionmaker[AsyncSession], delivery: EventDelivery, settings: Any) -> OutboxRelay:
+    return OutboxRelay(sessions, delivery, poll_seconds=settings.worker_poll_seconds,
                        base_backoff_seconds=settings.outbox_backoff_seconds,
                        max_backoff_seconds=settings.outbox_max_backoff_seconds)
