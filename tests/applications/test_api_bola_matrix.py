@@ -20,7 +20,12 @@ from typing import Any
 
 import pytest
 
-from tests.access_matrix import assert_every_protected_route_refuses_someone, assert_every_route_listed, caller_headers
+from tests.access_matrix import (
+    assert_body_tells_nothing_more,
+    assert_every_protected_route_refuses_someone,
+    assert_every_route_listed,
+    caller_headers,
+)
 from tests.applications.conftest import (
     ANNA,
     CECILIA,
@@ -228,6 +233,7 @@ async def test_access(client, headers_for, world, method, path, caller, expected
     assert response.status_code == expected, response.text
     if expected >= 400:
         assert response.headers["content-type"] == PROBLEM
+    assert_body_tells_nothing_more(response, caller, known=path.format(**world) + str(kwargs.get("json")), ids=world)
 
 
 async def test_the_refused_changes_left_the_cases_as_they_were(client, headers_for, world):

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 from devstack.stack import SERVICES, Ports, Stack, prepare_databases
 from kit.db import drop_database
@@ -13,12 +14,13 @@ from tests.support import free_port, server_url
 
 
 @contextlib.contextmanager
-def running_stack(prefix: str, extra_env: dict[str, str] | None = None) -> Iterator[Stack]:
+def running_stack(prefix: str, extra_env: dict[str, str] | None = None,
+                  log_dir: Path | None = None) -> Iterator[Stack]:
     suffix = uuid.uuid4().hex[:8]
     names = {s: f"t_{prefix}_{s}_{suffix}" for s in SERVICES}
     database_urls = asyncio.run(prepare_databases(server_url(), names))
     ports = Ports(**{name: free_port() for name in Ports.__dataclass_fields__})
-    running = Stack(database_urls, ports, extra_env=extra_env or {})
+    running = Stack(database_urls, ports, extra_env=extra_env or {}, log_dir=log_dir)
     try:
         running.start()
         running.wait_ready()
