@@ -103,6 +103,7 @@ async def create_application(body: DraftContent, request: Request, idempotency_k
     scope = f"{principal.sub}:applications"
     if (answer := await common.claim(session, scope, idempotency_key, body.model_dump(mode="json"))) is not None:
         return answer
+    deps.check_period(request, body.period, "body.period")
     me = normalise_personal_number(principal.personal_number or "")
     content = _with_applicant(body, me)
     applicant, partner = _parties(content)
@@ -124,6 +125,7 @@ async def create_monthly(body: schemas.MonthlyIn, request: Request, idempotency_
     scope = f"{principal.sub}:monthly"
     if (answer := await common.claim(session, scope, idempotency_key, body.model_dump(mode="json"))) is not None:
         return answer
+    deps.check_period(request, body.month, "body.month")
     me = normalise_personal_number(principal.personal_number or "")
     found = await store.household_of(session, me)
     previous = await store.latest_case_of_household(session, found[0], body.month) if found else None
@@ -146,6 +148,7 @@ async def create_for_client(body: schemas.StaffApplicationIn, request: Request,
     scope = f"{principal.sub}:staff-applications"
     if (answer := await common.claim(session, scope, idempotency_key, body.model_dump(mode="json"))) is not None:
         return answer
+    deps.check_period(request, body.content.period, "body.content.period")
     pnr = body.personal_number.value
     content = _with_applicant(body.content, pnr)
     if _parties(content)[0] != pnr:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+import zoneinfo
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,12 +21,13 @@ from kit.auth import Principal, authenticate
 from kit.db import session as db_session
 from kit.problems import Problem, not_found
 from services.applications import store
-from services.applications.domain import access
+from services.applications.domain import access, months
 from services.applications.domain.access import AccessPrincipal, Role, Section
 from services.applications.domain.lifecycle import ActorRole
 from services.applications.settings import ApplicationsSettings
 
 STAFF_ROLES = frozenset({Role.CASEWORKER, Role.TEAM_LEAD, Role.EMPLOYMENT_OFFICER})
+STOCKHOLM = zoneinfo.ZoneInfo("Europe/Stockholm")
 
 
 def context(request: Request) -> ServiceContext:
@@ -38,6 +40,15 @@ def settings_of(request: Request) -> ApplicationsSettings:
 
 def clock(request: Request) -> dt.datetime:
     return context(request).extras["clock"]()  # type: ignore[no-any-return]
+
+
+def today(request: Request) -> dt.date:
+    """The clock's date in Swedish time (what "this month" means for a client)."""
+    return clock(request).astimezone(STOCKHOLM).date()
+
+
+def check_period(request: Request, period: str, field: str) -> None:
+    months.check_period(period, today(request), field, settings_of(request).months_ahead)
 
 
 def extra(request: Request, name: str) -> Any:
