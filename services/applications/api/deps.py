@@ -99,6 +99,11 @@ class CaseContext:
         return self.role in (ActorRole.CLIENT, ActorRole.CO_APPLICANT)
 
     @property
+    def is_invitee(self) -> bool:
+        """Named as co-applicant, not yet answered: reads the draft, may accept, decline or sign."""
+        return access.is_invitee(self.who, self.case.access())
+
+    @property
     def staff_view(self) -> bool:
         return not self.is_party and is_staff(self.principal)
 

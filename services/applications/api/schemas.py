@@ -135,6 +135,10 @@ def case_out(ctx: CaseContext, signatures: list[Signature] | None = None,
         "assigned": c.assigned,
         "actions": [e.value for e in lifecycle.allowed_events(c.state, ctx.role)] if ctx.role else [],
     }
+    if ctx.is_invitee:
+        out["actions"] = ["accept", "decline", "sign"] if c.status is lifecycle.CaseStatus.DRAFT else ["decline"]
+    if c.co_applicant_pnr is not None and ctx.can(Section.HOUSEHOLD):
+        out["co_applicant"] = {"status": c.co_applicant_status}
     draft = c.draft()
     if ctx.can(Section.HOUSEHOLD):
         out["content"] = c.content
@@ -212,7 +216,10 @@ class CaseOut(_Out):
     submitted_at: dt.datetime | None = None
     info_due: dt.date | None = None
     assigned: dict[str, str] = Field(description="role (caseworker, employment_officer) -> subject")
-    actions: list[str] = Field(description="lifecycle events the caller may take now")
+    actions: list[str] = Field(description="lifecycle events the caller may take now (an invitee: accept, decline, "
+                                           "sign)")
+    co_applicant: dict[str, str] | None = Field(
+        None, description="the named co-applicant's answer: invited, joined (accepted or signed), declined")
     content: dict[str, Any] = Field(description="the application (employment officers: the plan only)")
     content_hash: str | None = Field(None, description="SHA-256 of the canonical content: what a signature binds")
     signatures: list[SignatureOut] | None = None
@@ -298,6 +305,21 @@ class MyCaseOut(_Out):
 
 class MyCases(_Out):
     items: list[MyCaseOut]
+
+
+class InvitationOut(_Out):
+    application_id: uuid.UUID
+    period: str
+    month: str
+    kind: str
+    invited_by: str | None = Field(None, description="the applicant's name as they wrote it, if they did")
+    created_at: dt.datetime
+    accept: str = Field(description="POST here to join (or sign the application, which also accepts)")
+    decline: str
+
+
+class Invitations(_Out):
+    items: list[InvitationOut]
 
 
 class ProfileOut(_Out):
