@@ -147,6 +147,10 @@ add("GET", "/me/cases/{protected}", {"anna": 404, "maja": 404, "dana": 200}, rou
 CLIENT_ONLY = {"karin": 403, "nils": 403, "adam": 403, "service": 403, **ANON}
 add("GET", "/me/profile", {**CLIENT_ONLY, "anna": 200})
 add("GET", "/me/invitations", {**CLIENT_ONLY, "anna": 200})
+# Setting protected identity: the registrar (Adam) only; his positive row lifts nobody's status (a stranger's).
+add("PUT", "/staff/people/protection", {"karin": 403, "maja": 403, "tove": 403, "anna": 403, "dana": 403,
+                                        "service": 403, **ANON, "adam": 200},
+    {"personal_number": pnr_for(dt.date(1961, 1, 1)), "protected_identity": False, "reason": "matrix"})
 # The owner's answer on protected identity: the services that show people only (here: messaging's token).
 add("POST", "/internal/protection", {"anna": 403, "dana": 403, "karin": 403, "maja": 403, "adam": 403, **ANON,
                                      "service": 200}, {"personal_numbers": [DANA]})
