@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.db import driver_connection
 from services.applications.domain.access import CaseAccess
+from services.applications.domain.assignment import StaffMember
 from services.applications.domain.attachments import DocumentRequest, DocumentStatus, DocumentType
 from services.applications.domain.content import DraftContent
 from services.applications.domain.lifecycle import CaseState, CaseStatus, Outcome
@@ -441,6 +442,25 @@ async def assign(session: AsyncSession, case_id: uuid.UUID, role: str, sub: str,
         "INSERT INTO assignments (case_id, role, sub, assigned_by, assigned_at) VALUES (:c, :r, :s, :by, :now) "
         "ON CONFLICT (case_id, role) DO UPDATE SET sub = EXCLUDED.sub, assigned_by = EXCLUDED.assigned_by, "
         "assigned_at = EXCLUDED.assigned_at"), {"c": case_id, "r": role, "s": sub, "by": by, "now": now})
+
+
+# --- staff seen -------------------------------------------------------------------------------------------
+
+async def record_staff(session: AsyncSession, member: StaffMember, name: str | None) -> None:
+    await session.execute(text(
+        "INSERT INTO staff (sub, name, roles, units, protected_access, first_seen, last_seen) "
+        "VALUES (:sub, :name, :roles, :units, :pa, :now, :now) ON CONFLICT (sub) DO UPDATE SET name = EXCLUDED.name, "
+        "roles = EXCLUDED.roles, units = EXCLUDED.units, protected_access = EXCLUDED.protected_access, "
+        "last_seen = GREATEST(staff.last_seen, EXCLUDED.last_seen)"),
+        {"sub": member.sub, "name": name, "roles": sorted(member.roles), "units": sorted(member.units),
+         "pa": member.protected_access, "now": member.last_seen})
+
+
+async def get_staff(session: AsyncSession, sub: str) -> StaffMember | None:
+    row = (await session.execute(text(
+        "SELECT sub, roles, units, protected_access, last_seen FROM staff WHERE sub = :s"), {"s": sub})).first()
+    return None if row is None else StaffMember(row.sub, frozenset(row.roles), frozenset(row.units),
+                                                row.protected_access, row.last_seen)
 
 
 # --- work queue ---------------------------------------------------------------------------------------------

@@ -284,8 +284,13 @@ async def test_an_employment_officer_assignment_gives_the_work_facts_only(client
     (status, plan, meetings) only, not the money, the files or the right to decide."""
     case = await decided_case(client, as_persona, "2026-06")
     url = f"/applications/{case['id']}"
-    # One employment officer at a time: first Nils (the role it is meant for), then Lars (a caseworker in Syd).
-    for sub, who in (("persona:nils", "nils"), ("persona:lars", "lars")):
+    # Only an employment officer the service has seen may be one: Lars (a caseworker in Syd) is refused (issue 11).
+    for who in ("nils", "lars"):
+        await client.get("/queue", headers=as_persona(who))
+    lars = await client.post(f"{url}/assign", headers=as_persona("karin"),
+                             json={"role": "employment_officer", "sub": "persona:lars"})
+    assert lars.status_code == 422, lars.text
+    for sub, who in (("persona:nils", "nils"),):
         r = await client.post(f"{url}/assign", headers=as_persona("karin"),
                               json={"role": "employment_officer", "sub": sub})
         assert r.status_code == 200, r.text
