@@ -32,9 +32,9 @@ def _hook(settings: ApplicationsSettings, clock: Clock) -> Any:
     @contextlib.asynccontextmanager
     async def hook(app: FastAPI, ctx: ServiceContext) -> AsyncIterator[None]:
         timeout = settings.http_timeout_seconds
-        calc = (service_client(settings.calculation_url.rstrip("/"), tokens=ctx.service_tokens,
+        calc = (service_client(settings.calculation_url.rstrip("/"), tokens=ctx.tokens_for("calculation"),
                                timeout_seconds=timeout) if settings.calculation_url else None)
-        messaging = (service_client(settings.messaging_url.rstrip("/"), tokens=ctx.service_tokens,
+        messaging = (service_client(settings.messaging_url.rstrip("/"), tokens=ctx.tokens_for("messaging"),
                                     timeout_seconds=timeout) if settings.messaging_url else None)
         relay = OutboxRelay(ctx.sessions, EventDelivery(messaging), poll_seconds=settings.relay_poll_seconds,
                             base_backoff_seconds=settings.relay_backoff_seconds,

@@ -138,7 +138,7 @@ def contract_standin_calculation(issuer: Any) -> Any:
     """A CONTRACT STAND-IN for the calculation service (POST /calculations), answering with the agreed shape and
     deliberately simple arithmetic. The real service (services/calculation) replaces it once it is merged; the
     point here is the contract: a service token is required, the request fields are read, the answer's shape."""
-    verifier = verifier_for(issuer)
+    verifier = verifier_for(issuer, service="calculation")  # its tokens carry calculation's audience
     app = FastAPI()
     app.state.requests = []
 

@@ -82,11 +82,10 @@ READS = ("", "/history", "/attachments", "/document-requests", "/decision", "/de
 for suffix in READS:
     add("GET", H + suffix, {**STRANGERS, "anna": 200, "bertil": 200, "karin": 200, "tove": 200}, route=C + suffix)
     add("GET", P + suffix, NOT_CLEARED, route=C + suffix)
-# Employment officers and services see the work facts of a case, not the money or the files.
-for suffix in ("/attachments", "/document-requests", "/decision", "/decision.pdf"):
-    add("GET", H + suffix, {"service": 404}, route=C + suffix)
-add("GET", H, {"service": 200}, route=C)
-add("GET", H + "/attachments/{attachment}", {**STRANGERS, "service": 404, "anna": 200, "karin": 200},
+# A service token (here messaging's, with this service's audience) reads no case: 403 before anything is loaded.
+for suffix in READS:
+    add("GET", H + suffix, {"service": 403}, route=C + suffix)
+add("GET", H + "/attachments/{attachment}", {**STRANGERS, "service": 403, "anna": 200, "karin": 200},
     route=C + "/attachments/{attachment_id}")
 add("GET", P + "/attachments/{attachment}", NOT_CLEARED, route=C + "/attachments/{attachment_id}")
 # The household's file through a case the caller may see: not found.
@@ -97,7 +96,7 @@ add("GET", "/applications/{syd}/attachments/{attachment}", {"cecilia": 404, "lar
 DRAFT_CHANGES = (("PUT", "", lambda w: couple("2026-05")), ("POST", "/signatures", None), ("POST", "/submit", None),
                  ("POST", "/withdraw", None))
 for method, suffix, body in DRAFT_CHANGES:
-    add(method, D + suffix, {**STRANGERS, "service": 403}, body, route=C + suffix)  # a service sees status only
+    add(method, D + suffix, {**STRANGERS, "service": 403}, body, route=C + suffix)
     add(method, P + suffix, NOT_CLEARED, body, route=C + suffix)
 add("POST", D + "/signatures", {"karin": 403, "tove": 403}, route=C + "/signatures")  # staff sign no digital case
 # Answering an invitation: only the invited co-applicant (Bertil joined the household before, so for him the draft's
@@ -128,8 +127,8 @@ for suffix, body in STEPS:
 add("POST", H + "/document-requests/{document}/receive", STRANGERS, {"attachment_id": "00000000-0000-0000-0000-0"
                                                                     "00000000000"},
     route=C + "/document-requests/{request_id}/{step}")
-# A team lead takes no document step; a service does not see document requests at all.
-add("POST", H + "/document-requests/{document}/approve", {"tove": 403, "service": 404},
+# A team lead takes no document step; a service takes none at all.
+add("POST", H + "/document-requests/{document}/approve", {"tove": 403, "service": 403},
     route=C + "/document-requests/{request_id}/{step}")
 # The household's document request through a case the caller may see: not found.
 add("POST", "/applications/{syd}/document-requests/{document}/approve", {"lars": 404},
@@ -146,7 +145,7 @@ add("POST", H + "/assign", {"karin": 403}, {"sub": "persona:maja"}, route=C + "/
 add("POST", H + "/pay", {"anna": 403}, route=C + "/pay")
 
 add("GET", "/me/cases", {"karin": 403, "tove": 403, "nils": 403, "adam": 403, "service": 403, **ANON})
-add("GET", "/me/cases/{household}", {**STRANGERS, "karin": 404, "service": 404, "anna": 200, "bertil": 200},
+add("GET", "/me/cases/{household}", {**STRANGERS, "karin": 404, "service": 403, "anna": 200, "bertil": 200},
     route="/me/cases/{case_id}")
 add("GET", "/me/cases/{protected}", {"anna": 404, "maja": 404, "dana": 200}, route="/me/cases/{case_id}")
 CLIENT_ONLY = {"karin": 403, "nils": 403, "adam": 403, "service": 403, **ANON}

@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit import audit
 from kit.app import ServiceContext
-from kit.auth import Principal, authenticate
+from kit.auth import Principal, authenticate, person_or_service
 from kit.db import session as db_session
 from kit.problems import Problem, not_found
 from services.applications import store
@@ -196,4 +196,12 @@ async def readable_case(case_id: uuid.UUID, request: Request, session: AsyncSess
 async def locked_case(case_id: uuid.UUID, request: Request, session: AsyncSession = Depends(db_session),
                       principal: Principal = Depends(authenticate)) -> CaseContext:
     """The same check, with the case row locked until commit: two steps on one case never interleave."""
+    return await _load(case_id, request, session, principal, lock=True)
+
+
+async def locked_case_for_system(case_id: uuid.UUID, request: Request, session: AsyncSession = Depends(db_session),
+                                 principal: Principal = Depends(person_or_service(setting="system_clients"))
+                                 ) -> CaseContext:
+    """``locked_case`` for a step a system may take too (APPLICATIONS_SYSTEM_CLIENTS, e.g. payments marking a
+    case paid): the only kind of case route a service token reaches; every other one is for persons."""
     return await _load(case_id, request, session, principal, lock=True)

@@ -243,7 +243,8 @@ async def decision_pdf(request: Request, lang: Annotated[Literal["sv", "en"], Qu
 
 @router.post("/applications/{case_id}/pay", response_model=schemas.CaseOut,
              summary="Caseworker (or the payment system): mark the decision paid")
-async def pay(request: Request, body: schemas.PayIn | None = None, ctx: CaseContext = Depends(deps.locked_case),
+async def pay(request: Request, body: schemas.PayIn | None = None,
+              ctx: CaseContext = Depends(deps.locked_case_for_system),
               session: AsyncSession = Depends(db_session)) -> JSONResponse:
     await common.step(session, ctx, Event.PAY, deps.clock(request),
                       details={"reference": body.reference} if body and body.reference else None)
