@@ -176,6 +176,10 @@ class Gateway:
         if base is None:
             await send_problem(send, 404, detail="No such service.")
             return
+        if len(parts) > 3 and parts[3].split("/", 1)[0] in _INSIDE_ONLY:
+            # Service-to-service routes and the scrape endpoint answer inside the cluster, never through the edge.
+            await send_problem(send, 404, detail="No such path.")
+            return
         method: str = scope["method"]
         if method == "OPTIONS" and _header(scope, b"access-control-request-method"):
             await self._preflight(scope, send)
@@ -365,6 +369,8 @@ class Gateway:
         return body
 
 
+# First path segments of a service that the gateway never forwards.
+_INSIDE_ONLY = frozenset({"internal", "metrics"})
 _LOCAL = frozenset({"/livez", "/readyz", "/openapi.json", "/docs", "/metrics"})
 
 

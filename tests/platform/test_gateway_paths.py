@@ -107,9 +107,7 @@ def test_refused_with_a_token_too(gateway, as_persona, method, target):
     ("GET", "/api/calculation/normsX"),
     ("GET", "/api/calculation/norms/2026/x"),
     ("POST", "/api/calculation/norms/2026"),
-    ("GET", "/api/calculation/metrics"),
     ("GET", "/api/calculation/openapi.json"),
-    ("GET", "/api/meetings/metrics"),
     ("GET", "/api/meetings/feeds/abc"),  # a feed is {token}.ics
     ("GET", "/api/meetings/feeds/abc.ics/x"),
     ("GET", "/api/meetings/feeds/"),
@@ -121,6 +119,19 @@ def test_only_exact_public_routes_go_without_a_token(gateway, method, target):
     status, content_type, body = raw(gateway, method, target)
     assert status == 401, (target, status, body)
     assert '"type":"urn:bistand:problem:unauthorized"' in body
+
+
+@pytest.mark.parametrize(("method", "target"), [
+    ("GET", "/api/calculation/metrics"), ("GET", "/api/meetings/metrics"), ("GET", "/api/applications/metrics"),
+    ("POST", "/api/applications/internal/protection"), ("GET", "/api/meetings/internal/x"),
+])
+@pytest.mark.parametrize("who", [None, "karin", "anna"])
+def test_inside_only_routes_are_not_forwarded(gateway, as_persona, method, target, who):
+    """Scrapes and service-to-service routes answer inside the cluster only, to anyone at the edge."""
+    status, _, body = raw(gateway, method, target, body=b"{}" if method == "POST" else None,
+                          headers=as_persona(who) if who else None)
+    assert status == 404, (target, status, body)
+    assert "bistand_" not in body and "http_requests" not in body
 
 
 def test_legitimate_public_calls_work_without_a_token(gateway, as_persona):
