@@ -399,42 +399,45 @@ async def get_booking(session: AsyncSession, booking_id: uuid.UUID) -> BookingRe
 
 
 async def insert_booking(session: AsyncSession, record: BookingRecord, blocked: Interval,
-                         video_link_hash: str | None) -> None:
+                         video_link_hash: str | None, *, blocks_time: bool = True) -> None:
     """The booking and its lead's staff row. An overlap with another active booking of the lead raises
-    DBAPIError with SQLSTATE 23P01 or 40P01 (is_booking_conflict) when the row is written."""
+    DBAPIError with SQLSTATE 23P01 or 40P01 (is_booking_conflict) when the row is written.
+    ``blocks_time=False``: the staff row is written inactive (a contact that already happened)."""
     b = record.booking
-    await lock_caseworkers(session, [b.caseworker_id])
+    if blocks_time:
+        await lock_caseworkers(session, [b.caseworker_id])
     await session.execute(text(
         "INSERT INTO bookings (id, reference, unit_id, caseworker_id, client_personal_number, meeting_type_id, kind, "
         "channel, start_at, end_at, blocked_start, blocked_end, status, protected_identity, location, "
         "interpreter_language, accessibility, accessibility_note, video_link_hash, booked_by, booked_by_staff, "
-        "version, created_at, updated_at) VALUES (:id, :ref, :unit, :cw, :client, :type, :kind, :channel, :start, "
-        ":end, :bs, :be, 'booked', :protected, :location, :lang, :acc, :note, :video, :by, :by_staff, 1, :now, :now)"),
+        "version, created_at, updated_at, outcome) VALUES (:id, :ref, :unit, :cw, :client, :type, :kind, :channel, "
+        ":start, :end, :bs, :be, 'booked', :protected, :location, :lang, :acc, :note, :video, :by, :by_staff, 1, :now, "
+        ":now, :outcome)"),
         {"id": b.id, "ref": b.reference, "unit": b.unit_id, "cw": b.caseworker_id, "client": b.client_id,
          "type": b.meeting_type_id, "kind": b.kind.value, "channel": b.channel.value, "start": b.start, "end": b.end,
          "bs": blocked[0], "be": blocked[1], "protected": b.protected_identity, "location": b.location,
          "lang": record.interpreter_language, "acc": sorted(a.value for a in record.accessibility),
          "note": record.accessibility_note, "video": video_link_hash, "by": record.booked_by,
-         "by_staff": record.booked_by_staff, "now": b.updated_at})
-    await add_staff(session, b.id, b.caseworker_id, "lead", blocked)
+         "by_staff": record.booked_by_staff, "now": b.updated_at, "outcome": b.outcome.value if b.outcome else None})
+    await add_staff(session, b.id, b.caseworker_id, "lead", blocked, active=blocks_time)
 
 
 async def insert_contact(session: AsyncSession, record: BookingRecord) -> None:
-    """A contact that already happened, kept as a held booking. Its staff row is inactive: past time blocks
-    nothing, and a drop-in during a no-show must not be refused as a double booking."""
+    """A contact that already happened, kept as a held booking. Its staff row is written inactive (it never
+    enters the exclusion check): past time blocks nothing, and a drop-in during a no-show or an overrunning
+    meeting must not be refused as a double booking (it used to be written active first: a 500 on overlap)."""
     b = record.booking
-    await insert_booking(session, record, (b.start, b.end), None)
-    await session.execute(text("UPDATE bookings SET outcome = 'held' WHERE id = :id"), {"id": b.id})
-    await session.execute(text("UPDATE booking_staff SET active = false WHERE booking_id = :id"), {"id": b.id})
+    await insert_booking(session, record, (b.start, b.end), None, blocks_time=False)
 
 
 async def add_staff(session: AsyncSession, booking_id: uuid.UUID, caseworker_id: str, role: str,
-                    blocked: Interval) -> None:
-    await lock_caseworkers(session, [caseworker_id])
+                    blocked: Interval, *, active: bool = True) -> None:
+    if active:
+        await lock_caseworkers(session, [caseworker_id])
     await session.execute(text(
         "INSERT INTO booking_staff (booking_id, caseworker_id, role, blocked_start, blocked_end, active) "
-        "VALUES (:b, :c, :r, :s, :e, true)"),
-        {"b": booking_id, "c": caseworker_id, "r": role, "s": blocked[0], "e": blocked[1]})
+        "VALUES (:b, :c, :r, :s, :e, :a)"),
+        {"b": booking_id, "c": caseworker_id, "r": role, "s": blocked[0], "e": blocked[1], "a": active})
 
 
 async def blocked_range_of(session: AsyncSession, booking_id: uuid.UUID) -> Interval:

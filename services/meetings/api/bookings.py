@@ -176,9 +176,10 @@ async def create_booking(body: BookingCreate, request: Request, idempotency_key:
     day = local_date(booking_request.start)
     offered = await search.find_slots(session, meeting_type, [body.caseworker_id], day, day, now, min_notice)
     rules.check_slot_offered(body.caseworker_id, booking_request.start, offered).raise_if_denied()
+    # Protection is decided last, so every refusal above reads the same for any client (no oracle).
     protected = relation.protected_identity or (c.is_client and c.protected_claim)
-    if protected and not (caseworker and caseworker.protected_access):
-        raise _not_cleared()
+    rules.check_cleared(protected, caller_cleared=c.is_client or c.actor.protected_access,
+                        lead_cleared=bool(caseworker and caseworker.protected_access)).raise_if_denied()
 
     channel = rules.resolve_channel(booking_request, meeting_type)
     booking_id = uuid.uuid4()
@@ -227,8 +228,9 @@ async def record_contact(body: ContactIn, request: Request, session: AsyncSessio
     rules.can_record_contact(c.actor, meeting_type, channel, body.start, now).raise_if_denied()
     client = body.personal_number.value if body.personal_number else None
     protected = bool(client) and await store.is_protected(session, client)
-    if protected and not c.actor.protected_access:
-        raise MeetingRuleError(Reason.CLIENT_NOT_FOUND)
+    # The same answer as a booking's (asked last): a status code must not tell who is protected.
+    rules.check_cleared(protected, caller_cleared=c.actor.protected_access,
+                        lead_cleared=c.actor.protected_access).raise_if_denied()
     minutes = body.minutes or meeting_type.duration_minutes
     booking = Booking(
         id=uuid.uuid4(), reference=new_booking_reference(), unit_id=meeting_type.unit_id, caseworker_id=c.actor.sub,
@@ -238,7 +240,12 @@ async def record_contact(body: ContactIn, request: Request, session: AsyncSessio
     record = store.BookingRecord(booking=booking, interpreter_language=None, accessibility=frozenset(),
                                  accessibility_note=None, booked_by=c.principal.sub, booked_by_staff=True,
                                  change_reason=None, created_at=now)
-    await store.insert_contact(session, record)
+    try:
+        await store.insert_contact(session, record)
+    except DBAPIError as exc:  # a contact blocks no time, so this is a belt to those braces
+        if store.is_booking_conflict(exc):
+            raise slot_taken() from None
+        raise
     audit.record(session, c.principal, "record_contact", "booking", str(booking.id), subject=client,
                  purpose="meetings", details={"unit": booking.unit_id, "kind": booking.kind.value})
     saved = await store.get_booking(session, booking.id)
@@ -410,11 +417,6 @@ async def mark_outcome(body: OutcomeIn, request: Request, a: BookingAccess = Dep
     return response
 
 
-def _not_cleared() -> Problem:
-    return Problem(409, "caseworker-not-cleared", "The caseworker is not cleared for this meeting",
-                   "Meetings with clients with protected identity are held by caseworkers cleared for it.")
-
-
 def _open_for_staff_change(a: BookingAccess, now: dt.datetime) -> None:
     if not a.caller.is_staff:
         raise MeetingRuleError(Reason.ROLE_NOT_ALLOWED)
@@ -435,8 +437,8 @@ async def add_staff(body: StaffIn, request: Request, a: BookingAccess = Depends(
         raise MeetingRuleError(Reason.CASEWORKER_NOT_IN_UNIT)
     if body.caseworker_id in a.record.staff_ids:
         raise Problem(409, "staff-already-added", "Already taking part")
-    if a.booking.protected_identity and not colleague.protected_access:
-        raise _not_cleared()
+    rules.check_cleared(a.booking.protected_identity, caller_cleared=True,
+                        lead_cleared=colleague.protected_access).raise_if_denied()
     try:
         await store.add_staff(session, a.booking.id, body.caseworker_id, "participant",
                               await store.blocked_range_of(session, a.booking.id))
