@@ -390,8 +390,12 @@ async def _with_people(session: AsyncSession, records: list[BookingRecord]) -> l
     return records
 
 
-async def get_booking(session: AsyncSession, booking_id: uuid.UUID) -> BookingRecord | None:
-    row = (await session.execute(text(f"SELECT {_BOOKING_COLUMNS} FROM bookings b WHERE b.id = :id"),  # noqa: S608
+async def get_booking(session: AsyncSession, booking_id: uuid.UUID, *, lock: str | None = None) -> BookingRecord | None:
+    """``lock="update"``: the row stays locked until the transaction ends, so a change decided on what was read
+    cannot race another change of the same booking (cancel vs reschedule). ``lock="share"``: it must not change
+    under a reader that acts on it (a join)."""
+    suffix = {None: "", "update": " FOR UPDATE", "share": " FOR SHARE"}[lock]
+    row = (await session.execute(text(f"SELECT {_BOOKING_COLUMNS} FROM bookings b WHERE b.id = :id{suffix}"),  # noqa: S608
                                  {"id": booking_id})).first()
     if row is None:
         return None

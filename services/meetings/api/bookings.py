@@ -318,7 +318,7 @@ async def _reload(session: AsyncSession, request: Request, a: BookingAccess, cut
 @router.post("/bookings/{booking_id}/reschedule", response_model=BookingOut,
              summary="Move: the client up to the unit's cut-off; staff any time before the start, with a reason")
 async def reschedule(body: RescheduleIn, request: Request, if_match: IfMatch = None,
-                     a: BookingAccess = Depends(deps.visible_booking),
+                     a: BookingAccess = Depends(deps.changeable_booking),
                      session: AsyncSession = Depends(db_session)) -> Response:
     now = deps.clock(request)
     booking = a.booking
@@ -353,7 +353,7 @@ async def reschedule(body: RescheduleIn, request: Request, if_match: IfMatch = N
 @router.post("/bookings/{booking_id}/cancel", response_model=BookingOut,
              summary="Cancel: the client up to the unit's cut-off; staff any time before the start, with a reason")
 async def cancel(body: CancelIn, request: Request, if_match: IfMatch = None,
-                 a: BookingAccess = Depends(deps.visible_booking),
+                 a: BookingAccess = Depends(deps.changeable_booking),
                  session: AsyncSession = Depends(db_session)) -> Response:
     now = deps.clock(request)
     booking = a.booking
@@ -373,7 +373,7 @@ async def cancel(body: CancelIn, request: Request, if_match: IfMatch = None,
 @router.put("/bookings/{booking_id}/channel", response_model=BookingOut,
             summary="Change the channel (in person, phone, video) up to the start, among those the type offers")
 async def change_channel(body: ChannelIn, request: Request, if_match: IfMatch = None,
-                         a: BookingAccess = Depends(deps.visible_booking),
+                         a: BookingAccess = Depends(deps.changeable_booking),
                          session: AsyncSession = Depends(db_session)) -> Response:
     now = deps.clock(request)
     booking = a.booking
@@ -398,7 +398,7 @@ async def change_channel(body: ChannelIn, request: Request, if_match: IfMatch = 
 
 @router.post("/bookings/{booking_id}/outcome", response_model=BookingOut,
              summary="Staff: mark held / no_show (from the start) or cancelled_late (from the cut-off); correctable")
-async def mark_outcome(body: OutcomeIn, request: Request, a: BookingAccess = Depends(deps.visible_booking),
+async def mark_outcome(body: OutcomeIn, request: Request, a: BookingAccess = Depends(deps.changeable_booking),
                        session: AsyncSession = Depends(db_session)) -> Response:
     now = deps.clock(request)
     booking = a.booking
@@ -428,7 +428,7 @@ def _open_for_staff_change(a: BookingAccess, now: dt.datetime) -> None:
 
 @router.post("/bookings/{booking_id}/staff", response_model=BookingOut, status_code=201,
              summary="Staff: add a colleague of the unit (one leads, one documents); their time is guarded too")
-async def add_staff(body: StaffIn, request: Request, a: BookingAccess = Depends(deps.visible_booking),
+async def add_staff(body: StaffIn, request: Request, a: BookingAccess = Depends(deps.changeable_booking),
                     session: AsyncSession = Depends(db_session)) -> Response:
     now = deps.clock(request)
     _open_for_staff_change(a, now)
@@ -458,7 +458,7 @@ async def add_staff(body: StaffIn, request: Request, a: BookingAccess = Depends(
 
 @router.post("/bookings/{booking_id}/participants", response_model=JoinLinkOut, status_code=201,
              summary="Staff: invite someone outside the unit (agency, parent) with a one-time join link, shown once")
-async def add_external(body: ExternalIn, request: Request, a: BookingAccess = Depends(deps.visible_booking),
+async def add_external(body: ExternalIn, request: Request, a: BookingAccess = Depends(deps.changeable_booking),
                        session: AsyncSession = Depends(db_session)) -> JoinLinkOut:
     now = deps.clock(request)
     _open_for_staff_change(a, now)

@@ -108,7 +108,20 @@ class BookingAccess:
 
 async def visible_booking(booking_id: uuid.UUID, session: AsyncSession = Depends(db_session),
                           c: Caller = Depends(participant)) -> BookingAccess:
-    record = await store.get_booking(session, booking_id)
+    return await _access(session, booking_id, c, lock=None)
+
+
+async def changeable_booking(booking_id: uuid.UUID, session: AsyncSession = Depends(db_session),
+                             c: Caller = Depends(participant)) -> BookingAccess:
+    """The booking for a change, its row locked (SELECT ... FOR UPDATE) in the request's own transaction until the
+    route commits: every rule is then checked on the state the change is written over. Two changes of one booking
+    queue; the second sees the first's result (a cancelled booking is not moved, gets no staff, no reminders).
+    The route's session is this one (FastAPI caches the db_session dependency per request)."""
+    return await _access(session, booking_id, c, lock="update")
+
+
+async def _access(session: AsyncSession, booking_id: uuid.UUID, c: Caller, lock: str | None) -> BookingAccess:
+    record = await store.get_booking(session, booking_id, lock=lock)
     if record is None:
         raise rules.MeetingRuleError(rules.Reason.BOOKING_NOT_FOUND)
     # A staff participant from the booking's staff list sees it like its lead does.
