@@ -42,5 +42,11 @@ class ApplicationsSettings(KitSettings):
     def system_client_set(self) -> frozenset[str]:
         return frozenset(comma_list(self.system_clients))
 
+    # Service clients that may ask who has protected identity (the services that show people).
+    protection_readers: str = "meetings,messaging"
+
+    def protection_reader_set(self) -> frozenset[str]:
+        return frozenset(comma_list(self.protection_readers))
+
     # Work queue page size limit.
     queue_max_limit: int = 200

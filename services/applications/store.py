@@ -483,3 +483,11 @@ async def any_protected(session: AsyncSession, personal_numbers: list[str]) -> b
     return bool((await session.execute(text(
         "SELECT EXISTS (SELECT 1 FROM client_profiles WHERE protected_identity AND "
         "personal_number = ANY(CAST(:p AS text[])))"), {"p": personal_numbers})).scalar_one())
+
+
+async def protected_among(session: AsyncSession, personal_numbers: list[str]) -> list[str]:
+    """Those of ``personal_numbers`` who have protected identity, sorted."""
+    rows = await session.execute(text(
+        "SELECT personal_number FROM client_profiles WHERE protected_identity AND "
+        "personal_number = ANY(CAST(:p AS text[])) ORDER BY personal_number"), {"p": personal_numbers})
+    return [r[0] for r in rows]

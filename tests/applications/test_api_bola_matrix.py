@@ -146,6 +146,10 @@ add("POST", "/trust-checks/draw", {"karin": 403, "maja": 403, "nils": 403, "anna
 add("GET", "/trust-checks?month=2026-03", {"anna": 403, "nils": 403, "adam": 403, "service": 403, **ANON},
     route="/trust-checks")
 
+# The owner's answer on protected identity: the services that show people ("service" is messaging's token).
+add("POST", "/internal/protection", {**ANON, "anna": 403, "dana": 403, "karin": 403, "maja": 403, "adam": 403,
+                                     "service": 200}, {"personal_numbers": [DANA]})
+
 ROWS = [row for rows in ROUTES.values() for row in rows]
 
 
