@@ -19,6 +19,13 @@ class MeetingsSettings(KitSettings):
     # No URL: events stay in the outbox, undelivered, until one is configured.
     messaging_url: str | None = None
 
+    # The owner of protected identity: the applications service (BISTAND_APPLICATIONS_URL is set by `make run`),
+    # asked with this service's client credentials. No URL: nobody can tell, so meetings fails closed (a write
+    # that names a client answers 503, displays show every client as if protected).
+    applications_url: str | None = None
+    # How long an answer of the owner is reused in this process (per personnummer).
+    protection_cache_seconds: float = 60.0
+
     # The workers: reminders that fall due become outbox events; the outbox relay delivers them.
     worker_enabled: bool = True  # tests turn it off and call the workers' run_once()
     worker_poll_seconds: float = 5.0

@@ -95,7 +95,8 @@ add("POST", "/bookings", {"bertil": 403, "cecilia": 403},  # a client books for 
 add("POST", "/bookings", {"lars": 403},  # another unit's caseworker books into Nord
     lambda w: {"meeting_type_id": w["phone"], "caseworker_id": KARIN, "start": sthlm(2026, 3, 20, 10).isoformat(),
                "personal_number": ANNA})
-add("POST", "/bookings", {"karin": 404, "tove": 404},  # a protected client, caller not cleared
+# a protected client, caller not cleared: the answer an uncleared lead gets, not a "not found" that tells (item 5)
+add("POST", "/bookings", {"karin": 409, "tove": 409},
     lambda w: {"meeting_type_id": w["phone"], "caseworker_id": KARIN, "start": sthlm(2026, 3, 20, 11).isoformat(),
                "personal_number": DANA})
 CONTACT_START = sthlm(2026, 3, 16, 8).isoformat()
@@ -103,7 +104,7 @@ add("POST", "/contacts", {**CLIENTS_403, **NO_ROLE},
     lambda w: {"meeting_type_id": w["phone"], "start": CONTACT_START})
 add("POST", "/contacts", {"lars": 403},  # with another unit's meeting type
     lambda w: {"meeting_type_id": w["phone"], "start": CONTACT_START, "personal_number": ANNA})
-add("POST", "/contacts", {"karin": 404},  # a protected client, caller not cleared
+add("POST", "/contacts", {"karin": 409},  # a protected client, caller not cleared (as above)
     lambda w: {"meeting_type_id": w["phone"], "start": CONTACT_START, "personal_number": DANA})
 add("GET", "/me/bookings", {**NO_ROLE, "anna": 200, "karin": 200})
 add("GET", "/units/nord/calendar?" + WINDOW, {**CLIENTS_403, **NO_ROLE, "lars": 404, "karin": 200, "tove": 200},
@@ -140,8 +141,8 @@ def test_every_protected_route_refuses_someone():
 
 
 @pytest.fixture(scope="module")
-async def env(issuer, as_persona):
-    async with fresh_database("meetings") as url, app_client(make_app(url, issuer, Clock())) as client:
+async def env(issuer, as_persona, owner):
+    async with fresh_database("meetings") as url, app_client(make_app(url, issuer, Clock(), owner=owner)) as client:
         nord = await setup_nord(client, as_persona)
 
         async def ok(r: Any, status: int = 201) -> dict[str, Any]:

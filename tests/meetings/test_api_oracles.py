@@ -32,9 +32,9 @@ def reset_clock(clock):
 
 
 @pytest.fixture(scope="module")
-async def env(issuer, as_persona, clock):
+async def env(issuer, as_persona, clock, owner):
     async with fresh_database("meetings") as url:
-        app = make_app(url, issuer, clock)
+        app = make_app(url, issuer, clock, owner=owner)
         async with app_client(app) as client:
             nord = await setup_nord(client, as_persona)
             # Dana's own booking makes her protected here (her token says so)

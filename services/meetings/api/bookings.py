@@ -20,7 +20,7 @@ from starlette.responses import Response
 from kit import audit, idempotency
 from kit.db import session as db_session
 from kit.problems import Problem, validation_errors
-from services.meetings import flows, search, store
+from services.meetings import flows, protection, search, store
 from services.meetings.api import deps
 from services.meetings.api.deps import BookingAccess, Caller, IdempotencyKey, IfMatch
 from services.meetings.api.schemas import (
@@ -143,19 +143,14 @@ async def create_booking(body: BookingCreate, request: Request, idempotency_key:
         if stored is not None:
             return JSONResponse(stored.body, status_code=stored.status)
     now = deps.clock(request)
-    await deps.remember_protection(session, c)
     meeting_type = await _meeting_type(session, body.meeting_type_id)
     if c.is_client:
-        if body.protected_identity:
-            raise Problem(422, "field-not-for-clients", "Not for clients", "protected_identity is set by staff.")
         named = body.personal_number.value if body.personal_number else None
         if named not in (None, c.actor.sub):
             raise MeetingRuleError(Reason.FOR_OTHER_CLIENT)
         client = c.actor.sub
     else:
         client = body.personal_number.value if body.personal_number else None
-        if client and body.protected_identity:
-            await store.mark_protected(session, client)
     try:
         booking_request = BookingRequest(
             meeting_type_id=body.meeting_type_id, caseworker_id=body.caseworker_id, start=body.start,
@@ -176,8 +171,10 @@ async def create_booking(body: BookingCreate, request: Request, idempotency_key:
     day = local_date(booking_request.start)
     offered = await search.find_slots(session, meeting_type, [body.caseworker_id], day, day, now, min_notice)
     rules.check_slot_offered(body.caseworker_id, booking_request.start, offered).raise_if_denied()
-    # Protection is decided last, so every refusal above reads the same for any client (no oracle).
-    protected = relation.protected_identity or (c.is_client and c.protected_claim)
+    # Protection is decided last, so every refusal above reads the same for any client (no oracle). The owner
+    # decides (503 when it cannot answer); a client's own token claim may only tighten it.
+    protected = client is not None and await protection.for_write(session, deps.owner(request), client,
+                                                                  claim=c.is_client and c.protected_claim)
     rules.check_cleared(protected, caller_cleared=c.is_client or c.actor.protected_access,
                         lead_cleared=bool(caseworker and caseworker.protected_access)).raise_if_denied()
 
@@ -227,7 +224,7 @@ async def record_contact(body: ContactIn, request: Request, session: AsyncSessio
     channel = body.channel or meeting_type.default_channel
     rules.can_record_contact(c.actor, meeting_type, channel, body.start, now).raise_if_denied()
     client = body.personal_number.value if body.personal_number else None
-    protected = bool(client) and await store.is_protected(session, client)
+    protected = client is not None and await protection.for_write(session, deps.owner(request), client)
     # The same answer as a booking's (asked last): a status code must not tell who is protected.
     rules.check_cleared(protected, caller_cleared=c.actor.protected_access,
                         lead_cleared=c.actor.protected_access).raise_if_denied()
@@ -265,6 +262,7 @@ async def my_bookings(request: Request, session: AsyncSession = Depends(db_sessi
     else:
         records = await store.staff_bookings(session, c.actor.sub, now - dt.timedelta(days=30),
                                              now + dt.timedelta(days=365))
+        records = await protection.for_display(deps.owner(request), records)
         records = [r for r in records if rules.can_view(c.actor, r.booking)]
     out = []
     for record in records:
@@ -286,6 +284,7 @@ async def unit_calendar(unit: Unit, request: Request, from_: dt.date | None = No
         raise Problem(422, "calendar-window-invalid", "Invalid window", "At most 93 days, 'to' not before 'from'.")
     records = await store.unit_bookings(session, unit, start_of_local_day(first),
                                         start_of_local_day(last + dt.timedelta(days=1)))
+    records = await protection.for_display(deps.owner(request), records)
     visible = [r for r in records if rules.can_view(c.actor, r.booking)]
     if visible:
         audit.record(session, c.principal, "read", "unit_calendar", unit, purpose="meetings",

@@ -20,7 +20,7 @@ from starlette.responses import Response
 from kit import audit
 from kit.db import session as db_session
 from kit.problems import Problem
-from services.meetings import flows, store
+from services.meetings import flows, protection, store
 from services.meetings.api import deps
 from services.meetings.api.deps import BookingAccess, Caller
 from services.meetings.api.schemas import FeedTokenOut, JoinOut
@@ -75,6 +75,8 @@ async def feed(token: str, request: Request, session: AsyncSession = Depends(db_
     now = deps.clock(request)
     records = await store.staff_bookings(session, owner.id, now - dt.timedelta(days=settings.feed_past_days),
                                          now + dt.timedelta(days=settings.feed_future_days))
+    # No client is named in a feed, but a protected client's meeting must not show its place (owner's answer).
+    records = await protection.for_display(deps.owner(request), records)
     body = ics.calendar_feed([r.booking for r in records], owner.name)
     return Response(body, media_type=ICS_MEDIA_TYPE, headers={"Cache-Control": "private, max-age=300"})
 

@@ -19,10 +19,11 @@ from kit.app import ServiceContext
 from kit.auth import Principal, authenticate
 from kit.db import session as db_session
 from kit.problems import Problem
-from services.meetings import store
+from services.meetings import protection, store
 from services.meetings.domain import rules
 from services.meetings.domain.bookings import Booking
 from services.meetings.domain.rules import Actor
+from services.meetings.integration.applications import ProtectionOwner
 from services.meetings.settings import MeetingsSettings
 
 ADMIN_ROLE = "admin"
@@ -90,10 +91,9 @@ def manages_unit(principal: Principal, unit: str) -> bool:
     return principal.has_role(ADMIN_ROLE) or (principal.has_role("team_lead") and unit in principal.units)
 
 
-async def remember_protection(session: AsyncSession, c: Caller) -> None:
-    """A client whose token says protected identity: every booking of theirs is protected from now on."""
-    if c.is_client and c.protected_claim and not await store.is_protected(session, c.actor.sub):
-        await store.mark_protected(session, c.actor.sub)
+def owner(request: Request) -> ProtectionOwner:
+    """The owner of protected identity (the applications service), asked before a person is written or shown."""
+    return service_extra(request, "protection_owner")  # type: ignore[no-any-return]
 
 
 @dataclass
@@ -106,21 +106,25 @@ class BookingAccess:
         return self.record.booking
 
 
-async def visible_booking(booking_id: uuid.UUID, session: AsyncSession = Depends(db_session),
+async def visible_booking(booking_id: uuid.UUID, request: Request, session: AsyncSession = Depends(db_session),
                           c: Caller = Depends(participant)) -> BookingAccess:
-    return await _access(session, booking_id, c, lock=None)
+    """The booking to show. Staff see it only if the owner says its client is not protected now (or they are
+    cleared); when the owner cannot answer it is shown as if protected."""
+    return await _access(request, session, booking_id, c, lock=None)
 
 
-async def changeable_booking(booking_id: uuid.UUID, session: AsyncSession = Depends(db_session),
+async def changeable_booking(booking_id: uuid.UUID, request: Request, session: AsyncSession = Depends(db_session),
                              c: Caller = Depends(participant)) -> BookingAccess:
     """The booking for a change, its row locked (SELECT ... FOR UPDATE) in the request's own transaction until the
     route commits: every rule is then checked on the state the change is written over. Two changes of one booking
     queue; the second sees the first's result (a cancelled booking is not moved, gets no staff, no reminders).
-    The route's session is this one (FastAPI caches the db_session dependency per request)."""
-    return await _access(session, booking_id, c, lock="update")
+    The route's session is this one (FastAPI caches the db_session dependency per request). A change names the
+    booking's client, so the owner of protected identity must answer (503 when it cannot)."""
+    return await _access(request, session, booking_id, c, lock="update")
 
 
-async def _access(session: AsyncSession, booking_id: uuid.UUID, c: Caller, lock: str | None) -> BookingAccess:
+async def _access(request: Request, session: AsyncSession, booking_id: uuid.UUID, c: Caller,
+                  lock: str | None) -> BookingAccess:
     record = await store.get_booking(session, booking_id, lock=lock)
     if record is None:
         raise rules.MeetingRuleError(rules.Reason.BOOKING_NOT_FOUND)
@@ -128,7 +132,18 @@ async def _access(session: AsyncSession, booking_id: uuid.UUID, c: Caller, lock:
     actor = c.actor
     if actor.is_staff and actor.sub in record.staff_ids and record.booking.caseworker_id != actor.sub:
         actor = dataclasses.replace(actor, units=actor.units | {record.booking.unit_id})
+    # First what is known here (protection only tightens, so a denial stands): a booking the caller may not
+    # see is 404 whether or not the owner could be asked, and nobody learns of it from a 503.
     rules.can_view(actor, record.booking).raise_if_denied()
+    client = record.booking.client_id
+    if client and not record.booking.protected_identity:
+        if lock is not None:
+            if await protection.for_write(session, owner(request), client):
+                record = dataclasses.replace(record, booking=record.booking.model_copy(
+                    update={"protected_identity": True}))
+        else:  # what it shows (its place in a calendar file, to staff at all) follows the owner's answer
+            [record] = await protection.for_display(owner(request), [record])
+        rules.can_view(actor, record.booking).raise_if_denied()
     return BookingAccess(record, Caller(c.principal, actor))
 
 
