@@ -39,6 +39,15 @@ class MeetingsSettings(KitSettings):
     # Derives each booking's video room token (HMAC), so the room URL can be shown again without storing it.
     link_secret: str = DEV_LINK_SECRET
 
+    # A caseworker's clearance for protected identity is read from their own token on each request and stored; for
+    # decisions about someone else (offering their times to a protected client, making them the lead or a participant
+    # of a protected client's meeting) a stored clearance older than this counts as none. A working day by default:
+    # a withdrawn clearance stops counting within it, and a cleared caseworker who logged in today still counts.
+    clearance_max_age_seconds: int = 12 * 3600
+    # A calendar feed URL works this long (and stops at once when its owner changes unit, loses the clearance it
+    # was made under, or deletes it).
+    feed_token_days: int = 90
+
     # How far back a caseworker's feed reaches (cancelled bookings stay in it this long as CANCELLED).
     feed_past_days: int = 30
     feed_future_days: int = 92

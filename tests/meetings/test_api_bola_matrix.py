@@ -58,6 +58,11 @@ for method, verb, body in (("POST", "/reschedule", {"start": LATER, "reason": "x
                            ("POST", "/participants", {"role": "agency"})):
     add(method, ANNA_B + verb, {**STRANGERS, **NO_ROLE}, body, route=B + verb)
     add(method, DANA_B + verb, {"karin": 404, "tove": 404, "anna": 404}, body, route=B + verb)
+PARTICIPANT = "/participants/{participant_id}"
+add("DELETE", ANNA_B + "/participants/{anna_participant}", {**STRANGERS, **NO_ROLE, "anna": 403},
+    route=B + PARTICIPANT)
+add("DELETE", DANA_B + "/participants/{anna_participant}", {"karin": 404, "tove": 404, "anna": 404},
+    route=B + PARTICIPANT)
 # The client herself may not act as staff on her own booking.
 add("POST", ANNA_B + "/outcome", {"anna": 403}, {"outcome": "held"}, route=B + "/outcome")
 add("POST", ANNA_B + "/staff", {"anna": 403}, {"caseworker_id": MAJA}, route=B + "/staff")
@@ -122,6 +127,7 @@ add("POST", "/units/syd/meeting-types", {"tove": 403}, TYPE_BODY, route="/units/
 add("PUT", "/meeting-types/{phone}", {"anon": 401, "forged": 401, "anna": 404, "karin": 404, "lars": 404,
                                       "nils": 404, "service": 404}, TYPE_BODY, route="/meeting-types/{type_id}")
 add("POST", "/me/feed", {**CLIENTS_403, **NO_ROLE})
+add("DELETE", "/me/feed", {**CLIENTS_403, **NO_ROLE})
 add("GET", "/stats?unit=nord&" + WINDOW, {"anon": 401, "forged": 401, "anna": 404, "karin": 404, "maja": 404,
                                           "lars": 404, "nils": 404, "service": 404, "tove": 200}, route="/stats")
 add("GET", "/stats?unit=syd&" + WINDOW, {"tove": 404}, route="/stats")
@@ -159,8 +165,10 @@ async def env(issuer, as_persona, owner):
         link = await ok(await client.post(f"/bookings/{anna['id']}/participants", headers=as_persona("karin"),
                                           json={"role": "agency", "organisation": "AF"}))
         feed = await ok(await client.post("/me/feed", headers=as_persona("karin")))
+        seen = await ok(await client.get(f"/bookings/{anna['id']}", headers=as_persona("karin")), 200)
         world = {"anna_booking": anna["id"], "dana_booking": dana["id"], "absence": absence["id"],
-                 "visit": nord.visit, "phone": nord.phone, "join": link["url"].rstrip("/").rsplit("/", 1)[1],
+                 "anna_participant": seen["external_participants"][0]["id"], "visit": nord.visit,
+                 "phone": nord.phone, "join": link["url"].rstrip("/").rsplit("/", 1)[1],
                  "feed": feed["url"].rsplit("/", 1)[1].removesuffix(".ics")}
         yield client, world
 
@@ -222,7 +230,7 @@ async def test_the_token_routes_answer_only_to_their_token(env):
 @pytest.mark.parametrize("caller", ["anna", "karin", "tove"])
 async def test_unknown_or_malformed_ids_are_never_a_500(env, headers_for, mangle, caller):
     client, world = env
-    names = ("booking_id", "caseworker_id", "exception_id", "type_id", "unit", "token")
+    names = ("booking_id", "caseworker_id", "exception_id", "type_id", "unit", "token", "participant_id")
     for (method, route), rows in {**ROUTES, **{r: [(r[0], r[1], "", 0, None)] for r in PUBLIC}}.items():
         if "{" not in route:
             continue

@@ -144,7 +144,7 @@ async def slots(request: Request, meeting_type_id: uuid.UUID,
         if relation.protected_identity or c.protected_claim or \
                 await protection.protected_now(deps.owner(request), [c.actor.sub]):
             # Only caseworkers cleared for protected identity may meet them (and so see the booking).
-            allowed = allowed & await store.cleared_caseworker_ids(session, unit)
+            allowed = allowed & await store.cleared_caseworker_ids(session, unit, now - deps.clearance_max_age(request))
         min_notice = settings.min_notice
     else:
         if unit not in c.actor.units:

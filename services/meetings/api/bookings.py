@@ -79,9 +79,7 @@ def booking_out(request: Request, record: store.BookingRecord, c: Caller, cutoff
                 join_links: list[JoinLinkOut] | None = None) -> BookingOut:
     b = record.booking
     settings = deps.settings_of(request)
-    video = None
-    if b.channel is Channel.VIDEO and not b.is_cancelled:
-        video = flows.video_link(settings.link_secret, settings.video_base_url, b.id).url
+    video = flows.room_url(settings.link_secret, settings.video_base_url, record)
     out = BookingOut(
         id=b.id, reference=b.reference, unit=b.unit_id, caseworker_id=b.caseworker_id,
         meeting_type_id=b.meeting_type_id, kind=b.kind, channel=b.channel, start=b.start, end=b.end,
@@ -124,6 +122,11 @@ async def _issue_links(request: Request, session: AsyncSession, booking: Booking
         await store.insert_grant(session, grant, organisation)
         links.append(JoinLinkOut(role=role, organisation=organisation, url=url))
     return links
+
+
+def _new_room(request: Request, booking_id: uuid.UUID) -> tuple[str, str]:
+    settings = deps.settings_of(request)
+    return flows.new_room(settings.link_secret, settings.video_base_url, booking_id)
 
 
 def _wake(request: Request) -> None:
@@ -176,14 +179,11 @@ async def create_booking(body: BookingCreate, request: Request, idempotency_key:
     protected = client is not None and await protection.for_write(session, deps.owner(request), client,
                                                                   claim=c.is_client and c.protected_claim)
     rules.check_cleared(protected, caller_cleared=c.is_client or c.actor.protected_access,
-                        lead_cleared=bool(caseworker and caseworker.protected_access)).raise_if_denied()
+                        lead_cleared=await deps.cleared(request, caseworker)).raise_if_denied()
 
     channel = rules.resolve_channel(booking_request, meeting_type)
     booking_id = uuid.uuid4()
-    video_hash = None
-    if channel is Channel.VIDEO:
-        settings = deps.settings_of(request)
-        video_hash = flows.video_link(settings.link_secret, settings.video_base_url, booking_id).token_hash
+    room = _new_room(request, booking_id) if channel is Channel.VIDEO else None
     booking = Booking(
         id=booking_id, reference=new_booking_reference(), unit_id=meeting_type.unit_id,
         caseworker_id=body.caseworker_id, client_id=client, meeting_type_id=meeting_type.id, kind=meeting_type.kind,
@@ -192,9 +192,11 @@ async def create_booking(body: BookingCreate, request: Request, idempotency_key:
     record = store.BookingRecord(
         booking=booking, interpreter_language=body.interpreter.language if body.interpreter else None,
         accessibility=booking_request.accessibility, accessibility_note=booking_request.accessibility_note,
-        booked_by=c.principal.sub, booked_by_staff=c.is_staff, change_reason=None, created_at=now)
+        booked_by=c.principal.sub, booked_by_staff=c.is_staff, change_reason=None, created_at=now,
+        video_room=room[0] if room else None)
     try:
-        await store.insert_booking(session, record, blocked_range(booking.start, meeting_type), video_hash)
+        await store.insert_booking(session, record, blocked_range(booking.start, meeting_type),
+                                   room[1] if room else None)
     except DBAPIError as exc:
         if store.is_booking_conflict(exc):
             raise slot_taken() from None
@@ -338,6 +340,8 @@ async def reschedule(body: RescheduleIn, request: Request, if_match: IfMatch = N
         if store.is_booking_conflict(exc):
             raise slot_taken() from None
         raise
+    if booking.channel is Channel.VIDEO:  # a new time is a new room: links handed out for the old one end
+        await store.set_video_room(session, booking.id, _new_room(request, booking.id))
     moved = booking.model_copy(update={"start": body.start, "end": meeting_end(body.start, meeting_type)})
     await flows.schedule_reminders(session, moved, unit, now)
     flows.enqueue_event(session, flows.TOPIC_CHANGED, moved, now)
@@ -381,11 +385,9 @@ async def change_channel(body: ChannelIn, request: Request, if_match: IfMatch = 
     rules.can_change_channel(a.caller.actor, booking, meeting_type, body.channel, now).raise_if_denied()
     if body.channel is booking.channel:
         return _json(booking_out(request, a.record, a.caller, cutoff))
-    video_hash = None
-    if body.channel is Channel.VIDEO:
-        settings = deps.settings_of(request)
-        video_hash = flows.video_link(settings.link_secret, settings.video_base_url, booking.id).token_hash
-    await store.set_channel(session, booking.id, body.channel, _location(meeting_type, body.channel), video_hash, now)
+    # A new channel is a new room (or none): whoever had the old URL is out.
+    room = _new_room(request, booking.id) if body.channel is Channel.VIDEO else None
+    await store.set_channel(session, booking.id, body.channel, _location(meeting_type, body.channel), room, now)
     flows.enqueue_event(session, flows.TOPIC_CHANGED, booking.model_copy(update={"channel": body.channel}), now)
     audit.record(session, a.caller.principal, "change_channel", "booking", str(booking.id),
                  subject=booking.client_id, purpose="meetings", details={"channel": body.channel.value})
@@ -437,7 +439,7 @@ async def add_staff(body: StaffIn, request: Request, a: BookingAccess = Depends(
     if body.caseworker_id in a.record.staff_ids:
         raise Problem(409, "staff-already-added", "Already taking part")
     rules.check_cleared(a.booking.protected_identity, caller_cleared=True,
-                        lead_cleared=colleague.protected_access).raise_if_denied()
+                        lead_cleared=await deps.cleared(request, colleague)).raise_if_denied()
     try:
         await store.add_staff(session, a.booking.id, body.caseworker_id, "participant",
                               await store.blocked_range_of(session, a.booking.id))
@@ -467,3 +469,24 @@ async def add_external(body: ExternalIn, request: Request, a: BookingAccess = De
                  subject=a.booking.client_id, purpose="meetings", details={"role": body.role.value})
     await session.commit()
     return link
+
+
+@router.delete("/bookings/{booking_id}/participants/{participant_id}", status_code=204,
+               summary="Staff: remove an invited participant; their link stops working, and if they had joined, the "
+                       "video room is replaced")
+async def remove_external(participant_id: uuid.UUID, request: Request,
+                          a: BookingAccess = Depends(deps.changeable_booking),
+                          session: AsyncSession = Depends(db_session)) -> Response:
+    now = deps.clock(request)
+    if not a.caller.is_staff:
+        raise MeetingRuleError(Reason.ROLE_NOT_ALLOWED)
+    joined = await store.revoke_grant(session, a.booking.id, participant_id, now)
+    if joined is None:
+        raise Problem(404, "participant-not-found", "No such participant")
+    if joined and a.record.video_room:  # they hold the room's URL: the others get a new room
+        await store.set_video_room(session, a.booking.id, _new_room(request, a.booking.id))
+    await store.touch_booking(session, a.booking.id, now)
+    audit.record(session, a.caller.principal, "remove_external", "booking", str(a.booking.id),
+                 subject=a.booking.client_id, purpose="meetings", details={"participant_id": str(participant_id)})
+    await session.commit()
+    return Response(status_code=204)

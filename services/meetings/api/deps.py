@@ -63,14 +63,38 @@ class Caller:
         return bool(self.principal.claims.get("protected_identity"))
 
 
-async def caller(principal: Principal = Depends(authenticate)) -> Caller:
+async def caller(request: Request, principal: Principal = Depends(authenticate)) -> Caller:
     actor = Actor.from_principal(principal)
     if actor.is_client:
         if not principal.personal_number:
             raise Problem(403, rules.Reason.ROLE_NOT_ALLOWED.value, "Your role may not do this with meetings",
                           "A client token without a personnummer has no bookings.")
         actor = dataclasses.replace(actor, sub=principal.personal_number)
+    elif actor.is_staff:
+        await _refresh_caseworker(request, principal, actor)
     return Caller(principal, actor)
+
+
+RESTAMP_AFTER = dt.timedelta(minutes=1)
+
+
+async def _refresh_caseworker(request: Request, principal: Principal, actor: Actor) -> None:
+    """What others decide about a caseworker (offer their times to a protected client, make them lead or add them)
+    rests on their stored clearance and unit: keep them as their current token says, in a transaction of its own
+    (a read-only request refreshes too; a refused one does not undo it)."""
+    async with context(request).sessions() as session:
+        await store.refresh_caseworker(session, actor.sub, actor.units, principal.unit, actor.protected_access,
+                                       clock(request), RESTAMP_AFTER)
+        await session.commit()
+
+
+def clearance_max_age(request: Request) -> dt.timedelta:
+    return dt.timedelta(seconds=settings_of(request).clearance_max_age_seconds)
+
+
+async def cleared(request: Request, row: store.CaseworkerRow | None) -> bool:
+    """Whether a stored caseworker counts as cleared now (their own token confirmed it lately)."""
+    return row is not None and row.cleared(clock(request), clearance_max_age(request))
 
 
 async def participant(c: Caller = Depends(caller)) -> Caller:

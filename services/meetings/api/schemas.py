@@ -230,6 +230,7 @@ class JoinOut(BaseModel):
 
 class FeedTokenOut(BaseModel):
     url: str = Field(description="Shown once; a new one replaces (revokes) the previous.")
+    expires_at: dt.datetime = Field(description="It stops working then (or earlier: a new unit, a lost clearance).")
 
 
 class StatsRowOut(BaseModel):
