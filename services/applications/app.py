@@ -15,7 +15,7 @@ from kit.app import ServiceContext, create_service_app
 from kit.http import service_client
 from kit.outbox import EventDelivery, OutboxRelay
 from kit.problems import ProblemResponse
-from services.applications.api import applications, documents, internal, lifecycle, me, queue
+from services.applications.api import applications, documents, internal, lifecycle, me, protection, queue
 from services.applications.domain.errors import DomainError
 from services.applications.settings import ApplicationsSettings
 
@@ -69,7 +69,8 @@ def create_app(settings: ApplicationsSettings | None = None, *, clock: Clock | N
         title="Bistånd applications",
         description="First and monthly applications, attachments, signing, the case from intake to decision.",
         settings=settings,
-        routers=[applications.router, documents.router, internal.router, lifecycle.router, me.router, queue.router],
+        routers=[applications.router, documents.router, internal.router, lifecycle.router, me.router, protection.router,
+                 queue.router],
         hooks=[_hook(settings, clock or utcnow)],
         **kwargs,
     )

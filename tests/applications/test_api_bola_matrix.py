@@ -20,7 +20,12 @@ from typing import Any
 
 import pytest
 
-from tests.access_matrix import assert_every_protected_route_refuses_someone, assert_every_route_listed, caller_headers
+from tests.access_matrix import (
+    assert_body_tells_nothing_more,
+    assert_every_protected_route_refuses_someone,
+    assert_every_route_listed,
+    caller_headers,
+)
 from tests.applications.conftest import (
     ANNA,
     CECILIA,
@@ -95,6 +100,13 @@ for method, suffix, body in DRAFT_CHANGES:
     add(method, D + suffix, {**STRANGERS, "service": 403}, body, route=C + suffix)  # a service sees status only
     add(method, P + suffix, NOT_CLEARED, body, route=C + suffix)
 add("POST", D + "/signatures", {"karin": 403, "tove": 403}, route=C + "/signatures")  # staff sign no digital case
+# Answering an invitation: only the invited co-applicant (Bertil joined the household before, so for him the draft's
+# invitation is already accepted: accepting again is a no-op, declining is not his to do any more).
+for suffix in ("/accept", "/decline"):
+    add("POST", D + suffix, {**STRANGERS, "anna": 409, "karin": 409, "service": 409}, route=C + suffix)
+    add("POST", P + suffix, NOT_CLEARED, route=C + suffix)
+add("POST", D + "/accept", {"bertil": 200}, route=C + "/accept")
+add("POST", D + "/decline", {"bertil": 409}, route=C + "/decline")
 
 # Steps on the household's case: refused to strangers before anything else is looked at.
 STEPS: tuple[tuple[str, Body], ...] = (
@@ -139,6 +151,14 @@ add("GET", "/me/cases/{household}", {**STRANGERS, "karin": 404, "service": 404, 
 add("GET", "/me/cases/{protected}", {"anna": 404, "maja": 404, "dana": 200}, route="/me/cases/{case_id}")
 CLIENT_ONLY = {"karin": 403, "nils": 403, "adam": 403, "service": 403, **ANON}
 add("GET", "/me/profile", {**CLIENT_ONLY, "anna": 200})
+add("GET", "/me/invitations", {**CLIENT_ONLY, "anna": 200})
+# Setting protected identity: the registrar (Adam) only; his positive row lifts nobody's status (a stranger's).
+add("PUT", "/staff/people/protection", {"karin": 403, "maja": 403, "tove": 403, "anna": 403, "dana": 403,
+                                        "service": 403, **ANON, "adam": 200},
+    {"personal_number": pnr_for(dt.date(1961, 1, 1)), "protected_identity": False, "reason": "matrix"})
+# The owner's answer on protected identity: the services that show people only (here: messaging's token).
+add("POST", "/internal/protection", {"anna": 403, "dana": 403, "karin": 403, "maja": 403, "adam": 403, **ANON,
+                                     "service": 200}, {"personal_numbers": [DANA]})
 add("PUT", "/me/profile", CLIENT_ONLY, {"preferred_language": "sv"})
 add("GET", "/queue", {"anna": 403, "dana": 403, "adam": 403, "service": 403, **ANON, "karin": 200})
 add("POST", "/trust-checks/draw", {"karin": 403, "maja": 403, "nils": 403, "anna": 403, "adam": 403, "service": 403,
@@ -228,6 +248,7 @@ async def test_access(client, headers_for, world, method, path, caller, expected
     assert response.status_code == expected, response.text
     if expected >= 400:
         assert response.headers["content-type"] == PROBLEM
+    assert_body_tells_nothing_more(response, caller, known=path.format(**world) + str(kwargs.get("json")), ids=world)
 
 
 async def test_the_refused_changes_left_the_cases_as_they_were(client, headers_for, world):
@@ -273,8 +294,13 @@ async def test_an_employment_officer_assignment_gives_the_work_facts_only(client
     (status, plan, meetings) only, not the money, the files or the right to decide."""
     case = await decided_case(client, as_persona, "2026-06")
     url = f"/applications/{case['id']}"
-    # One employment officer at a time: first Nils (the role it is meant for), then Lars (a caseworker in Syd).
-    for sub, who in (("persona:nils", "nils"), ("persona:lars", "lars")):
+    # Only an employment officer the service has seen may be one: Lars (a caseworker in Syd) is refused (issue 11).
+    for who in ("nils", "lars"):
+        await client.get("/queue", headers=as_persona(who))
+    lars = await client.post(f"{url}/assign", headers=as_persona("karin"),
+                             json={"role": "employment_officer", "sub": "persona:lars"})
+    assert lars.status_code == 422, lars.text
+    for sub, who in (("persona:nils", "nils"),):
         r = await client.post(f"{url}/assign", headers=as_persona("karin"),
                               json={"role": "employment_officer", "sub": sub})
         assert r.status_code == 200, r.text

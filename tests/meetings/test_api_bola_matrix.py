@@ -15,7 +15,12 @@ from typing import Any
 
 import pytest
 
-from tests.access_matrix import assert_every_protected_route_refuses_someone, assert_every_route_listed, caller_headers
+from tests.access_matrix import (
+    assert_body_tells_nothing_more,
+    assert_every_protected_route_refuses_someone,
+    assert_every_route_listed,
+    caller_headers,
+)
 from tests.meetings.conftest import ANNA, DANA, KARIN, LARS, MAJA, WEEKDAY_HOURS, Clock, make_app, setup_nord, sthlm
 from tests.support import app_client, fresh_database
 
@@ -189,6 +194,8 @@ async def test_access(env, headers_for, method, path, caller, expected, body):
     assert response.status_code == expected, response.text
     if expected >= 400:
         assert response.headers["content-type"] == PROBLEM
+    assert_body_tells_nothing_more(response, caller, known=path.format(**world) + str(kwargs.get("json")),
+                                   ids={k: v for k, v in world.items() if isinstance(v, str)})
 
 
 async def test_the_refused_changes_left_the_booking_as_it_was(env, headers_for):

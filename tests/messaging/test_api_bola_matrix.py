@@ -15,7 +15,12 @@ from typing import Any
 
 import pytest
 
-from tests.access_matrix import assert_every_protected_route_refuses_someone, assert_every_route_listed, caller_headers
+from tests.access_matrix import (
+    assert_body_tells_nothing_more,
+    assert_every_protected_route_refuses_someone,
+    assert_every_route_listed,
+    caller_headers,
+)
 from tests.messaging.conftest import ANNA, CECILIA, DANA, PDF, event, make_app
 from tests.support import app_client, fresh_database
 
@@ -166,6 +171,8 @@ async def test_access(client, headers_for, world, method, path, caller, expected
     assert response.status_code == expected, response.text
     if expected >= 400:
         assert response.headers["content-type"] == PROBLEM
+    assert_body_tells_nothing_more(response, caller, known=url + str(kwargs.get("json")),
+                                   ids={k: v for k, v in world.items() if isinstance(v, str)})
 
 
 @pytest.mark.parametrize("caller", ["cecilia", "dana", "lars", "nils"])
