@@ -309,19 +309,32 @@ async def caseworker_by_feed_hash(session: AsyncSession, token_hash: str, now: d
 
 # --- clients ------------------------------------------------------------------------------------------------
 
+# protected_clients: the clients whose OWN token claimed protected identity (it may only tighten the owner's
+# answer). Not the source of truth: that is the applications service (protection.py).
+
 async def is_protected(session: AsyncSession, personal_number: str) -> bool:
+    """Whether the client's own token once claimed protected identity."""
     return bool((await session.execute(text(
         "SELECT EXISTS (SELECT 1 FROM protected_clients WHERE personal_number = :p)"),
         {"p": personal_number})).scalar_one())
 
 
-async def mark_protected(session: AsyncSession, personal_number: str) -> None:
-    """Sticky: from now on every booking of theirs is protected, the existing ones too."""
+async def claimed_among(session: AsyncSession, personal_numbers: Iterable[str]) -> frozenset[str]:
+    rows = (await session.execute(text(
+        "SELECT personal_number FROM protected_clients WHERE personal_number = ANY(CAST(:p AS text[]))"),
+        {"p": sorted(set(personal_numbers))})).all()
+    return frozenset(r.personal_number for r in rows)
+
+
+async def remember_claim(session: AsyncSession, personal_number: str) -> None:
     await session.execute(text("INSERT INTO protected_clients (personal_number) VALUES (:p) ON CONFLICT DO NOTHING"),
                           {"p": personal_number})
-    await session.execute(text(
-        "UPDATE bookings SET protected_identity = true WHERE client_personal_number = :p AND NOT protected_identity"),
-        {"p": personal_number})
+
+
+async def set_booking_protection(session: AsyncSession, booking_id: uuid.UUID, protected: bool) -> None:
+    """The booking's copy of its client's status (what its events say), brought in line on a change."""
+    await session.execute(text("UPDATE bookings SET protected_identity = :p WHERE id = :id"),
+                          {"p": protected, "id": booking_id})
 
 
 async def client_relation(session: AsyncSession, personal_number: str, unit_id: str) -> ClientRelation:

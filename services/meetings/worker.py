@@ -51,17 +51,16 @@ class ReminderScheduler:
             records = {c.id: await store.get_booking(session, c.booking_id) for c in claimed_rows}
             # Whether each client is protected now, from the owner (one call for the batch); the owner not answering
             # counts as protected, so the reminder says nothing (messaging sends no content for protected clients).
-            known = {r.booking.client_id for r in records.values()
-                     if r is not None and r.booking.client_id and not r.booking.protected_identity}
-            protected = await protection.protected_now(self.owner, known)
+            known = {r.booking.client_id for r in records.values() if r is not None and r.booking.client_id}
+            protected = await protection.protected_now(session, self.owner, known)
             for claimed in claimed_rows:
                 record = records[claimed.id]
                 # A cancelled or already marked booking has no reminders left (they are dropped with the change);
                 # this is the belt to those braces.
                 if record is not None and record.booking.is_open and record.booking.start > now:
                     booking = record.booking
-                    if booking.client_id in protected:
-                        booking = booking.model_copy(update={"protected_identity": True})
+                    if booking.client_id:
+                        booking = booking.model_copy(update={"protected_identity": booking.client_id in protected})
                     flows.enqueue_event(session, flows.TOPIC_REMINDER, booking, now, event_id=claimed.id)
                     written += 1
                 await store.mark_reminder_sent(session, claimed.id, now)

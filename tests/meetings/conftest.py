@@ -98,6 +98,13 @@ class Owner:
             await applications_store.mark_protected(session, list(personal_numbers), dt.datetime.now(dt.UTC))
             await session.commit()
 
+    async def lift(self, personal_number: str) -> None:
+        """What the owner's registrar does when a protection ends."""
+        ctx = self.app.state.kit
+        async with ctx.sessions() as session:
+            await applications_store.set_person_protection(session, personal_number, False, dt.datetime.now(dt.UTC))
+            await session.commit()
+
 
 def applications_app(db_url: str, issuer: Any) -> Any:
     settings = ApplicationsSettings(database_url=db_url, relay_enabled=False, default_unit="nord",

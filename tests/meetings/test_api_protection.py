@@ -31,6 +31,7 @@ LATER = personnummer("19600101", "982")  # becomes protected after booking
 OWNER_ONLY = personnummer("19610202", "982")  # protected at the owner; no token claim; never seen here before
 CLAIM_ONLY = personnummer("19620303", "982")  # protected only by her own token's claim
 BATCH = [personnummer("19630404", f"98{n}") for n in range(3)]
+LIFTED = personnummer("19640505", "982")  # protected, then no longer (the owner's registrar lifts it)
 
 
 class Counting(httpx.AsyncBaseTransport):
@@ -152,6 +153,24 @@ async def test_protected_after_booking_leaves_every_uncleared_view(env, as_perso
                           "AND payload->'data'->>'booking_id' = :b", b=bid)
     assert rows and all(row.payload["data"]["protected_identity"] is True for row in rows)
     assert OFFICE not in str([row.payload for row in rows])
+
+
+async def test_a_protection_the_owner_lifts_is_lifted_here(env, as_persona, owner):
+    client, nord, url, _ = env
+    await owner.protect(LIFTED)
+    r = await book(client, as_persona("maja"), nord.phone, MAJA, sthlm(2026, 3, 18, 11), LIFTED)
+    assert r.status_code == 201 and r.json()["protected_identity"] is True
+    bid = r.json()["id"]
+    assert (await client.get(f"/bookings/{bid}", headers=as_persona("karin"))).status_code == 404
+    await owner.lift(LIFTED)
+    r = await client.get(f"/bookings/{bid}", headers=as_persona("karin"))
+    assert r.status_code == 200 and r.json()["protected_identity"] is False
+    # and a change brings the booking's own copy (what its events say) in line
+    r = await client.post(f"/bookings/{bid}/reschedule", headers=as_persona("karin"),
+                          json={"start": sthlm(2026, 3, 18, 11, 30).isoformat(), "reason": "Krock"})
+    assert r.status_code == 200 and r.json()["protected_identity"] is False
+    [row] = await sql(url, "SELECT protected_identity FROM bookings WHERE id = :b", b=bid)
+    assert row.protected_identity is False
 
 
 async def test_the_owner_down_fails_closed(env, as_persona, issuer, clock):

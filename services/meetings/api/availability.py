@@ -142,7 +142,7 @@ async def slots(request: Request, meeting_type_id: uuid.UUID,
         allowed = caseworkers_client_may_book(unit_ids, relation)
         # The owner decides (no answer: as if protected, so only cleared caseworkers are offered).
         if relation.protected_identity or c.protected_claim or \
-                await protection.protected_now(deps.owner(request), [c.actor.sub]):
+                await protection.protected_now(session, deps.owner(request), [c.actor.sub]):
             # Only caseworkers cleared for protected identity may meet them (and so see the booking).
             allowed = allowed & await store.cleared_caseworker_ids(session, unit, now - deps.clearance_max_age(request))
         min_notice = settings.min_notice

@@ -264,7 +264,7 @@ async def my_bookings(request: Request, session: AsyncSession = Depends(db_sessi
     else:
         records = await store.staff_bookings(session, c.actor.sub, now - dt.timedelta(days=30),
                                              now + dt.timedelta(days=365))
-        records = await protection.for_display(deps.owner(request), records)
+        records = await protection.for_display(session, deps.owner(request), records)
         records = [r for r in records if rules.can_view(c.actor, r.booking)]
     out = []
     for record in records:
@@ -286,7 +286,7 @@ async def unit_calendar(unit: Unit, request: Request, from_: dt.date | None = No
         raise Problem(422, "calendar-window-invalid", "Invalid window", "At most 93 days, 'to' not before 'from'.")
     records = await store.unit_bookings(session, unit, start_of_local_day(first),
                                         start_of_local_day(last + dt.timedelta(days=1)))
-    records = await protection.for_display(deps.owner(request), records)
+    records = await protection.for_display(session, deps.owner(request), records)
     visible = [r for r in records if rules.can_view(c.actor, r.booking)]
     if visible:
         audit.record(session, c.principal, "read", "unit_calendar", unit, purpose="meetings",

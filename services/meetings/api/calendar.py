@@ -86,7 +86,7 @@ async def feed(token: str, request: Request, session: AsyncSession = Depends(db_
     records = await store.staff_bookings(session, holder.id, now - dt.timedelta(days=settings.feed_past_days),
                                          now + dt.timedelta(days=settings.feed_future_days))
     # No client is named in a feed, but a protected client's meeting must not show its place (owner's answer).
-    records = await protection.for_display(deps.owner(request), records)
+    records = await protection.for_display(session, deps.owner(request), records)
     # A protected client's meeting only while the feed holder's clearance is confirmed by their own token lately.
     holder_cleared = holder.cleared(now, deps.clearance_max_age(request))
     records = [r for r in records if holder_cleared or not r.booking.protected_identity]

@@ -156,18 +156,20 @@ async def _access(request: Request, session: AsyncSession, booking_id: uuid.UUID
     actor = c.actor
     if actor.is_staff and actor.sub in record.staff_ids and record.booking.caseworker_id != actor.sub:
         actor = dataclasses.replace(actor, units=actor.units | {record.booking.unit_id})
-    # First what is known here (protection only tightens, so a denial stands): a booking the caller may not
-    # see is 404 whether or not the owner could be asked, and nobody learns of it from a 503.
-    rules.can_view(actor, record.booking).raise_if_denied()
+    # First whatever does not depend on protection: a booking the caller may not see anyway is 404 whether or not
+    # the owner can be asked, so nobody learns of it from a 503.
+    rules.can_view(actor, record.booking.model_copy(update={"protected_identity": False})).raise_if_denied()
     client = record.booking.client_id
-    if client and not record.booking.protected_identity:
+    if client:
         if lock is not None:
-            if await protection.for_write(session, owner(request), client):
+            protected = await protection.for_write(session, owner(request), client)
+            if protected is not record.booking.protected_identity:
+                await store.set_booking_protection(session, record.booking.id, protected)
                 record = dataclasses.replace(record, booking=record.booking.model_copy(
-                    update={"protected_identity": True}))
+                    update={"protected_identity": protected}))
         else:  # what it shows (its place in a calendar file, to staff at all) follows the owner's answer
-            [record] = await protection.for_display(owner(request), [record])
-        rules.can_view(actor, record.booking).raise_if_denied()
+            [record] = await protection.for_display(session, owner(request), [record])
+    rules.can_view(actor, record.booking).raise_if_denied()
     return BookingAccess(record, Caller(c.principal, actor))
 
 
