@@ -14,11 +14,11 @@ import copy
 import json
 from typing import Any
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
-from starlette.testclient import TestClient
 
 from services.calculation.api import fastparse
 from services.calculation.api.schemas import parse_request
@@ -26,7 +26,7 @@ from services.calculation.domain.inputs import COST_TYPES, INCOME_TYPES
 from services.calculation.service import Rejected
 from tests.calculation.conftest import make_app, req
 from tests.calculation.test_properties import households
-from tests.support import fresh_database
+from tests.support import fresh_database, serve_in_thread
 
 PROBLEM = "application/problem+json"
 # Deterministic (CI runs the same examples every time), no deadline (2 shared cores).
@@ -170,12 +170,12 @@ async def db_url():
 
 @pytest.fixture(scope="module")
 def http(db_url, issuer):
-    # Hypothesis drives a synchronous test: Starlette's TestClient runs the app (and its lifespan) on its own loop.
-    with TestClient(make_app(db_url, issuer, batch_max_items=5), raise_server_exceptions=False) as client:
+    # Hypothesis drives a synchronous test: the app is served by uvicorn in a thread with its own loop.
+    with serve_in_thread(make_app(db_url, issuer, batch_max_items=5)) as url, httpx.Client(base_url=url) as client:
         yield client
 
 
-def _post(http: TestClient, path: str, body: Any, headers: dict[str, str] | None = None) -> Any:
+def _post(http: httpx.Client, path: str, body: Any, headers: dict[str, str] | None = None) -> Any:
     # json.dumps writes NaN and Infinity as bare words, as a careless client would; the service must refuse them.
     return http.post(path, content=json.dumps(body), headers={"Content-Type": "application/json", **(headers or {})})
 
