@@ -20,7 +20,8 @@ async def db_url():
 
 @pytest.fixture(scope="module")
 def schema(db_url, issuer):
-    yield from harness.served_schema(make_app(db_url, issuer))
+    # A live stream (GET /me/stream) ends after a second here, with its reconnect event, not after 15 minutes.
+    yield from harness.served_schema(make_app(db_url, issuer, sse_max_stream_seconds=1.0, sse_heartbeat_seconds=0.5))
 
 
 @pytest.mark.parametrize(("method", "path"), harness.params(DOCUMENT, KNOWN))
