@@ -51,6 +51,8 @@ async def test_the_months_inside_the_window_are_accepted(strict, as_persona):
     ({"preferred_language": "aa"}, "body.preferred_language"),
     ({"interpreter_language": "xx"}, "body.interpreter_language"),
     ({"address": "Storgatan 1\u0000"}, "body.address"),
+    ({"preferred_language": None}, "body.preferred_language"),  # found by the OpenAPI fuzz: a 500 (NOT NULL)
+    ({"interpreter_needed": None}, "body.interpreter_needed"),
 ])
 async def test_profile_fields_are_validated(client, as_persona, body, field):
     assert fields(await client.put("/me/profile", json=body, headers=as_persona("anna"))) == [field]

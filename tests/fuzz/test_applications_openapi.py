@@ -9,11 +9,8 @@ from tests.fuzz import harness
 from tests.support import fresh_database, make_issuer
 
 DOCUMENT = make_app("postgresql+asyncpg://fuzz@localhost/collect", make_issuer()).openapi()
-# Known findings, fixed on another branch (issue 11 item 3, applications part): not strict, so the merge order does
-# not matter; an XPASS in the summary says the marker can go.
-KNOWN: dict[tuple[str, str], str] = {
-    ("POST", "/applications"): 'period "0000-01" answers 500 (periods are bounded on the applications branch)',
-}
+# Known findings (METHOD, path) -> why, marked xfail; none now (period "0000-01" on POST /applications is a 422).
+KNOWN: dict[tuple[str, str], str] = {}
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import uuid
 import zoneinfo
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
 
 from services.applications import store
 from services.applications.api.deps import CaseContext
@@ -48,6 +48,14 @@ class ProfileIn(_In):
     # email-validator's syntax check (no DNS look-up): "0@0" and "a@b" are not addresses mail can reach.
     email: Annotated[EmailStr, StringConstraints(max_length=254)] | None = None
     address: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] | None = None
+
+    @field_validator("preferred_language", "interpreter_needed", mode="before")
+    @classmethod
+    def _always_has_a_value(cls, value: Any) -> Any:
+        # Left out keeps the saved value; null would clear what every profile must have.
+        if value is None:
+            raise ValueError("cannot be null: leave it out to keep the saved value")
+        return value
 
 
 class StaffApplicationIn(_In):
