@@ -2,9 +2,11 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from pydantic import field_validator
 from pydantic_settings import SettingsConfigDict
 
-from kit.settings import KitSettings, comma_list
+from kit.settings import KitSettings
+from services.messaging.domain import intake
 from services.messaging.domain.crypto import DEV_KEYS
 
 
@@ -55,8 +57,18 @@ class MessagingSettings(KitSettings):
     sse_max_stream_seconds: float = 900.0  # also never past the token's expiry: the client reconnects
     sse_max_streams_per_user: int = 10  # a new stream beyond this ends the caller's oldest one
 
-    # Which service clients may post events (client_id of the service token).
-    event_senders: str = "applications,meetings"
+    # Which service (client_id of its token) may post which topics: "topic.*=client_id" pairs, comma-separated.
+    # A topic no pair matches is refused (403), whoever sends it.
+    event_topic_senders: str = "application.*=applications,meeting.*=meetings"
+    # How far an event's occurred_at may run ahead of our clock, and how old it may be (else 422).
+    event_max_ahead_seconds: int = 300
+    event_max_age_days: int = 90
 
-    def event_sender_set(self) -> frozenset[str]:
-        return frozenset(comma_list(self.event_senders))
+    @field_validator("event_topic_senders")
+    @classmethod
+    def _parse_topic_senders(cls, value: str) -> str:
+        intake.parse_topic_senders(value)  # a malformed rule stops the start, not the first event
+        return value
+
+    def topic_rules(self) -> tuple[intake.TopicRule, ...]:
+        return intake.parse_topic_senders(self.event_topic_senders)

@@ -102,7 +102,11 @@ def event(topic: str, case_id: uuid.UUID, *, unit: str = "nord", recipients: tup
 
 @pytest.fixture(scope="module")
 def service_headers(issuer):
-    def headers(event_body: dict[str, Any] | None = None, client_id: str = "applications") -> dict[str, str]:
+    def headers(event_body: dict[str, Any] | None = None, client_id: str | None = None) -> dict[str, str]:
+        """A service token; for an event, by default of the service that owns its topic."""
+        if client_id is None:
+            client_id = "meetings" if event_body is not None and event_body["topic"].startswith("meeting.") \
+                else "applications"
         out = {"Authorization": f"Bearer {issuer.service_token(client_id)}"}
         if event_body is not None:
             out["Idempotency-Key"] = event_body["id"]

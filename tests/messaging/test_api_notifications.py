@@ -3,6 +3,7 @@ saying only that there is something to read and where; once each; never for prot
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import uuid
 
@@ -337,7 +338,7 @@ async def test_contact_details_never_reach_the_logs(app, client, as_persona, ser
 
 
 def meeting_event(topic: str, *, recipients=(ANNA,), protected: bool = False, **extra) -> dict:
-    return {"id": str(uuid.uuid4()), "topic": topic, "occurred_at": "2026-11-25T12:00:00+00:00",
+    return {"id": str(uuid.uuid4()), "topic": topic, "occurred_at": dt.datetime.now(dt.UTC).isoformat(),
             "payload": {"booking_id": str(uuid.uuid4()), "unit": "nord", "recipients": list(recipients),
                         "protected_identity": protected, "starts_at": "2026-12-01T09:00:00+00:00",
                         "channel": "in_person", **extra}}
