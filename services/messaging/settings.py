@@ -62,7 +62,7 @@ class MessagingSettings(KitSettings):
     event_topic_senders: str = "application.*=applications,meeting.*=meetings"
     # How far an event's occurred_at may run ahead of our clock, and how old it may be (else 422).
     event_max_ahead_seconds: int = 300
-    event_max_age_days: int = 90
+    event_max_age_days: int = 365
 
     @field_validator("event_topic_senders")
     @classmethod
