@@ -195,7 +195,7 @@ class ThreadRecord:
 
     def facts(self) -> ThreadFacts:
         return ThreadFacts(unit=self.unit, members=self.members, protected_identity=self.protected_identity,
-                           assigned_to=self.assigned_to)
+                           assigned_to=self.assigned_to, created_by=self.created_by)
 
 
 def _thread(keyring: Keyring, row: Any, members: frozenset[str] = frozenset()) -> ThreadRecord:
@@ -244,13 +244,13 @@ async def get_thread(session: AsyncSession, keyring: Keyring, thread_id: uuid.UU
 async def thread_facts(session: AsyncSession, thread_id: uuid.UUID) -> ThreadFacts | None:
     """Only what access depends on (no decryption): for fanning live events out to the right streams."""
     row = (await session.execute(text(
-        "SELECT unit, protected_identity, assigned_to, "
+        "SELECT unit, protected_identity, assigned_to, created_by, "
         "ARRAY(SELECT personal_number FROM thread_members WHERE thread_id = t.id) AS members "
         "FROM threads t WHERE id = :id"), {"id": thread_id})).first()
     if row is None:
         return None
     return ThreadFacts(unit=row.unit, members=frozenset(row.members), protected_identity=row.protected_identity,
-                       assigned_to=row.assigned_to)
+                       assigned_to=row.assigned_to, created_by=row.created_by)
 
 
 async def set_assignee(session: AsyncSession, thread_id: uuid.UUID, assignee: str | None) -> None:
@@ -276,9 +276,14 @@ async def client_threads(session: AsyncSession, keyring: Keyring, *, personal_nu
     return [_thread(keyring, r) for r in rows]
 
 
+# An employment officer (work_only) sees only the threads they are a party to (domain.access.is_unit_staff).
+_PARTY_TO = "(NOT :wo OR t.created_by = :sub OR t.assigned_to = :sub)"
+
+
 async def staff_threads(session: AsyncSession, keyring: Keyring, *, sub: str, units: list[str],
                         protected_access: bool, view: str, reader: str, now: dt.datetime,
-                        case_id: uuid.UUID | None = None, limit: int = 100) -> list[ThreadRecord]:
+                        case_id: uuid.UUID | None = None, limit: int = 100,
+                        work_only: bool = False) -> list[ThreadRecord]:
     """view: "mine" (effectively mine, including as a substitute), "unit" (the unit inbox: nobody's, or their
     assignee is away without a substitute) or "all". Unread: for "unit" what no caseworker has read yet,
     otherwise what I have not read."""
@@ -286,7 +291,8 @@ async def staff_threads(session: AsyncSession, keyring: Keyring, *, sub: str, un
         f"WITH v AS (SELECT t.*, {_EFFECTIVE} AS effective FROM threads t "  # noqa: S608 - a constant fragment
         "LEFT JOIN absences a ON a.sub = t.assigned_to "
         "WHERE (t.unit = ANY(CAST(:units AS text[])) OR t.assigned_to = :sub) "
-        "AND (NOT t.protected_identity OR :pa) AND (CAST(:case AS uuid) IS NULL OR t.case_id = :case)) "
+        f"AND (NOT t.protected_identity OR :pa) AND {_PARTY_TO} "
+        "AND (CAST(:case AS uuid) IS NULL OR t.case_id = :case)) "
         "SELECT v.*, (SELECT count(*) FROM messages m WHERE m.thread_id = v.id AND m.sender_side = 'client' "
         "AND m.retracted_at IS NULL AND m.seq > CASE WHEN :view = 'unit' THEN v.staff_read_seq "
         "ELSE COALESCE(rs.last_read_seq, 0) END) AS unread "
@@ -294,7 +300,7 @@ async def staff_threads(session: AsyncSession, keyring: Keyring, *, sub: str, un
         "WHERE :view = 'all' OR (:view = 'mine' AND v.effective = :sub) OR (:view = 'unit' AND v.effective IS NULL) "
         "ORDER BY v.last_message_at DESC NULLS LAST, v.created_at DESC LIMIT :limit"),
         {"units": units, "sub": sub, "pa": protected_access, "view": view, "reader": reader, "now": now,
-         "case": case_id, "limit": limit})).all()
+         "case": case_id, "limit": limit, "wo": work_only})).all()
     return [_thread(keyring, r) for r in rows]
 
 
@@ -307,19 +313,20 @@ async def unread_in_thread(session: AsyncSession, thread_id: uuid.UUID, *, side:
 
 
 async def staff_unread(session: AsyncSession, *, sub: str, units: list[str], protected_access: bool,
-                       reader: str, now: dt.datetime) -> tuple[int, dict[str, int]]:
+                       reader: str, now: dt.datetime, work_only: bool = False) -> tuple[int, dict[str, int]]:
     """(unread in my threads, unread per unit inbox) without decrypting anything."""
     rows = (await session.execute(text(
         f"WITH v AS (SELECT t.id, t.unit, t.staff_read_seq, {_EFFECTIVE} AS effective "  # noqa: S608 - constant
         "FROM threads t "
         "LEFT JOIN absences a ON a.sub = t.assigned_to "
-        "WHERE (t.unit = ANY(CAST(:units AS text[])) OR t.assigned_to = :sub) AND (NOT t.protected_identity OR :pa)) "
+        "WHERE (t.unit = ANY(CAST(:units AS text[])) OR t.assigned_to = :sub) AND (NOT t.protected_identity OR :pa) "
+        f"AND {_PARTY_TO}) "
         "SELECT v.unit, v.effective, (SELECT count(*) FROM messages m WHERE m.thread_id = v.id "
         "AND m.sender_side = 'client' AND m.retracted_at IS NULL AND m.seq > CASE WHEN v.effective IS NULL "
         "THEN v.staff_read_seq ELSE COALESCE(rs.last_read_seq, 0) END) AS unread "
         "FROM v LEFT JOIN read_state rs ON rs.thread_id = v.id AND rs.reader = :reader "
         "WHERE v.effective = :sub OR v.effective IS NULL"),
-        {"units": units, "sub": sub, "pa": protected_access, "reader": reader, "now": now})).all()
+        {"units": units, "sub": sub, "pa": protected_access, "reader": reader, "now": now, "wo": work_only})).all()
     mine = 0
     inbox = dict.fromkeys(sorted(units), 0)
     for row in rows:
@@ -408,8 +415,9 @@ def _meta(keyring: Keyring, m: Any) -> AttachmentMeta:
 
 
 async def list_messages(session: AsyncSession, keyring: Keyring, thread_id: uuid.UUID, *, after_seq: int = 0,
-                        limit: int = 100, with_retracted_bodies: bool = False,
-                        message_id: uuid.UUID | None = None) -> list[MessageRecord]:
+                        limit: int = 100, message_id: uuid.UUID | None = None) -> list[MessageRecord]:
+    """Retracted messages come without their text and files, for everyone and every purpose (the export too):
+    what a sender took back within the window is not part of the record; that it was sent and retracted is."""
     rows = (await session.execute(text(
         "SELECT m.*, r.read_at FROM messages m LEFT JOIN message_receipts r ON r.message_id = m.id "
         "WHERE m.thread_id = :t AND m.seq > :after AND (CAST(:mid AS uuid) IS NULL OR m.id = :mid) "
@@ -426,7 +434,7 @@ async def list_messages(session: AsyncSession, keyring: Keyring, thread_id: uuid
         by_message.setdefault(f.message_id, []).append(_meta(keyring, f._mapping))
     out = []
     for r in rows:
-        hidden = r.retracted_at is not None and not with_retracted_bodies
+        hidden = r.retracted_at is not None
         out.append(MessageRecord(
             id=r.id, thread_id=r.thread_id, seq=r.seq, sender_sub=r.sender_sub, sender_side=Side(r.sender_side),
             sender_name=r.sender_name,
@@ -561,14 +569,16 @@ async def delete_contact(session: AsyncSession, personal_number: str) -> None:
 
 
 async def known_in_units(session: AsyncSession, personal_number: str, units: list[str],
-                         protected_access: bool) -> bool:
-    """Is this person a client of one of these units (a thread or a case there)? Staff act only for them."""
+                         protected_access: bool, *, sub: str = "", work_only: bool = False) -> bool:
+    """Is this person a client of one of these units (a thread or a case there) whom the caller may see?
+    Staff act only for them. An employment officer: only people in threads they are a party to."""
     row = (await session.execute(text(
-        "SELECT EXISTS (SELECT 1 FROM thread_members tm JOIN threads t ON t.id = tm.thread_id "
-        "WHERE tm.personal_number = :p AND t.unit = ANY(CAST(:u AS text[])) AND (NOT t.protected_identity OR :pa)) "
-        "OR EXISTS (SELECT 1 FROM cases c WHERE :p = ANY(c.recipients) AND c.unit = ANY(CAST(:u AS text[])) "
-        "AND (NOT c.protected_identity OR :pa))"),
-        {"p": personal_number, "u": units, "pa": protected_access})).scalar_one()
+        "SELECT EXISTS (SELECT 1 FROM thread_members tm JOIN threads t ON t.id = tm.thread_id "  # noqa: S608
+        "WHERE tm.personal_number = :p AND t.unit = ANY(CAST(:u AS text[])) AND (NOT t.protected_identity OR :pa) "
+        f"AND {_PARTY_TO}) "
+        "OR (NOT :wo AND EXISTS (SELECT 1 FROM cases c WHERE :p = ANY(c.recipients) "
+        "AND c.unit = ANY(CAST(:u AS text[])) AND (NOT c.protected_identity OR :pa)))"),
+        {"p": personal_number, "u": units, "pa": protected_access, "sub": sub, "wo": work_only})).scalar_one()
     return bool(row)
 
 

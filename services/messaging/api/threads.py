@@ -98,8 +98,10 @@ async def create_thread(body: ThreadCreate, request: Request, idempotency_key: I
         if not p.can_write_as_staff:
             raise Problem(403, "forbidden", "Forbidden", "Only caseworkers may start threads.")
         if body.case_id is not None:
+            # Could the caller see the thread they are about to start? (An employment officer: as its starter.)
             if case is None or not access.is_unit_staff(p, access.ThreadFacts(
-                    unit=case.unit, members=frozenset(case.recipients), protected_identity=case.protected_identity)):
+                    unit=case.unit, members=frozenset(case.recipients), protected_identity=case.protected_identity,
+                    created_by=p.sub)):
                 raise not_found("case")
             if not case.recipients:
                 raise Problem(409, "case-without-household", "The case has no household yet",
@@ -163,7 +165,8 @@ async def list_threads(request: Request, view: Literal["mine", "unit", "all"] = 
         return [ThreadOut.of(t, Side.CLIENT) for t in threads]
     threads = await store.staff_threads(
         session, keyring, sub=p.sub, units=sorted(p.units), protected_access=p.protected_access, view=view,
-        reader=access.reader_key(p, Side.STAFF), now=deps.clock(request), case_id=case_id, limit=limit)
+        reader=access.reader_key(p, Side.STAFF), now=deps.clock(request), case_id=case_id, limit=limit,
+        work_only=p.work_only)
     return [ThreadOut.of(t, Side.STAFF) for t in threads]
 
 
@@ -328,7 +331,8 @@ async def unread(request: Request, session: AsyncSession = Depends(db_session),
         return UnreadOut(total=sum(per.values()), threads=per)
     mine, units = await store.staff_unread(session, sub=p.sub, units=sorted(p.units),
                                            protected_access=p.protected_access,
-                                           reader=access.reader_key(p, Side.STAFF), now=deps.clock(request))
+                                           reader=access.reader_key(p, Side.STAFF), now=deps.clock(request),
+                                           work_only=p.work_only)
     return UnreadOut(total=mine + sum(units.values()), mine=mine, unit_inbox=units)
 
 
