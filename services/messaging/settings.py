@@ -20,6 +20,10 @@ class MessagingSettings(KitSettings):
     # from a public string (kid "dev-insecure"): set real keys in production (32 random bytes each).
     encryption_keys: str = DEV_KEYS
 
+    # The owner of protected identity (BISTAND_APPLICATIONS_URL is set by `make run` and the manifests): asked
+    # before a thread is started. Unset: messaging relies on its own copy (development only; refused in production).
+    applications_url: str | None = None
+
     # Where notifications point the client (never to the content itself).
     public_base_url: str = "https://minasidor.kommun.example"
 

@@ -131,7 +131,8 @@ def headers_for(issuer, as_persona):
 async def world(client, as_persona, headers_for):
     case, protected_case = uuid.uuid4(), uuid.uuid4()
     for body in (event("application.submitted", case),
-                 event("application.submitted", protected_case, recipients=(DANA,), protected=True)):
+                 event("application.submitted", protected_case, recipients=(DANA,), protected=True),
+                 event("application.submitted", uuid.uuid4(), unit="syd", recipients=(CECILIA,))):
         r = await client.post("/events", json=body, headers={**headers_for("service"), "Idempotency-Key": body["id"]})
         assert r.status_code == 202, r.text
 

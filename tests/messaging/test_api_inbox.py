@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from tests.messaging.conftest import Clock, event, make_app
+from tests.messaging.conftest import ANNA, Clock, event, make_app, make_known
 from tests.support import app_client, fresh_database
 
 
@@ -25,8 +25,9 @@ def clock():
 
 
 @pytest.fixture
-async def client(db_url, issuer, clock):
+async def client(db_url, issuer, clock, service_headers):
     async with app_client(make_app(db_url, issuer, clock)) as c:
+        await make_known(c, service_headers, ANNA)  # a client of unit Nord, so staff may write to her
         yield c
 
 

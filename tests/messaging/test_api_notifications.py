@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from kit.db import make_engine
 from kit.tables import OutboxMessage
-from tests.messaging.conftest import ANNA, BERTIL, CECILIA, DANA, Clock, event, make_app
+from tests.messaging.conftest import ANNA, BERTIL, CECILIA, DANA, Clock, event, make_app, make_known
 from tests.support import app_client, free_port, fresh_database
 
 PHONE = "+46701234567"
@@ -47,8 +47,9 @@ async def app(db_url, issuer, clock, wiring):
 
 
 @pytest.fixture(scope="module")
-async def client(app, as_persona):
+async def client(app, as_persona, service_headers):
     async with app_client(app) as c:
+        await make_known(c, service_headers, ANNA)  # a client of unit Nord, so staff may write to her
         response = await c.put("/me/contact", headers=as_persona("anna"),
                                json={"phone": "070-123 45 67", "email": EMAIL, "channels": ["sms", "email"]})
         assert response.status_code == 200, response.text
@@ -202,6 +203,7 @@ async def test_nothing_for_protected_identity(issuer, as_persona, service_header
         async with app_client(app) as client:
             anna = as_persona("anna")
             await client.put("/me/contact", headers=anna, json={"email": "skyddad@example.se", "channels": ["email"]})
+            await make_known(client, service_headers, ANNA)
             # A message is on its way when Anna's case turns out to be protected: it is not sent.
             tid = (await client.post("/threads", headers=as_persona("karin"),
                                      json={"personal_number": ANNA, "subject": "x", "body": "y"})).json()["id"]

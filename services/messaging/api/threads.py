@@ -88,9 +88,12 @@ async def create_thread(body: ThreadCreate, request: Request, idempotency_key: I
             unit, members, protected = body.unit, [p.personal_number], False
         else:
             raise Problem(422, "thread-needs-unit", "Say who the thread is with", "Give a case_id or a unit.")
-        protected = protected or p.protected_identity
+        owner_protected = await deps.owner_protected(request, members)
+        protected = protected or p.protected_identity or bool(owner_protected)
         if p.protected_identity:
             await store.mark_protected(session, [p.personal_number])
+        if owner_protected:
+            await store.mark_protected(session, sorted(owner_protected))
         assignee = inbox.assignee_for_new_thread(case_caseworker=case.caseworker_sub if case else None,
                                                  created_by_staff=None)
         side = Side.CLIENT
@@ -107,20 +110,32 @@ async def create_thread(body: ThreadCreate, request: Request, idempotency_key: I
                 raise Problem(409, "case-without-household", "The case has no household yet",
                               "Messaging has not been told who the case is about yet; try again shortly.")
             unit, members, protected = case.unit, list(case.recipients), case.protected_identity
+            owner_protected = await deps.owner_protected(request, members)
+            if owner_protected and not p.protected_access:
+                raise not_found("case")  # as for a protected case we already knew of
+            protected = protected or bool(owner_protected)
         elif body.personal_number is not None:
             unit = body.unit or (next(iter(p.units)) if len(p.units) == 1 else "")
             if unit not in p.units:
                 raise Problem(422, "unit-not-yours", "Not your unit",
                               "Give one of your units for a thread without a case.")
             members = [body.personal_number.value]
-            protected = body.protected_identity or await store.any_protected(session, members)
+            # Staff write only to clients their unit knows and they may see. A person nobody here knows, another
+            # unit's client and a protected client (to an uncleared caller) get the very same 404: otherwise the
+            # answer would tell who is protected.
+            if not await store.known_in_units(session, members[0], [unit], p.protected_access, sub=p.sub,
+                                              work_only=p.work_only):
+                raise not_found("client")
+            owner_protected = await deps.owner_protected(request, members)
+            protected = (body.protected_identity or bool(owner_protected)
+                         or await store.any_protected(session, members))
             if protected and not p.protected_access:
-                # As for a case: an uncleared caseworker learns nothing, not even that the person is protected.
                 raise not_found("client")
         else:
             raise Problem(422, "thread-needs-client", "Say who the thread is with",
                           "Give a case_id or the client's personal_number.")
         if protected:
+            # Only cleared staff get here with it: the owner's word, our copy, or their own (audited) marking.
             await store.mark_protected(session, members)
         assignee = inbox.assignee_for_new_thread(case_caseworker=case.caseworker_sub if case else None,
                                                  created_by_staff=p.sub)
