@@ -3,6 +3,11 @@
 Inside the request's transaction, ``claim`` inserts (scope, key). A concurrent request with the
 same key blocks on that row until the first commits, then finds it taken and gets the stored
 answer. ``complete`` records the answer in the same transaction as the work.
+
+Nothing in a row can be read without the service's key: the answer (which may hold message text, names,
+personnummer) is sealed (kit.sealing, the sealer bound to the session), and the request's hash is a keyed
+fingerprint, so a short request (a personnummer and little else) cannot be found by trying candidates.
+Rows are purged after the retry window (kit.housekeeping).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.problems import Problem
+from kit.sealing import sealer_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,10 +45,11 @@ def check_key(key: str | None) -> str | None:
 
 async def claim(session: AsyncSession, scope: str, key: str, req_hash: str) -> StoredAnswer | None:
     """None: the work is ours to do. Otherwise the first request's answer."""
+    sealer = sealer_of(session)
     inserted = await session.execute(
         text("INSERT INTO idempotency_keys (scope, key, request_hash) VALUES (:s, :k, :h) "
              "ON CONFLICT DO NOTHING RETURNING key"),
-        {"s": scope, "k": key, "h": req_hash},
+        {"s": scope, "k": key, "h": sealer.fingerprint(req_hash)},
     )
     if inserted.first() is not None:
         return None
@@ -53,15 +60,22 @@ async def claim(session: AsyncSession, scope: str, key: str, req_hash: str) -> S
     if row is None or row.status is None:
         raise Problem(409, "idempotency-in-progress", "Request in progress",
                       "A request with this Idempotency-Key is still being processed.")
-    if row.request_hash != req_hash:
+    # (A row from before fingerprints held the plain hash; it is purged within the window.)
+    if not (sealer.matches(row.request_hash, req_hash) or row.request_hash == req_hash):
         raise Problem(422, "idempotency-key-reused", "Idempotency-Key reused",
                       "This Idempotency-Key was used with a different request.")
-    return StoredAnswer(row.status, row.body)
+    return StoredAnswer(row.status, sealer.open_json(row.body, _where(scope, key)))
 
 
 async def complete(session: AsyncSession, scope: str, key: str, status: int, body: Any) -> None:
+    sealed = sealer_of(session).seal_json(body, _where(scope, key))
     await session.execute(
         text("UPDATE idempotency_keys SET status = :st, body = CAST(:b AS jsonb) "
              "WHERE scope = :s AND key = :k"),
-        {"st": status, "b": orjson.dumps(body).decode(), "s": scope, "k": key},
+        {"st": status, "b": orjson.dumps(sealed).decode(), "s": scope, "k": key},
     )
+
+
+def _where(scope: str, key: str) -> str:
+    # The answer is bound to its own (scope, key): it cannot be replayed as another caller's answer.
+    return f"idempotency_keys/body/{hashlib.sha256(orjson.dumps([scope, key])).hexdigest()}"

@@ -7,7 +7,7 @@ from pydantic_settings import SettingsConfigDict
 
 from kit.settings import KitSettings
 from services.messaging.domain import intake
-from services.messaging.domain.crypto import DEV_KEYS
+from services.messaging.domain.crypto import DEV_KEYS, Keyring
 
 
 class MessagingSettings(KitSettings):
@@ -18,7 +18,12 @@ class MessagingSettings(KitSettings):
 
     # "kid:base64key,kid:base64key", the first seals, all open. The default is a DEVELOPMENT key derived
     # from a public string (kid "dev-insecure"): set real keys in production (32 random bytes each).
+    # They seal the kit's rows of this service too (idempotency answers, outbox payloads).
     encryption_keys: str = DEV_KEYS
+    sealing_keys: str | None = None  # not used: see encryption_keys
+    development_values: ClassVar[tuple[str, ...]] = (
+        *KitSettings.development_values, DEV_KEYS.partition(":")[2],
+        "pHXuHtmuloiw8MdEZX9nd1t1ViDQ6ogL8wk5l+LG+HU=")  # deploy/overlays/dev's key
 
     # The owner of protected identity (BISTAND_APPLICATIONS_URL is set by `make run` and the manifests): asked
     # before a thread is started. Unset: messaging relies on its own copy (development only; refused in production).
@@ -76,3 +81,12 @@ class MessagingSettings(KitSettings):
 
     def topic_rules(self) -> tuple[intake.TopicRule, ...]:
         return intake.parse_topic_senders(self.event_topic_senders)
+
+    def sealing_keyring(self) -> Keyring:
+        return Keyring.parse(self.encryption_keys)
+
+    def insecure_settings(self) -> list[str]:
+        out = super().insecure_settings()
+        if not self.applications_url:  # without the owner of protected identity we would trust our copy alone
+            out.append("BISTAND_APPLICATIONS_URL")
+        return out

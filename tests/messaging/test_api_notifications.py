@@ -12,9 +12,10 @@ import pytest
 from sqlalchemy import text
 
 from kit.db import make_engine
+from kit.outbox import opened
 from kit.tables import OutboxMessage
 from tests.messaging.conftest import ANNA, BERTIL, CECILIA, DANA, Clock, event, make_app, make_known
-from tests.support import app_client, free_port, fresh_database
+from tests.support import app_client, free_port, fresh_database, outbox_rows
 
 PHONE = "+46701234567"
 EMAIL = "anna@example.se"
@@ -117,12 +118,15 @@ async def test_the_same_event_twice_notifies_once(app, client, service_headers, 
     assert mail["Subject"] == "Något att komplettera"
 
 
-async def test_outbox_holds_ids_only(client, db_url, service_headers):
+async def test_outbox_holds_ids_only_and_those_sealed(app, client, db_url, service_headers):
     await post_event(client, service_headers, event("application.decided", uuid.uuid4(), recipients=(ANNA,)))
-    rows = await sql(db_url, "SELECT payload::text AS p FROM outbox")
-    assert rows and all(set(__import__("json").loads(r.p)) == {"notification_id"} for r in rows)
-    dump = " ".join(r.p for r in rows)
+    rows = await sql(db_url, "SELECT id, topic, payload FROM outbox")
+    sealer = app.state.kit.extras["sealer"]
+    payloads = [opened(sealer, OutboxMessage(id=r.id, topic=r.topic, payload=r.payload)).payload for r in rows]
+    assert payloads and all(set(p) == {"notification_id"} for p in payloads)
+    dump = " ".join(str(r.payload) for r in rows)
     assert PHONE not in dump and EMAIL not in dump and ANNA not in dump
+    assert not any(p["notification_id"] in dump for p in payloads)  # sealed: not even the id shows
 
 
 async def test_unknown_topics_are_accepted_and_ignored(client, service_headers, db_url):
@@ -190,9 +194,9 @@ async def test_sms_gateway_failures_are_retried_and_sent_once(app, client, servi
     await relay(app).run_once()  # SMS fails again (backoff 0 s in tests)
     await relay(app).run_once()
     assert len(sms_to(sms_url)) == before + 1
-    rows = await sql(db_url, "SELECT o.attempts FROM outbox o JOIN notifications n "
-                             "ON n.id = CAST(o.payload->>'notification_id' AS uuid) "
-                             "WHERE n.source = :s AND n.channel = 'sms'", s=f"event:{body['id']}")
+    (sms,) = await sql(db_url, "SELECT id FROM notifications WHERE source = :s AND channel = 'sms'",
+                       s=f"event:{body['id']}")
+    rows = [m for m in await outbox_rows(db_url, "messaging") if m.payload["notification_id"] == str(sms.id)]
     assert [r.attempts for r in rows] == [3]
 
 
@@ -264,8 +268,8 @@ async def test_a_crash_after_sending_does_not_send_again(issuer, service_headers
             await client.put("/me/contact", headers=as_persona("anna"), json={"email": address, "channels": ["email"]})
             await post_event(client, service_headers, event("application.decided", uuid.uuid4(), recipients=(ANNA,)))
             (row,) = await sql(url, "SELECT id, topic, payload, attempts FROM outbox")
-            await app.state.kit.extras["notifier"].deliver(OutboxMessage(id=row.id, topic=row.topic,
-                                                                         payload=row.payload, attempts=0))
+            stored = OutboxMessage(id=row.id, topic=row.topic, payload=row.payload, attempts=0)
+            await app.state.kit.extras["notifier"].deliver(opened(app.state.kit.extras["sealer"], stored))
             assert len(sink.to(address)) == 1
             assert await relay(app).run_once() == 1  # the entry is closed...
             assert len(sink.to(address)) == 1  # ...without a second mail
