@@ -5,8 +5,9 @@ same key blocks on that row until the first commits, then finds it taken and get
 answer. ``complete`` records the answer in the same transaction as the work.
 
 Nothing in a row can be read without the service's key: the answer (which may hold message text, names,
-personnummer) is sealed (kit.sealing, the sealer bound to the session), and the request's hash is a keyed
-fingerprint, so a short request (a personnummer and little else) cannot be found by trying candidates.
+personnummer) is sealed (kit.sealing, the sealer bound to the session); the scope (it names the caller) and
+the key (the client chooses it) are stored as keyed fingerprints, and so is the request's hash, so that not
+even a short request (a personnummer and little else) can be found by trying candidates.
 Rows are purged after the retry window (kit.housekeeping).
 """
 
@@ -21,7 +22,7 @@ from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.problems import Problem
-from kit.sealing import sealer_of
+from kit.sealing import Sealer, sealer_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,17 +47,22 @@ def check_key(key: str | None) -> str | None:
 async def claim(session: AsyncSession, scope: str, key: str, req_hash: str) -> StoredAnswer | None:
     """None: the work is ours to do. Otherwise the first request's answer."""
     sealer = sealer_of(session)
-    inserted = await session.execute(
-        text("INSERT INTO idempotency_keys (scope, key, request_hash) VALUES (:s, :k, :h) "
-             "ON CONFLICT DO NOTHING RETURNING key"),
-        {"s": scope, "k": key, "h": sealer.fingerprint(req_hash)},
-    )
-    if inserted.first() is not None:
-        return None
-    row = (await session.execute(
-        text("SELECT request_hash, status, body FROM idempotency_keys WHERE scope = :s AND key = :k"),
-        {"s": scope, "k": key},
-    )).first()
+    row = None
+    if len(sealer.keyring.kids) > 1:  # a key rotation: the first attempt may be stored under an older key
+        for older in _ids(sealer, scope, key)[1:]:
+            row = (await session.execute(_SELECT, {"s": older[0], "k": older[1]})).first()
+            if row is not None:
+                break
+    if row is None:
+        s, k = _ids(sealer, scope, key)[0]
+        inserted = await session.execute(
+            text("INSERT INTO idempotency_keys (scope, key, request_hash) VALUES (:s, :k, :h) "
+                 "ON CONFLICT DO NOTHING RETURNING key"),
+            {"s": s, "k": k, "h": sealer.fingerprint(req_hash)},
+        )
+        if inserted.first() is not None:
+            return None
+        row = (await session.execute(_SELECT, {"s": s, "k": k})).first()
     if row is None or row.status is None:
         raise Problem(409, "idempotency-in-progress", "Request in progress",
                       "A request with this Idempotency-Key is still being processed.")
@@ -68,12 +74,21 @@ async def claim(session: AsyncSession, scope: str, key: str, req_hash: str) -> S
 
 
 async def complete(session: AsyncSession, scope: str, key: str, status: int, body: Any) -> None:
-    sealed = sealer_of(session).seal_json(body, _where(scope, key))
+    sealer = sealer_of(session)
+    s, k = _ids(sealer, scope, key)[0]
     await session.execute(
         text("UPDATE idempotency_keys SET status = :st, body = CAST(:b AS jsonb) "
              "WHERE scope = :s AND key = :k"),
-        {"st": status, "b": orjson.dumps(sealed).decode(), "s": scope, "k": key},
+        {"st": status, "b": orjson.dumps(sealer.seal_json(body, _where(scope, key))).decode(), "s": s, "k": k},
     )
+
+
+_SELECT = text("SELECT request_hash, status, body FROM idempotency_keys WHERE scope = :s AND key = :k")
+
+
+def _ids(sealer: Sealer, scope: str, key: str) -> list[tuple[str, str]]:
+    """How (scope, key) is stored: fingerprints under the current key first, then under each older one."""
+    return [(sealer.fingerprint(scope, kid), sealer.fingerprint(key, kid)) for kid in sealer.keyring.kids]
 
 
 def _where(scope: str, key: str) -> str:

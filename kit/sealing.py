@@ -159,8 +159,9 @@ class Sealer:
         blob = base64.b64decode(stored[SEALED])
         return orjson.loads(self.keyring.open(stored["kid"], blob, self._aad(where)))
 
-    def fingerprint(self, text: str) -> str:
-        return f"{self.keyring.current_kid}:{self.keyring.fingerprint(text.encode())}"
+    def fingerprint(self, text: str, kid: str | None = None) -> str:
+        kid = kid or self.keyring.current_kid
+        return f"{kid}:{self.keyring.fingerprint(text.encode(), kid)}"
 
     def matches(self, fingerprint: str, text: str) -> bool:
         """Under the key it was made with (a retry across a key rotation still matches)."""

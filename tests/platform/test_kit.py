@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import datetime as dt
 import uuid
 
@@ -17,7 +18,7 @@ from kit.auth import Principal, authenticate
 from kit.db import make_engine, make_sessionmaker
 from kit.outbox import OutboxRelay, enqueue
 from kit.problems import Problem, not_found
-from kit.sealing import Sealer, Tampered, bind
+from kit.sealing import Keyring, Sealer, Tampered, bind
 from kit.settings import KitSettings
 from tests.support import app_client, fresh_database, verifier_for
 
@@ -300,9 +301,11 @@ async def test_idempotency_rows_hold_no_content(db_url):
             assert await idempotency.claim(s, "karin", key, idempotency.request_hash(request)) is None
             await idempotency.complete(s, "karin", key, 201, {"subject": SECRET_TEXT, "personal_number": PNR})
         async with engine.connect() as conn:
-            row = (await conn.execute(text("SELECT request_hash, body::text AS body FROM idempotency_keys "
-                                           "WHERE key = :k"), {"k": key})).one()
+            rows = (await conn.execute(text("SELECT scope, key, request_hash, body::text AS body "
+                                            "FROM idempotency_keys"))).all()
+        row = next(r for r in rows if r.body and "karin" not in r.scope and SEALER.matches(r.key, key))
         assert PNR not in row.body and "Hemligt" not in row.body and "subject" not in row.body
+        assert not any("karin" in r.scope or key in r.key for r in rows)  # who asked, and their key: fingerprints
         assert idempotency.request_hash(request) not in row.request_hash  # a keyed fingerprint instead
         async with sessions() as s, s.begin():  # the retry still gets the first answer, opened
             stored = await idempotency.claim(s, "karin", key, idempotency.request_hash(request))
@@ -325,7 +328,8 @@ async def test_a_sealed_answer_cannot_be_moved_to_another_key(db_url):
                 await idempotency.claim(s, "k", key, "h")
                 await idempotency.complete(s, "k", key, 201, body)
             await s.execute(text("UPDATE idempotency_keys SET body = (SELECT body FROM idempotency_keys "
-                                 "WHERE key = :a) WHERE key = :b"), {"a": theirs, "b": mine})
+                                 "WHERE key = :a) WHERE key = :b"),
+                            {"a": SEALER.fingerprint(theirs), "b": SEALER.fingerprint(mine)})
         async with sessions() as s, s.begin():
             with pytest.raises(Tampered):
                 await idempotency.claim(s, "k", mine, "h")
@@ -396,3 +400,21 @@ async def test_housekeeping_purges_after_the_window_and_keeps_what_is_pending(is
             async with ctx.sessions() as s:
                 left = (await s.execute(text("SELECT id FROM outbox"))).scalars().all()
             assert left == [pending]  # still waiting for its receiver: never purged
+
+
+async def test_a_retry_across_a_key_rotation_still_gets_the_first_answer(db_url):
+    engine = make_engine(db_url)
+    old, rotated = make_sessionmaker(engine), make_sessionmaker(engine)
+    ring = KitSettings().sealing_keyring()
+    bind(old, Sealer(ring, "calculation"))
+    bind(rotated, Sealer(Keyring.parse(f"k2:{base64.b64encode(bytes(32)).decode()},{KitSettings().sealing_keys}"),
+                         "calculation"))
+    key = uuid.uuid4().hex
+    try:
+        async with old() as s, s.begin():
+            assert await idempotency.claim(s, "anna", key, "h") is None
+            await idempotency.complete(s, "anna", key, 201, {"id": "first"})
+        async with rotated() as s, s.begin():  # a new key seals now; the old one still opens
+            assert await idempotency.claim(s, "anna", key, "h") == idempotency.StoredAnswer(201, {"id": "first"})
+    finally:
+        await engine.dispose()
