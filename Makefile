@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# Policy and lint tools for the deployment live apart: their dependencies are not the services'.
+TOOLS  := .venv-tools
+TOOLS_STAMP := $(TOOLS)/.installed
 
 .PHONY: run test lint bench install clean
 
@@ -12,14 +15,20 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-install: $(STAMP)
+$(TOOLS_STAMP): deploy/tools.txt
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --upgrade pip
+	$(TOOLS)/bin/pip install --quiet -r deploy/tools.txt
+	touch $(TOOLS_STAMP)
+
+install: $(STAMP) $(TOOLS_STAMP)
 
 run: $(STAMP)
 	$(BIN)/python -m devstack.run
 
-test: $(STAMP)
+test: $(STAMP) $(TOOLS_STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -n auto --dist loadgroup -q
+	BISTAND_POLICY_TOOLS=$(TOOLS)/bin $(BIN)/python -m pytest -n auto --dist loadgroup -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -33,4 +42,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/meetings.py
 
 clean:
-	rm -rf $(VENV) .data
+	rm -rf $(VENV) $(TOOLS) .data

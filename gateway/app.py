@@ -14,13 +14,16 @@ import gc
 import logging
 import time
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 import orjson
 from fastapi.openapi.docs import get_swagger_ui_html
 from starlette.types import Message, Receive, Scope, Send
+from yarl import URL
 
 from gateway import openapi
+from gateway.paths import invalid_path, matches
 from gateway.ratelimit import TokenBuckets
 from gateway.settings import GatewaySettings
 from kit.auth import TokenRejected, TokenVerifier, bearer_token
@@ -70,7 +73,8 @@ class Gateway:
                  verifier: TokenVerifier | None = None) -> None:
         self.settings = settings = settings or GatewaySettings()
         self.services = settings.service_urls()
-        self.public = settings.public_prefixes()
+        self.public = settings.public_route_list()
+        self.streams = settings.stream_route_list()
         self.cors = settings.cors_origin_set()
         self.verifier = verifier or TokenVerifier(
             issuer=settings.auth_issuer, audience=settings.auth_audience,
@@ -128,8 +132,16 @@ class Gateway:
         route = "local"
         try:
             path: str = scope["path"]
-            if path.startswith("/api/"):
-                route = path.split("/", 3)[2]
+            reason = invalid_path(path, scope.get("raw_path"))
+            if reason:
+                # Before the public-path decision and the routing: the gateway and the service must read
+                # one path the same way, so one that could be read in two is not passed on.
+                route = "invalid"
+                await send_problem(send_out, 400, slug="invalid-path", title="Invalid path",
+                                   detail=f"Not a path this API uses: {reason}.")
+            elif path.startswith("/api/"):
+                service = path.split("/", 3)[2]
+                route = service if service in self.services else "unknown"
                 await self._proxy(scope, receive, send_out, rid)
             else:
                 await self._local(scope, send_out)
@@ -164,13 +176,17 @@ class Gateway:
         if base is None:
             await send_problem(send, 404, detail="No such service.")
             return
+        if len(parts) > 3 and parts[3].split("/", 1)[0] in _INSIDE_ONLY:
+            # Service-to-service routes and the scrape endpoint answer inside the cluster, never through the edge.
+            await send_problem(send, 404, detail="No such path.")
+            return
         method: str = scope["method"]
         if method == "OPTIONS" and _header(scope, b"access-control-request-method"):
             await self._preflight(scope, send)
             return
 
         ip = self._client_ip(scope)
-        public = path.startswith(self.public)
+        public = matches(self.public, method, path)
         wait = self.per_ip.take(ip)
         if not wait and public:
             wait = self.public_ip.take(ip)
@@ -223,10 +239,9 @@ class Gateway:
                 if declared is not None:  # keep it, so the service can refuse early
                     headers.append(("content-length", declared))
 
-        url = base + "/" + (parts[3] if len(parts) > 3 else "")
-        if scope.get("query_string"):
-            url += "?" + scope["query_string"].decode("latin-1")
-        streaming = "text/event-stream" in (_header(scope, b"accept") or "")
+        url = URL(base + _upstream_target(scope), encoded=True)  # as validated: not re-encoded, not normalised
+        # Only the routes that stream go without a read timeout; an Accept header does not make a route one.
+        streaming = matches(self.streams, method, path)
         assert self.http is not None
         try:
             response = await self.http.request(
@@ -354,11 +369,29 @@ class Gateway:
         return body
 
 
+# First path segments of a service that the gateway never forwards.
+_INSIDE_ONLY = frozenset({"internal", "metrics"})
 _LOCAL = frozenset({"/livez", "/readyz", "/openapi.json", "/docs", "/metrics"})
 
 
 class _BodyTooLarge(Exception):
     pass
+
+
+# What a query may hold unescaped (RFC 3986 query: pchar, "/" and "?"), "%" kept so escapes pass unchanged.
+_QUERY_SAFE = "-._~!$&'()*+,;=:@/?%"
+
+
+def _upstream_target(scope: Scope) -> str:
+    """The path after /api/<service> and the query, byte for byte as the client sent them (invalid_path has
+    passed the path; a query byte that is not allowed raw is percent-encoded, nothing else changes)."""
+    raw: bytes = scope.get("raw_path") or quote(scope["path"], safe="/:@!$&'()*+,;=~").encode()
+    rest = raw.split(b"/", 3)
+    target = "/" + (rest[3].decode("ascii") if len(rest) > 3 else "")
+    query: bytes = scope.get("query_string") or b""
+    if query:
+        target += "?" + quote(query, safe=_QUERY_SAFE)
+    return target
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

@@ -20,7 +20,7 @@ from kit.db import make_engine, make_sessionmaker, pool_status
 from kit.health import identity_router
 from kit.health import router as health_router
 from kit.housekeeping import Housekeeping
-from kit.http import ServiceTokenProvider
+from kit.http import AudienceTokens, ServiceTokenProvider
 from kit.logs import configure_logging
 from kit.metrics import Metrics
 from kit.middleware import BodyLimitMiddleware, RequestContextMiddleware
@@ -44,6 +44,12 @@ class ServiceContext:
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     background: list[asyncio.Task[Any]] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)
+
+    def tokens_for(self, service: str) -> AudienceTokens | None:
+        """Service tokens for calls to ``service`` (None without client credentials)."""
+        if self.service_tokens is None:
+            return None
+        return self.service_tokens.for_audience(self.settings.service_audience(service))
 
     def spawn(self, coro: Awaitable[Any], name: str) -> None:
         self.background.append(asyncio.ensure_future(coro))
@@ -92,9 +98,7 @@ def create_service_app(
             settings=settings,
             engine=engine,
             sessions=make_sessionmaker(engine),
-            verifier=verifier or TokenVerifier(
-                issuer=settings.auth_issuer, audience=settings.auth_audience,
-                jwks_url=settings.jwks_url, leeway_seconds=settings.auth_leeway_seconds),
+            verifier=_own_verifier(verifier, settings),
             metrics=metrics,
             expected_heads=migrations.heads(name),
             service_tokens=tokens,
@@ -135,3 +139,12 @@ def create_service_app(
         app.include_router(router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     return app
+
+
+def _own_verifier(given: TokenVerifier | None, settings: KitSettings) -> TokenVerifier:
+    """Persons' tokens with the common audience; service tokens only with this service's own audience."""
+    own = settings.service_audience()
+    if given is None:
+        return TokenVerifier(issuer=settings.auth_issuer, audience=settings.auth_audience, service_audience=own,
+                             jwks_url=settings.jwks_url, leeway_seconds=settings.auth_leeway_seconds)
+    return given if given.service_audience is not None else given.for_service(own)

@@ -33,6 +33,8 @@ def make_engine(url: str, settings: KitSettings | None = None) -> AsyncEngine:
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout_seconds,
         pool_recycle=1800,
+        # Statement parameters are personnummer, names and notes: never in an error message or a log line.
+        hide_parameters=True,
     )
 
 

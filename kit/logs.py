@@ -4,19 +4,54 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import sys
+import traceback
 
 import orjson
+from personnummer import personnummer as _pnr
 
 from kit.context import current_request_id
 
+_QUOTING_DRIVERS = frozenset({"asyncpg", "sqlalchemy", "psycopg", "psycopg2"})
 _RESERVED = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message"}
+
+# A personnummer or samordningsnummer in any of its written forms, not inside a longer run of digits.
+_PNR_LIKE = re.compile(r"(?<![0-9])(?:[0-9]{2})?[0-9]{6}[-+]?[0-9]{4}(?![0-9])")
+REDACTED = "[personnummer]"
+
+
+def _mask(match: re.Match[str]) -> str:
+    return REDACTED if _pnr.valid(match.group(0)) else match.group(0)
+
+
+def redact(text: str) -> str:
+    """Masks every valid personnummer: the last line of defence when an exception or a library quotes one
+    (a database error's DETAIL, a validation message). What code logs on purpose never names people."""
+    return _PNR_LIKE.sub(_mask, text) if any(c.isdigit() for c in text) else text
 
 
 class JsonFormatter(logging.Formatter):
     def __init__(self, service: str) -> None:
         super().__init__()
         self.service = service
+
+    def formatException(self, ei) -> str:  # type: ignore[no-untyped-def, override]
+        """The traceback, with the text of database errors withheld: drivers quote the offending values
+        (an argument, a row's key in DETAIL), and those are personnummer, names and notes."""
+        rendered = traceback.TracebackException(*ei)
+        seen: set[int] = set()
+        stack = [rendered]
+        while stack:
+            current = stack.pop()
+            if id(current) in seen:
+                continue
+            seen.add(id(current))
+            if current.exc_type is not None and current.exc_type.__module__.split(".")[0] in _QUOTING_DRIVERS:
+                code = getattr(getattr(ei[1], "orig", ei[1]), "sqlstate", None) or ""
+                current._str = f"(sqlstate {code}) message withheld: it may quote personal data"  # type: ignore[attr-defined]
+            stack += [e for e in (current.__cause__, current.__context__) if e is not None]
+        return "".join(rendered.format()).rstrip("\n")
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, object] = {
@@ -34,7 +69,7 @@ class JsonFormatter(logging.Formatter):
                 entry[key] = value
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
-        return orjson.dumps(entry, default=str).decode()
+        return redact(orjson.dumps(entry, default=str).decode())
 
 
 def configure_logging(service: str, level: str = "INFO") -> None:

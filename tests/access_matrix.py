@@ -40,19 +40,69 @@ def assert_every_protected_route_refuses_someone(matrix: Mapping[tuple[str, str]
         assert statuses & {403, 404} or route in everyone, route
 
 
-def caller_headers(issuer: Any, as_persona: Any, service: str,
-                   other_service: str | None = None) -> Callable[[str], dict[str, str]]:
+def caller_headers(issuer: Any, as_persona: Any, service: str, other_service: str | None = None,
+                   audience: str | None = None) -> Callable[[str], dict[str, str]]:
     """The Authorization header for a matrix caller: a persona, "anon", "forged", "service" (``service``'s
-    client-credentials token) or "other-service"."""
+    client-credentials token: for ``audience``, else for every service the IdP lets it call) or "other-service"."""
     def headers(caller: str) -> dict[str, str]:
         if caller == "anon":
             return {}
         if caller == "forged":
             return {"Authorization": "Bearer not.a.token"}
         if caller == "service":
-            return {"Authorization": f"Bearer {issuer.service_token(service)}"}
+            return {"Authorization": f"Bearer {issuer.service_token(service, audience)}"}
         if caller == "other-service" and other_service:
             return {"Authorization": f"Bearer {issuer.service_token(other_service)}"}
         return as_persona(caller)
 
     return headers
+
+
+# --- what a caller would see: the body, not only the status ------------------------------------------------------
+
+def _written_forms(pnr: str) -> tuple[str, ...]:
+    """A personnummer as it may appear in a body: 12 or 10 digits, with or without the dash."""
+    return pnr, pnr[2:], f"{pnr[:8]}-{pnr[8:]}", f"{pnr[2:8]}-{pnr[8:]}"
+
+
+def _people() -> dict[str, tuple[str, ...]]:
+    from simulators.idp.personas import PERSONAS
+
+    return {key: (*(_written_forms(p.personal_number) if p.personal_number else ()), p.name)
+            for key, p in PERSONAS.items() if "client" in p.roles}
+
+
+# Whom each demo caller may see, by the unit and household rules of the demo world: Anna and Bertil are a household
+# in Nord, Cecilia is a client in another household (Syd in most worlds), Dana has protected identity (Nord; only
+# cleared Maja sees her). A service token reads routing facts about anyone.
+CIRCLES: dict[str, frozenset[str]] = {
+    "anna": frozenset({"anna", "bertil"}), "bertil": frozenset({"anna", "bertil"}),
+    "cecilia": frozenset({"cecilia"}), "dana": frozenset({"dana"}),
+    "karin": frozenset({"anna", "bertil"}), "tove": frozenset({"anna", "bertil"}),
+    "maja": frozenset({"anna", "bertil", "dana"}), "lars": frozenset({"cecilia"}),
+    "nils": frozenset(), "adam": frozenset(), "anon": frozenset(), "forged": frozenset(),
+}
+UNITS = ("nord", "syd")
+
+
+def assert_body_tells_nothing_more(response: Any, caller: str, *, known: str = "",
+                                   circles: Mapping[str, frozenset[str]] | None = None,
+                                   ids: Mapping[str, str] | None = None) -> None:
+    """What a person would see in the answer: nobody outside the caller's circle by personnummer (any written form)
+    or name; and in a refusal no one at all, no unit and no id of the world the caller did not send (``known``: the
+    request's URL and body)."""
+    text = response.text
+    refused = response.status_code >= 400
+    circle = (circles or CIRCLES).get(caller)
+    if circle is None and not refused:
+        return  # services and other machine callers: their rows say what they may read
+    for person, marks in _people().items():
+        if refused or person not in (circle or ()):
+            for mark in marks:
+                assert mark not in text, f"{caller} is told of {person} ({response.status_code}): {text[:300]}"
+    if refused:
+        lowered = text.lower()
+        for unit in UNITS:
+            assert f'"{unit}"' not in lowered, f"a refusal names unit {unit}: {text[:300]}"
+        for name, value in (ids or {}).items():
+            assert value in known or value not in text, f"a refusal names {name}: {text[:300]}"

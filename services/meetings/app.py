@@ -37,7 +37,7 @@ def _hook(settings: MeetingsSettings, clock: Clock, tokens: TokenSource | None,
             log.warning("meetings uses the DEVELOPMENT link secret: set MEETINGS_LINK_SECRET in production")
         http = None
         if settings.messaging_url:
-            http = service_client(settings.messaging_url.rstrip("/"), tokens=tokens or ctx.service_tokens,  # type: ignore[arg-type]
+            http = service_client(settings.messaging_url.rstrip("/"), tokens=tokens or ctx.tokens_for("messaging"),  # type: ignore[arg-type]
                                   timeout_seconds=settings.http_timeout_seconds, transport=messaging_transport)
         relay = relay_for(ctx.sessions, messaging_delivery(http), settings)
         workers = Workers(ReminderScheduler(ctx.sessions, clock), relay, settings.worker_poll_seconds)

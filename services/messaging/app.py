@@ -49,7 +49,7 @@ def _hook(settings: MessagingSettings, keyring: Keyring, clock: Clock,
                                     timeout=httpx.Timeout(settings.http_timeout_seconds, connect=2.0))
         applications = None
         if settings.applications_url:
-            applications = service_client(settings.applications_url.rstrip("/"), tokens=ctx.service_tokens,
+            applications = service_client(settings.applications_url.rstrip("/"), tokens=ctx.tokens_for("applications"),
                                           timeout_seconds=settings.http_timeout_seconds,
                                           transport=applications_transport)
         else:

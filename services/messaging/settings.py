@@ -82,6 +82,11 @@ class MessagingSettings(KitSettings):
     def topic_rules(self) -> tuple[intake.TopicRule, ...]:
         return intake.parse_topic_senders(self.event_topic_senders)
 
+    @property
+    def event_senders(self) -> str:
+        """The service clients that may post events at all (kit.auth.require_service_client's setting)."""
+        return ",".join(sorted(intake.senders(self.topic_rules())))
+
     def sealing_keyring(self) -> Keyring:
         return Keyring.parse(self.encryption_keys)
 

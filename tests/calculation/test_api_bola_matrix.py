@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.access_matrix import assert_every_route_listed, caller_headers
+from tests.access_matrix import assert_body_tells_nothing_more, assert_every_route_listed, caller_headers
 from tests.calculation.conftest import make_app, req
 from tests.support import app_client, fresh_database
 
@@ -67,6 +67,7 @@ async def test_access(client, headers_for, method, path, caller, expected):
     assert response.status_code == expected, response.text
     if expected >= 400:
         assert response.headers["content-type"] == PROBLEM
+    assert_body_tells_nothing_more(response, caller, known=path.format(**PATH_VALUES) + str(body))
 
 
 @pytest.mark.parametrize(("method", "path"), sorted(PUBLIC))

@@ -156,3 +156,23 @@ def test_production_runs_in_production_mode_with_secrets_from_a_secret():
 
 def test_development_stays_in_development_mode():
     assert _config(_render("dev")).get("BISTAND_ENV", "development") == "development"
+
+
+def test_every_workload_scales_and_requests_what_scaling_measures(objects):
+    deployments = {o["metadata"]["name"]: o for o in objects if o["kind"] == "Deployment"
+                   and o["metadata"]["name"] in (*SERVICES, "gateway")}
+    scalers = {o["spec"]["scaleTargetRef"]["name"]: o for o in objects if o["kind"] == "HorizontalPodAutoscaler"}
+    assert set(scalers) >= set(deployments), "a service without an autoscaler"
+    for name, deployment in deployments.items():
+        scaler = scalers[name]["spec"]
+        assert scaler["scaleTargetRef"]["kind"] == "Deployment"
+        assert 1 <= scaler["minReplicas"] < scaler["maxReplicas"]
+        for container in deployment["spec"]["template"]["spec"]["containers"]:
+            # CPU utilisation is a share of the request: without one the autoscaler cannot act.
+            assert {"cpu", "memory"} <= set(container["resources"]["requests"]), name
+
+
+def test_production_keeps_two_replicas_of_everything():
+    for obj in _render("production"):
+        if obj["kind"] == "HorizontalPodAutoscaler":
+            assert obj["spec"]["minReplicas"] >= 2, obj["metadata"]["name"]

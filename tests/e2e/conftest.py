@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import uuid
+import zoneinfo
 from collections.abc import Iterator
+from pathlib import Path
 
 from devstack.stack import SERVICES, Ports, Stack, prepare_databases
 from kit.db import drop_database
@@ -13,12 +16,13 @@ from tests.support import free_port, server_url
 
 
 @contextlib.contextmanager
-def running_stack(prefix: str, extra_env: dict[str, str] | None = None) -> Iterator[Stack]:
+def running_stack(prefix: str, extra_env: dict[str, str] | None = None,
+                  log_dir: Path | None = None) -> Iterator[Stack]:
     suffix = uuid.uuid4().hex[:8]
     names = {s: f"t_{prefix}_{s}_{suffix}" for s in SERVICES}
     database_urls = asyncio.run(prepare_databases(server_url(), names))
     ports = Ports(**{name: free_port() for name in Ports.__dataclass_fields__})
-    running = Stack(database_urls, ports, extra_env=extra_env or {})
+    running = Stack(database_urls, ports, extra_env=extra_env or {}, log_dir=log_dir)
     try:
         running.start()
         running.wait_ready()
@@ -31,3 +35,8 @@ def running_stack(prefix: str, extra_env: dict[str, str] | None = None) -> Itera
                 await drop_database(server_url(), name)
 
         asyncio.run(drop())
+
+
+def this_month() -> str:
+    """The month a client applies for today (the services bound periods to a window around their clock)."""
+    return dt.datetime.now(zoneinfo.ZoneInfo("Europe/Stockholm")).strftime("%Y-%m")

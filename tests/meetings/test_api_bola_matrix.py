@@ -15,7 +15,12 @@ from typing import Any
 
 import pytest
 
-from tests.access_matrix import assert_every_protected_route_refuses_someone, assert_every_route_listed, caller_headers
+from tests.access_matrix import (
+    assert_body_tells_nothing_more,
+    assert_every_protected_route_refuses_someone,
+    assert_every_route_listed,
+    caller_headers,
+)
 from tests.meetings.conftest import ANNA, DANA, KARIN, LARS, MAJA, WEEKDAY_HOURS, Clock, make_app, setup_nord, sthlm
 from tests.support import app_client, fresh_database
 
@@ -119,10 +124,10 @@ add("POST", "/units/nord/meeting-types", {"anon": 401, "forged": 401, "anna": 40
                                           "nils": 403, "service": 403}, TYPE_BODY, route="/units/{unit}/meeting-types")
 add("POST", "/units/syd/meeting-types", {"tove": 403}, TYPE_BODY, route="/units/{unit}/meeting-types")
 add("PUT", "/meeting-types/{phone}", {"anon": 401, "forged": 401, "anna": 404, "karin": 404, "lars": 404,
-                                      "nils": 404, "service": 404}, TYPE_BODY, route="/meeting-types/{type_id}")
+                                      "nils": 404, "service": 403}, TYPE_BODY, route="/meeting-types/{type_id}")
 add("POST", "/me/feed", {**CLIENTS_403, **NO_ROLE})
 add("GET", "/stats?unit=nord&" + WINDOW, {"anon": 401, "forged": 401, "anna": 404, "karin": 404, "maja": 404,
-                                          "lars": 404, "nils": 404, "service": 404, "tove": 200}, route="/stats")
+                                          "lars": 404, "nils": 404, "service": 403, "tove": 200}, route="/stats")
 add("GET", "/stats?unit=syd&" + WINDOW, {"tove": 404}, route="/stats")
 
 # Open to every signed-in caller on purpose (nothing personal; clients see only the types they may book).
@@ -166,7 +171,8 @@ async def env(issuer, as_persona):
 
 @pytest.fixture(scope="module")
 def headers_for(issuer, as_persona):
-    return caller_headers(issuer, as_persona, "applications")
+    # "service": a service token with meetings' audience (no client is given one by the IdP) takes no route here.
+    return caller_headers(issuer, as_persona, "applications", audience="bistand:meetings")
 
 
 @pytest.mark.parametrize(("method", "path", "caller", "expected", "body"), ROWS,
@@ -180,6 +186,8 @@ async def test_access(env, headers_for, method, path, caller, expected, body):
     assert response.status_code == expected, response.text
     if expected >= 400:
         assert response.headers["content-type"] == PROBLEM
+    assert_body_tells_nothing_more(response, caller, known=path.format(**world) + str(kwargs.get("json")),
+                                   ids={k: v for k, v in world.items() if isinstance(v, str)})
 
 
 async def test_the_refused_changes_left_the_booking_as_it_was(env, headers_for):

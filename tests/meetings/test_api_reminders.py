@@ -98,8 +98,8 @@ async def test_each_reminder_goes_out_once_with_two_workers(issuer, as_persona, 
                     assert set(p["body"]) == {"id", "topic", "occurred_at", "payload"}
                     assert set(p["body"]["payload"]) == {"booking_id", "unit", "recipients", "protected_identity",
                                                          "starts_at", "channel"}
-                # a real service token from the IdP, for the meetings client
-                verifier: TokenVerifier = verifier_for(issuer)
+                # a real service token from the IdP, for the meetings client, with messaging's audience only
+                verifier: TokenVerifier = verifier_for(issuer, service="messaging")
                 principal = await verifier.verify(receiver.posts[0]["auth"].removeprefix("Bearer "))
                 assert principal.is_service and principal.claims["client_id"] == "meetings"
                 rows = await sql(url, "SELECT count(*) AS n FROM reminders WHERE sent_at IS NULL")

@@ -15,7 +15,12 @@ from typing import Any
 
 import pytest
 
-from tests.access_matrix import assert_every_protected_route_refuses_someone, assert_every_route_listed, caller_headers
+from tests.access_matrix import (
+    assert_body_tells_nothing_more,
+    assert_every_protected_route_refuses_someone,
+    assert_every_route_listed,
+    caller_headers,
+)
 from tests.messaging.conftest import ANNA, CECILIA, DANA, PDF, event, make_app
 from tests.support import app_client, fresh_database
 
@@ -97,7 +102,8 @@ add("PUT", "/contacts", {"lars": 404, "nils": 404},  # a client the caller's uni
     {"personal_number": ANNA, "email": "x@example.se", "channels": ["email"]}, route="/contacts")
 add("PUT", "/contacts", {"karin": 404},  # a protected client, caller not cleared
     {"personal_number": DANA, "email": "x@example.se", "channels": ["email"]}, route="/contacts")
-add("POST", "/events", {"anna": 403, "karin": 403, "adam": 403, "other-service": 403, "anon": 401, "forged": 401},
+# other-service: calculation, whose tokens are never for messaging (IDP_CLIENT_TARGETS): 401
+add("POST", "/events", {"anna": 403, "karin": 403, "adam": 403, "other-service": 401, "anon": 401, "forged": 401},
     lambda w: event("application.submitted", uuid.uuid4()))
 add("GET", "/me/stream", NO_ROLE)
 add("GET", "/cases/{case}/export", {"anna": 403, "cecilia": 403, **NO_ROLE, "lars": 404, "nils": 403, "karin": 200,
@@ -167,6 +173,8 @@ async def test_access(client, headers_for, world, method, path, caller, expected
     assert response.status_code == expected, response.text
     if expected >= 400:
         assert response.headers["content-type"] == PROBLEM
+    assert_body_tells_nothing_more(response, caller, known=url + str(kwargs.get("json")),
+                                   ids={k: v for k, v in world.items() if isinstance(v, str)})
 
 
 @pytest.mark.parametrize("caller", ["cecilia", "dana", "lars", "nils"])

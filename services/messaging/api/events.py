@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit import idempotency
-from kit.auth import Principal, require_roles
+from kit.auth import Principal, require_service_client
 from kit.db import session as db_session
 from kit.problems import Problem, validation_errors
 from services.messaging import flows
@@ -42,7 +42,8 @@ def _payload(model: type[M], raw: dict[str, Any]) -> M:
 async def receive_event(event: EventIn, request: Request,
                         idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
                         session: AsyncSession = Depends(db_session),
-                        principal: Principal = Depends(require_roles("service"))) -> JSONResponse:
+                        principal: Principal = Depends(require_service_client(setting="event_senders")),
+                        ) -> JSONResponse:
     sender = principal.client_id
     settings = deps.settings_of(request)
     rules = settings.topic_rules()
