@@ -14,7 +14,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, LargeBinary, SmallInteger, Text, insert, text
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    SmallInteger,
+    Text,
+    insert,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -107,6 +119,8 @@ class ContactRow(SQLModel, table=True):
     language: str = Field(default="sv", sa_column=Column(Text, nullable=False))
     updated_at: dt.datetime = Field(sa_column=Column(_ts(), nullable=False))
     updated_by: str = Field(sa_column=Column(Text, nullable=False))
+    # What notifications name the person by (migration 0004): random and stable, never the personnummer.
+    person_ref: uuid.UUID | None = Field(default=None, sa_column=Column(UUID(as_uuid=True)))
 
 
 # --- cases (a projection of the applications service's events) --------------------------------------------
@@ -157,10 +171,11 @@ async def mark_protected(session: AsyncSession, personal_numbers: list[str]) -> 
     await session.execute(text(
         "INSERT INTO protected_persons (personal_number) SELECT unnest(CAST(:r AS text[])) "
         "ON CONFLICT DO NOTHING"), params)
-    await session.execute(text("DELETE FROM contacts WHERE personal_number = ANY(CAST(:r AS text[]))"), params)
     await session.execute(text(
         "UPDATE notifications SET status = 'cancelled', detail = 'protected identity' "
-        "WHERE status = 'pending' AND personal_number = ANY(CAST(:r AS text[]))"), params)
+        "WHERE status = 'pending' AND person_ref IN "
+        "(SELECT person_ref FROM contacts WHERE personal_number = ANY(CAST(:r AS text[])))"), params)
+    await session.execute(text("DELETE FROM contacts WHERE personal_number = ANY(CAST(:r AS text[]))"), params)
     await session.execute(text(
         "UPDATE threads SET protected_identity = true WHERE NOT protected_identity AND id IN "
         "(SELECT thread_id FROM thread_members WHERE personal_number = ANY(CAST(:r AS text[])))"), params)
@@ -556,10 +571,19 @@ async def put_contact(session: AsyncSession, keyring: Keyring, personal_number: 
 
 
 async def get_contact(session: AsyncSession, keyring: Keyring, personal_number: str) -> Contact | None:
-    row = await session.get(ContactRow, personal_number)
+    return _contact(keyring, await session.get(ContactRow, personal_number))
+
+
+async def get_contact_by_ref(session: AsyncSession, keyring: Keyring, person_ref: uuid.UUID) -> Contact | None:
+    """A notification's person: its contact details, found by the reference it keeps instead of a personnummer."""
+    row = (await session.execute(select(ContactRow).where(ContactRow.person_ref == person_ref))).scalars().first()
+    return _contact(keyring, row)
+
+
+def _contact(keyring: Keyring, row: ContactRow | None) -> Contact | None:
     if row is None:
         return None
-    details = orjson.loads(keyring.open(row.key_id, row.details, aad("contacts", "details", personal_number)))
+    details = orjson.loads(keyring.open(row.key_id, row.details, aad("contacts", "details", row.personal_number)))
     return Contact(details.get("phone"), details.get("email"), frozenset(Channel(c) for c in row.channels),
                    row.language)  # type: ignore[arg-type]
 
@@ -617,13 +641,13 @@ async def create_notifications(session: AsyncSession, *, source: str, kind: Kind
         return []
     # asyncpg directly: this runs for every message a caseworker sends (see kit.db.driver_connection).
     rows = await (await driver_connection(session)).fetch(
-        "INSERT INTO notifications (id, source, personal_number, channel, kind, thread_id, message_id, created_at, "
-        "starts_at) SELECT gen_random_uuid(), $1::text, c.personal_number, ch, $2::text, $3::uuid, $4::uuid, "
+        "INSERT INTO notifications (id, source, person_ref, channel, kind, thread_id, message_id, created_at, "
+        "starts_at) SELECT gen_random_uuid(), $1::text, c.person_ref, ch, $2::text, $3::uuid, $4::uuid, "
         "$5::timestamptz, $8::timestamptz "
         "FROM contacts c, unnest(c.channels) ch WHERE c.personal_number = ANY($7::text[]) "
         "AND NOT EXISTS (SELECT 1 FROM protected_persons p WHERE p.personal_number = c.personal_number) "
         "AND ($6::timestamptz IS NULL OR NOT EXISTS (SELECT 1 FROM notifications n "
-        "WHERE n.personal_number = c.personal_number AND n.channel = ch AND n.thread_id = $3::uuid "
+        "WHERE n.person_ref = c.person_ref AND n.channel = ch AND n.thread_id = $3::uuid "
         "AND n.kind = $2::text AND n.created_at > $6::timestamptz)) "
         "ORDER BY c.personal_number, ch ON CONFLICT DO NOTHING RETURNING id",
         source, kind.value, thread_id, message_id, now, quiet_since, recipients, starts_at)
@@ -635,8 +659,9 @@ async def create_notifications(session: AsyncSession, *, source: str, kind: Kind
 
 async def get_notification(session: AsyncSession, notification_id: uuid.UUID) -> Any:
     return (await session.execute(text(
-        "SELECT n.*, EXISTS (SELECT 1 FROM protected_persons p WHERE p.personal_number = n.personal_number) "
-        "AS person_protected, COALESCE((SELECT t.protected_identity FROM threads t WHERE t.id = n.thread_id), false) "
+        "SELECT n.*, EXISTS (SELECT 1 FROM contacts c JOIN protected_persons p ON p.personal_number = "
+        "c.personal_number WHERE c.person_ref = n.person_ref) AS person_protected, "
+        "COALESCE((SELECT t.protected_identity FROM threads t WHERE t.id = n.thread_id), false) "
         "AS thread_protected, (SELECT m.retracted_at IS NOT NULL FROM messages m WHERE m.id = n.message_id) "
         "AS retracted FROM notifications n WHERE n.id = :id"), {"id": notification_id})).first()
 

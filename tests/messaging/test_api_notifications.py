@@ -384,3 +384,15 @@ async def test_a_meeting_event_without_a_time_is_422(client, service_headers):
     response = await client.post("/events", json=body, headers=service_headers(body, client_id="meetings"))
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "payload.starts_at"
+
+
+async def test_a_notification_row_names_nobody(app, client, service_headers, db_url):
+    """It keeps a reference to the contact it goes to, not the personnummer (migration 0004)."""
+    body = event("application.decided", uuid.uuid4(), recipients=(ANNA,))
+    assert (await post_event(client, service_headers, body))["notifications"] == 2
+    rows = await sql(db_url, "SELECT row_to_json(n)::text AS t FROM notifications n WHERE source = :s",
+                     s=f"event:{body['id']}")
+    assert len(rows) == 2 and not any(ANNA in r.t or ANNA[2:] in r.t for r in rows)
+    await drain(app)  # and they are still delivered, to the right person
+    statuses = await sql(db_url, "SELECT status FROM notifications WHERE source = :s", s=f"event:{body['id']}")
+    assert {r.status for r in statuses} == {"sent"}
