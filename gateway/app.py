@@ -18,11 +18,10 @@ from urllib.parse import quote
 
 import aiohttp
 import orjson
-from fastapi.openapi.docs import get_swagger_ui_html
 from starlette.types import Message, Receive, Scope, Send
 from yarl import URL
 
-from gateway import openapi
+from gateway import docs, openapi
 from gateway.paths import invalid_path, matches
 from gateway.ratelimit import TokenBuckets
 from gateway.settings import GatewaySettings
@@ -51,11 +50,9 @@ SECURITY_HEADERS = [
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
     (b"cross-origin-resource-policy", b"same-site"),
 ]
-# The docs page loads Swagger UI from its CDN, so it gets its own policy.
+# The docs pages run Swagger UI / ReDoc from the gateway's own assets: their policy allows this origin only.
 DOCS_HEADERS = [h for h in SECURITY_HEADERS if h[0] != b"content-security-policy"] + [
-    (b"content-security-policy",
-     b"default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-     b"style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: https:"),
+    (b"content-security-policy", docs.POLICY),
 ]
 _UPSTREAM_SKIP = HOP_BY_HOP | {b"content-length", b"server", b"date", b"x-request-id"}
 _READ_WHOLE_UNDER = 256 * 1024
@@ -117,7 +114,7 @@ class Gateway:
         started = time.perf_counter()
         status_box = [500]
         extra = [(b"x-request-id", rid.encode()),
-                 *(DOCS_HEADERS if scope["path"] == "/docs" else SECURITY_HEADERS)]
+                 *(DOCS_HEADERS if scope["path"] in _DOCS_PAGES else SECURITY_HEADERS)]
         origin = _header(scope, b"origin")
         if origin and origin in self.cors:
             extra += [(b"access-control-allow-origin", origin.encode()), (b"vary", b"Origin"),
@@ -330,8 +327,13 @@ class Gateway:
         elif path == "/openapi.json":
             await _raw(send, 200, await self._merged_openapi(), b"application/json")
         elif path == "/docs":
-            html = get_swagger_ui_html(openapi_url="/openapi.json", title="Bistånd API").body
-            await _raw(send, 200, bytes(html), b"text/html; charset=utf-8")
+            await _raw(send, 200, docs.swagger_page("Bistånd API"), b"text/html; charset=utf-8")
+        elif path == "/redoc":
+            await _raw(send, 200, docs.redoc_page("Bistånd API"), b"text/html; charset=utf-8")
+        elif path.startswith(docs.PREFIX) and (found := docs.asset(path.removeprefix(docs.PREFIX))):
+            content, content_type = found
+            await _raw(send, 200, content, content_type,
+                       extra=[(b"cache-control", b"public, max-age=86400")])
         elif path == "/metrics":
             await _raw(send, 200, self.metrics.render(), b"text/plain; version=0.0.4")
         else:
@@ -371,7 +373,8 @@ class Gateway:
 
 # First path segments of a service that the gateway never forwards.
 _INSIDE_ONLY = frozenset({"internal", "metrics"})
-_LOCAL = frozenset({"/livez", "/readyz", "/openapi.json", "/docs", "/metrics"})
+_LOCAL = frozenset({"/livez", "/readyz", "/openapi.json", "/docs", "/redoc", "/metrics"})
+_DOCS_PAGES = frozenset({"/docs", "/redoc"})
 
 
 class _BodyTooLarge(Exception):
@@ -452,8 +455,9 @@ async def _json(send: Send, status: int, body: dict[str, Any]) -> None:
     await _raw(send, status, orjson.dumps(body), b"application/json")
 
 
-async def _raw(send: Send, status: int, body: bytes, content_type: bytes) -> None:
-    headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
+async def _raw(send: Send, status: int, body: bytes, content_type: bytes,
+               extra: list[tuple[bytes, bytes]] | None = None) -> None:
+    headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode()), *(extra or [])]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 

@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit import migrations
-from kit.auth import TokenVerifier
+from kit.auth import TokenVerifier, authenticate
 from kit.db import make_engine, make_sessionmaker, pool_status
 from kit.health import identity_router
 from kit.health import router as health_router
@@ -24,7 +25,7 @@ from kit.http import AudienceTokens, ServiceTokenProvider
 from kit.logs import configure_logging
 from kit.metrics import Metrics
 from kit.middleware import BodyLimitMiddleware, RequestContextMiddleware
-from kit.problems import install_problem_handlers
+from kit.problems import document_problems, install_problem_handlers
 from kit.sealing import Sealer, bind
 from kit.settings import KitSettings
 
@@ -61,9 +62,29 @@ class ServiceApp(FastAPI):
     from Starlette's error middleware carries the request id and is counted."""
 
     kit_metrics: Metrics | None = None
+    kit_routers: Sequence[APIRouter] = ()
 
     def build_middleware_stack(self):  # type: ignore[no-untyped-def]
         return RequestContextMiddleware(super().build_middleware_stack(), metrics=self.kit_metrics)
+
+    def openapi(self) -> dict[str, Any]:
+        """FastAPI's document with every operation's problem answers (kit.problems.document_problems)."""
+        if self.openapi_schema is None:
+            self.openapi_schema = document_problems(super().openapi(), _authenticated_operations(self))
+        return self.openapi_schema
+
+
+def _authenticated_operations(app: ServiceApp) -> set[tuple[str, str]]:
+    """(method, path) of the routes that depend, at any depth, on a dependency of kit.auth (authenticate,
+    require_roles(...)): they check a token. Read from the routers (included without a prefix) rather than
+    app.routes, whose shape differs between FastAPI versions."""
+
+    def checks_token(dependant: Any) -> bool:
+        return any(getattr(d.call, "__module__", None) == authenticate.__module__ or checks_token(d)
+                   for d in dependant.dependencies)
+
+    return {(method.lower(), route.path) for router in app.kit_routers for route in router.routes
+            if isinstance(route, APIRoute) and checks_token(route.dependant) for method in route.methods}
 
 
 Hook = Callable[[FastAPI, ServiceContext], contextlib.AbstractAsyncContextManager[None]]
@@ -133,9 +154,8 @@ def create_service_app(
     app = ServiceApp(title=title, description=description, version=version, lifespan=lifespan)
     app.kit_metrics = metrics
     install_problem_handlers(app)
-    app.include_router(health_router)
-    app.include_router(identity_router)
-    for router in routers:
+    app.kit_routers = [health_router, identity_router, *routers]
+    for router in app.kit_routers:
         app.include_router(router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     return app

@@ -102,7 +102,7 @@ add("POST", D + "/signatures", {"karin": 403, "tove": 403}, route=C + "/signatur
 # Answering an invitation: only the invited co-applicant (Bertil joined the household before, so for him the draft's
 # invitation is already accepted: accepting again is a no-op, declining is not his to do any more).
 for suffix in ("/accept", "/decline"):
-    add("POST", D + suffix, {**STRANGERS, "anna": 409, "karin": 409, "service": 409}, route=C + suffix)
+    add("POST", D + suffix, {**STRANGERS, "anna": 409, "karin": 409, "service": 403}, route=C + suffix)
     add("POST", P + suffix, NOT_CLEARED, route=C + suffix)
 add("POST", D + "/accept", {"bertil": 200}, route=C + "/accept")
 add("POST", D + "/decline", {"bertil": 409}, route=C + "/decline")

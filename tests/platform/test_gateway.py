@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 import time
 
@@ -214,6 +215,26 @@ def test_one_openapi_document(http):
     assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
     docs = http.get("/docs")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+def test_the_docs_work_without_the_internet(http, page):
+    """Every asset a docs page references is served by the gateway itself, and its policy allows no other origin."""
+    html = http.get(page)
+    assert html.status_code == 200
+    policy = html.headers["content-security-policy"]
+    assert "http" not in policy and "default-src 'self'" in policy
+    referenced = set(re.findall(r"""(?:src|href|url)\s*[=:(]\s*['"]([^'"]+)['"]""", html.text))
+    scripts_and_styles = {r for r in referenced if r.endswith((".js", ".css", ".png"))}
+    assert scripts_and_styles, html.text
+    assert not re.search(r"https?://", html.text), "a page that reaches another origin"
+    for ref in scripts_and_styles:
+        assert ref.startswith("/docs/assets/"), ref
+        asset = http.get(ref)
+        assert asset.status_code == 200 and len(asset.content) > 1000, ref
+        assert asset.headers["content-type"].split(";")[0] in ("text/javascript", "text/css", "image/png")
+    assert http.get("/docs/assets/../openapi.json").status_code in (400, 404)
+    assert http.get("/docs/assets/pyproject.toml").status_code == 404
 
 
 def test_cors(http, as_persona):

@@ -114,6 +114,7 @@ async def trial(request: Request, raw: Any = Depends(json_body)) -> Response:
         except ValidationError as exc:
             raise invalid(field_errors(exc)) from None
         month = simple.month or request.app.state.kit.extras["clock"]().astimezone(STOCKHOLM).strftime("%Y-%m")
+        calc.norm_for(month)  # before ages become birth dates: year 0000 has no dates to compute
         return orjson_response(calc.from_domain(simple.to_domain(month)))
     except Rejected as exc:
         raise exc.problem() from None
