@@ -112,14 +112,14 @@ async def test_messaging_takes_the_events_in(issuer, as_persona, idp_url, owner)
     """The contract with the real messaging service: a booked event for Cecilia becomes a notification,
     Dana's (protected identity, as the applications service says) none."""
     async with fresh_database("messaging") as messaging_db, fresh_database("meetings") as url:
+        clock = Clock()  # both services on one clock: messaging bounds an event's time by its own
         messaging = create_messaging(MessagingSettings(database_url=messaging_db, notify_relay_enabled=False),
-                                     verifier=verifier_for(issuer))
+                                     clock=clock, verifier=verifier_for(issuer))
         with serve_in_thread(messaging) as messaging_url:
             async with httpx.AsyncClient(base_url=messaging_url) as m:
                 r = await m.put("/me/contact", headers=as_persona("cecilia"),
                                 json={"phone": "070-123 45 67", "channels": ["sms"]})
                 assert r.status_code == 200, r.text
-            clock = Clock()
             app = make_app(url, issuer, clock, owner=owner, **wiring(idp_url, messaging_url))
             async with app_client(app) as client:
                 nord = await setup_nord(client, as_persona)
