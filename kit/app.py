@@ -13,7 +13,7 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from kit import migrations
+from kit import migrations, tracing
 from kit.auth import TokenVerifier
 from kit.db import make_engine, make_sessionmaker, pool_status
 from kit.health import identity_router
@@ -72,6 +72,7 @@ def create_service_app(
     version: str = "0.1.0",
 ) -> FastAPI:
     metrics = Metrics(name)
+    tracing.setup(name)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -121,4 +122,5 @@ def create_service_app(
     for router in routers:
         app.include_router(router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    tracing.instrument_app(app)
     return app
