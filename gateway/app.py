@@ -14,13 +14,15 @@ import gc
 import logging
 import time
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 import orjson
-from fastapi.openapi.docs import get_swagger_ui_html
 from starlette.types import Message, Receive, Scope, Send
+from yarl import URL
 
-from gateway import openapi
+from gateway import docs, openapi
+from gateway.paths import invalid_path, matches
 from gateway.ratelimit import TokenBuckets
 from gateway.settings import GatewaySettings
 from kit import tracing
@@ -49,11 +51,9 @@ SECURITY_HEADERS = [
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
     (b"cross-origin-resource-policy", b"same-site"),
 ]
-# The docs page loads Swagger UI from its CDN, so it gets its own policy.
+# The docs pages run Swagger UI / ReDoc from the gateway's own assets: their policy allows this origin only.
 DOCS_HEADERS = [h for h in SECURITY_HEADERS if h[0] != b"content-security-policy"] + [
-    (b"content-security-policy",
-     b"default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-     b"style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: https:"),
+    (b"content-security-policy", docs.POLICY),
 ]
 _UPSTREAM_SKIP = HOP_BY_HOP | {b"content-length", b"server", b"date", b"x-request-id"}
 _READ_WHOLE_UNDER = 256 * 1024
@@ -71,7 +71,8 @@ class Gateway:
                  verifier: TokenVerifier | None = None) -> None:
         self.settings = settings = settings or GatewaySettings()
         self.services = settings.service_urls()
-        self.public = settings.public_prefixes()
+        self.public = settings.public_route_list()
+        self.streams = settings.stream_route_list()
         self.cors = settings.cors_origin_set()
         self.verifier = verifier or TokenVerifier(
             issuer=settings.auth_issuer, audience=settings.auth_audience,
@@ -114,7 +115,7 @@ class Gateway:
         started = time.perf_counter()
         status_box = [500]
         extra = [(b"x-request-id", rid.encode()),
-                 *(DOCS_HEADERS if scope["path"] == "/docs" else SECURITY_HEADERS)]
+                 *(DOCS_HEADERS if scope["path"] in _DOCS_PAGES else SECURITY_HEADERS)]
         origin = _header(scope, b"origin")
         if origin and origin in self.cors:
             extra += [(b"access-control-allow-origin", origin.encode()), (b"vary", b"Origin"),
@@ -129,8 +130,16 @@ class Gateway:
         route = "local"
         try:
             path: str = scope["path"]
-            if path.startswith("/api/"):
-                route = path.split("/", 3)[2]
+            reason = invalid_path(path, scope.get("raw_path"))
+            if reason:
+                # Before the public-path decision and the routing: the gateway and the service must read
+                # one path the same way, so one that could be read in two is not passed on.
+                route = "invalid"
+                await send_problem(send_out, 400, slug="invalid-path", title="Invalid path",
+                                   detail=f"Not a path this API uses: {reason}.")
+            elif path.startswith("/api/"):
+                service = path.split("/", 3)[2]
+                route = service if service in self.services else "unknown"
                 await self._proxy(scope, receive, send_out, rid)
             else:
                 await self._local(scope, send_out)
@@ -165,13 +174,17 @@ class Gateway:
         if base is None:
             await send_problem(send, 404, detail="No such service.")
             return
+        if len(parts) > 3 and parts[3].split("/", 1)[0] in _INSIDE_ONLY:
+            # Service-to-service routes and the scrape endpoint answer inside the cluster, never through the edge.
+            await send_problem(send, 404, detail="No such path.")
+            return
         method: str = scope["method"]
         if method == "OPTIONS" and _header(scope, b"access-control-request-method"):
             await self._preflight(scope, send)
             return
 
         ip = self._client_ip(scope)
-        public = path.startswith(self.public)
+        public = matches(self.public, method, path)
         wait = self.per_ip.take(ip)
         if not wait and public:
             wait = self.public_ip.take(ip)
@@ -224,10 +237,9 @@ class Gateway:
                 if declared is not None:  # keep it, so the service can refuse early
                     headers.append(("content-length", declared))
 
-        url = base + "/" + (parts[3] if len(parts) > 3 else "")
-        if scope.get("query_string"):
-            url += "?" + scope["query_string"].decode("latin-1")
-        streaming = "text/event-stream" in (_header(scope, b"accept") or "")
+        url = URL(base + _upstream_target(scope), encoded=True)  # as validated: not re-encoded, not normalised
+        # Only the routes that stream go without a read timeout; an Accept header does not make a route one.
+        streaming = matches(self.streams, method, path)
         assert self.http is not None
         try:
             response = await self.http.request(
@@ -316,8 +328,13 @@ class Gateway:
         elif path == "/openapi.json":
             await _raw(send, 200, await self._merged_openapi(), b"application/json")
         elif path == "/docs":
-            html = get_swagger_ui_html(openapi_url="/openapi.json", title="Bistånd API").body
-            await _raw(send, 200, bytes(html), b"text/html; charset=utf-8")
+            await _raw(send, 200, docs.swagger_page("Bistånd API"), b"text/html; charset=utf-8")
+        elif path == "/redoc":
+            await _raw(send, 200, docs.redoc_page("Bistånd API"), b"text/html; charset=utf-8")
+        elif path.startswith(docs.PREFIX) and (found := docs.asset(path.removeprefix(docs.PREFIX))):
+            content, content_type = found
+            await _raw(send, 200, content, content_type,
+                       extra=[(b"cache-control", b"public, max-age=86400")])
         elif path == "/metrics":
             await _raw(send, 200, self.metrics.render(), b"text/plain; version=0.0.4")
         else:
@@ -355,11 +372,30 @@ class Gateway:
         return body
 
 
-_LOCAL = frozenset({"/livez", "/readyz", "/openapi.json", "/docs", "/metrics"})
+# First path segments of a service that the gateway never forwards.
+_INSIDE_ONLY = frozenset({"internal", "metrics"})
+_LOCAL = frozenset({"/livez", "/readyz", "/openapi.json", "/docs", "/redoc", "/metrics"})
+_DOCS_PAGES = frozenset({"/docs", "/redoc"})
 
 
 class _BodyTooLarge(Exception):
     pass
+
+
+# What a query may hold unescaped (RFC 3986 query: pchar, "/" and "?"), "%" kept so escapes pass unchanged.
+_QUERY_SAFE = "-._~!$&'()*+,;=:@/?%"
+
+
+def _upstream_target(scope: Scope) -> str:
+    """The path after /api/<service> and the query, byte for byte as the client sent them (invalid_path has
+    passed the path; a query byte that is not allowed raw is percent-encoded, nothing else changes)."""
+    raw: bytes = scope.get("raw_path") or quote(scope["path"], safe="/:@!$&'()*+,;=~").encode()
+    rest = raw.split(b"/", 3)
+    target = "/" + (rest[3].decode("ascii") if len(rest) > 3 else "")
+    query: bytes = scope.get("query_string") or b""
+    if query:
+        target += "?" + quote(query, safe=_QUERY_SAFE)
+    return target
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -420,8 +456,9 @@ async def _json(send: Send, status: int, body: dict[str, Any]) -> None:
     await _raw(send, status, orjson.dumps(body), b"application/json")
 
 
-async def _raw(send: Send, status: int, body: bytes, content_type: bytes) -> None:
-    headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
+async def _raw(send: Send, status: int, body: bytes, content_type: bytes,
+               extra: list[tuple[bytes, bytes]] | None = None) -> None:
+    headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode()), *(extra or [])]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pydantic_settings import SettingsConfigDict
 
+from gateway.paths import Route, parse_routes
 from kit.settings import LayeredSettings, comma_list
 
 SERVICES = ("applications", "calculation", "messaging", "meetings")
@@ -17,10 +18,16 @@ class GatewaySettings(LayeredSettings):
     messaging_url: str = "http://127.0.0.1:8103"
     meetings_url: str = "http://127.0.0.1:8104"
 
-    # Paths reachable without a token (prefix match): the public trial calculation and norms,
-    # and token-in-URL resources the service checks itself (calendar feeds, join links).
-    public_paths: str = ("/api/calculation/trial,/api/calculation/norms,"
-                         "/api/meetings/feeds/,/api/meetings/join/")
+    # Routes reachable without a token: the public trial calculation and norms, and token-in-URL resources
+    # the service checks itself (calendar feeds, join links). Comma-separated "METHODS /path" entries
+    # (gateway/paths.py: parse_routes): the path is matched whole, "{name}" is one non-empty segment (with
+    # literal text around it if given: "{token}.ics"), METHODS are joined by "|", GET includes HEAD. No
+    # prefixes: a route a service adds later is never public by accident.
+    public_routes: str = ("POST /api/calculation/trial, GET /api/calculation/norms, GET /api/calculation/norms/{year},"
+                          " GET /api/meetings/feeds/{token}.ics, GET|POST /api/meetings/join/{token}")
+    # Routes that stream (Server-Sent Events), in the same syntax: they have no upstream read timeout.
+    # Every other route keeps read_timeout_seconds, whatever the request's Accept header says.
+    stream_routes: str = "GET /api/messaging/me/stream"
 
     connect_timeout_seconds: float = 2.0
     read_timeout_seconds: float = 30.0
@@ -43,8 +50,11 @@ class GatewaySettings(LayeredSettings):
     def service_urls(self) -> dict[str, str]:
         return {name: getattr(self, f"{name}_url").rstrip("/") for name in SERVICES}
 
-    def public_prefixes(self) -> tuple[str, ...]:
-        return comma_list(self.public_paths)
+    def public_route_list(self) -> tuple[Route, ...]:
+        return parse_routes(self.public_routes)
+
+    def stream_route_list(self) -> tuple[Route, ...]:
+        return parse_routes(self.stream_routes)
 
     def cors_origin_set(self) -> frozenset[str]:
         return frozenset(comma_list(self.cors_origins))

@@ -10,19 +10,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit import migrations, tracing
-from kit.auth import TokenVerifier
+from kit.auth import TokenVerifier, authenticate
 from kit.db import make_engine, make_sessionmaker, pool_status
 from kit.health import identity_router
 from kit.health import router as health_router
-from kit.http import ServiceTokenProvider
+from kit.http import AudienceTokens, ServiceTokenProvider
 from kit.logs import configure_logging
 from kit.metrics import Metrics
 from kit.middleware import BodyLimitMiddleware, RequestContextMiddleware
-from kit.problems import install_problem_handlers
+from kit.problems import document_problems, install_problem_handlers
 from kit.settings import KitSettings
 
 
@@ -42,6 +43,12 @@ class ServiceContext:
     background: list[asyncio.Task[Any]] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)
 
+    def tokens_for(self, service: str) -> AudienceTokens | None:
+        """Service tokens for calls to ``service`` (None without client credentials)."""
+        if self.service_tokens is None:
+            return None
+        return self.service_tokens.for_audience(self.settings.service_audience(service))
+
     def spawn(self, coro: Awaitable[Any], name: str) -> None:
         self.background.append(asyncio.ensure_future(coro))
         self.background[-1].set_name(name)
@@ -52,9 +59,29 @@ class ServiceApp(FastAPI):
     from Starlette's error middleware carries the request id and is counted."""
 
     kit_metrics: Metrics | None = None
+    kit_routers: Sequence[APIRouter] = ()
 
     def build_middleware_stack(self):  # type: ignore[no-untyped-def]
         return RequestContextMiddleware(super().build_middleware_stack(), metrics=self.kit_metrics)
+
+    def openapi(self) -> dict[str, Any]:
+        """FastAPI's document with every operation's problem answers (kit.problems.document_problems)."""
+        if self.openapi_schema is None:
+            self.openapi_schema = document_problems(super().openapi(), _authenticated_operations(self))
+        return self.openapi_schema
+
+
+def _authenticated_operations(app: ServiceApp) -> set[tuple[str, str]]:
+    """(method, path) of the routes that depend, at any depth, on a dependency of kit.auth (authenticate,
+    require_roles(...)): they check a token. Read from the routers (included without a prefix) rather than
+    app.routes, whose shape differs between FastAPI versions."""
+
+    def checks_token(dependant: Any) -> bool:
+        return any(getattr(d.call, "__module__", None) == authenticate.__module__ or checks_token(d)
+                   for d in dependant.dependencies)
+
+    return {(method.lower(), route.path) for router in app.kit_routers for route in router.routes
+            if isinstance(route, APIRoute) and checks_token(route.dependant) for method in route.methods}
 
 
 Hook = Callable[[FastAPI, ServiceContext], contextlib.AbstractAsyncContextManager[None]]
@@ -88,9 +115,7 @@ def create_service_app(
             settings=settings,
             engine=engine,
             sessions=make_sessionmaker(engine),
-            verifier=verifier or TokenVerifier(
-                issuer=settings.auth_issuer, audience=settings.auth_audience,
-                jwks_url=settings.jwks_url, leeway_seconds=settings.auth_leeway_seconds),
+            verifier=_own_verifier(verifier, settings),
             metrics=metrics,
             expected_heads=migrations.heads(name),
             service_tokens=tokens,
@@ -117,10 +142,18 @@ def create_service_app(
     app = ServiceApp(title=title, description=description, version=version, lifespan=lifespan)
     app.kit_metrics = metrics
     install_problem_handlers(app)
-    app.include_router(health_router)
-    app.include_router(identity_router)
-    for router in routers:
+    app.kit_routers = [health_router, identity_router, *routers]
+    for router in app.kit_routers:
         app.include_router(router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     tracing.instrument_app(app)
     return app
+
+
+def _own_verifier(given: TokenVerifier | None, settings: KitSettings) -> TokenVerifier:
+    """Persons' tokens with the common audience; service tokens only with this service's own audience."""
+    own = settings.service_audience()
+    if given is None:
+        return TokenVerifier(issuer=settings.auth_issuer, audience=settings.auth_audience, service_audience=own,
+                             jwks_url=settings.jwks_url, leeway_seconds=settings.auth_leeway_seconds)
+    return given if given.service_audience is not None else given.for_service(own)

@@ -1,7 +1,13 @@
-"""Bearer token verification: RS256 only, issuer, audience, expiry; JWKS cached with rotation.
+"""Bearer token verification: RS256 only, access-token type, issuer, audience, times; JWKS cached with rotation.
 
 Used at the gateway (the edge) and again in every service (defence in depth). A verified
 token is cached by its hash until it expires, so a busy client costs one signature check.
+
+Two kinds of caller: a person (client or staff), whose token carries the common audience
+(``bistand``), and a service, whose client-credentials token carries the audience of the one
+service it was asked for (``bistand:<service>``). A service accepts a service token only with its
+own audience, and only on the routes that name the calling client id (``require_service_client``,
+``person_or_service``); every other route is for persons (``authenticate``).
 """
 
 from __future__ import annotations
@@ -22,6 +28,9 @@ from jose.exceptions import JOSEError
 from kit.problems import Problem
 
 ALGORITHM = "RS256"  # pinned: never taken from the token
+# RFC 9068: access tokens say what they are, so an ID token (or any other JWT the IdP signs) is no key here.
+ACCESS_TOKEN_TYPES = frozenset({"at+jwt", "application/at+jwt"})
+SERVICE_ROLE = "service"
 
 
 class TokenRejected(Exception):
@@ -42,7 +51,7 @@ class Principal:
 
     @property
     def is_service(self) -> bool:
-        return "service" in self.roles
+        return SERVICE_ROLE in self.roles
 
     @property
     def client_id(self) -> str:
@@ -86,6 +95,7 @@ class TokenVerifier:
         *,
         issuer: str,
         audience: str,
+        service_audience: str | None = None,
         jwks_url: str | None = None,
         fetch_jwks: JwksFetcher | None = None,
         leeway_seconds: int = 30,
@@ -98,7 +108,8 @@ class TokenVerifier:
                 raise ValueError("jwks_url or fetch_jwks is required")
             fetch_jwks = _http_jwks_fetcher(jwks_url)
         self.issuer = issuer
-        self.audience = audience
+        self.audience = audience  # persons' tokens
+        self.service_audience = service_audience  # services' tokens (None: no service token is accepted)
         self._fetch = fetch_jwks
         self._leeway = leeway_seconds
         self._min_refresh = min_refresh_seconds
@@ -108,6 +119,14 @@ class TokenVerifier:
         self._refresh_lock = asyncio.Lock()
         self._cache: OrderedDict[bytes, Principal] = OrderedDict()
         self._cache_size = cache_size
+
+    def for_service(self, service_audience: str) -> TokenVerifier:
+        """The same keys and checks, accepting service tokens with ``service_audience`` (a service's own verifier)."""
+        other = TokenVerifier(issuer=self.issuer, audience=self.audience, service_audience=service_audience,
+                              fetch_jwks=self._fetch, leeway_seconds=self._leeway,
+                              min_refresh_seconds=self._min_refresh, cache_size=self._cache_size, clock=self._clock)
+        other._keys, other._fetched_at = self._keys, self._fetched_at
+        return other
 
     async def verify(self, token: str) -> Principal:
         digest = hashlib.sha256(token.encode()).digest()
@@ -130,6 +149,9 @@ class TokenVerifier:
             raise TokenRejected(f"malformed token: {exc}") from exc
         if header.get("alg") != ALGORITHM:
             raise TokenRejected(f"algorithm {header.get('alg')!r} is not accepted")
+        typ = header.get("typ")
+        if not isinstance(typ, str) or typ.lower() not in ACCESS_TOKEN_TYPES:
+            raise TokenRejected(f"token type {typ!r} is not an access token")
         kid = header.get("kid")
         if not isinstance(kid, str):
             raise TokenRejected("token has no key id")
@@ -139,20 +161,46 @@ class TokenVerifier:
                 token,
                 key,
                 algorithms=[ALGORITHM],
-                audience=self.audience,
                 issuer=self.issuer,
                 options={
                     "leeway": self._leeway,
+                    "verify_aud": False,  # checked below: which audience depends on the kind of caller
                     "require_exp": True,
                     "require_iat": True,
                     "require_sub": True,
-                    "require_iss": True,
-                    "require_aud": True,
+                    "require_iss": True,  # aud: _check_audience requires it (jose's require_aud forces its own check)
                 },
             )
-        except JOSEError as exc:
+        except (JOSEError, TypeError) as exc:
             raise TokenRejected(str(exc)) from exc
-        return Principal.from_claims(claims)
+        self._check_times(claims)
+        principal = Principal.from_claims(claims)
+        self._check_audience(claims.get("aud"), principal)
+        return principal
+
+    def _check_times(self, claims: dict[str, Any]) -> None:
+        # python-jose checks exp and nbf against the wall clock but never iat: a token "issued" in the future
+        # (a skewed or compromised signer, a pre-minted token) would live longer than the IdP's lifetime.
+        now = self._clock()
+        for name in ("iat", "nbf"):
+            value = claims.get(name)
+            if value is None and name == "nbf":
+                continue
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise TokenRejected(f"{name} is not a number")
+            if value > now + self._leeway:
+                raise TokenRejected(f"{name} is in the future")
+
+    def _check_audience(self, aud: Any, principal: Principal) -> None:
+        listed = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
+        audiences = {a for a in listed if isinstance(a, str)}
+        if principal.is_service:
+            # A service token is for the one service it was asked for: a token meant for calculation is no key
+            # at messaging, and none at the gateway or any service that takes persons only.
+            if self.service_audience is None or self.service_audience not in audiences:
+                raise TokenRejected("service token for another audience")
+        elif self.audience not in audiences:
+            raise TokenRejected("token for another audience")
 
     async def _key(self, kid: str) -> Any:
         key = self._keys.get(kid)
@@ -207,8 +255,13 @@ def unauthorized(detail: str = "A valid bearer token is required.") -> Problem:
     return Problem(401, "unauthorized", "Unauthorized", detail, headers=UNAUTHORIZED_HEADERS)
 
 
-async def authenticate(request: Request) -> Principal:
-    """FastAPI dependency: the verified caller, or 401 problem+json."""
+def forbidden(detail: str) -> Problem:
+    return Problem(403, "forbidden", "Forbidden", detail)
+
+
+async def authenticate_any(request: Request) -> Principal:
+    """FastAPI dependency: the verified caller, person or service (a service only with this service's audience),
+    or 401 problem+json. Routes use ``authenticate``, ``require_service_client`` or ``person_or_service``."""
     token = bearer_token(request.headers.get("authorization"))
     if token is None:
         raise unauthorized()
@@ -219,11 +272,60 @@ async def authenticate(request: Request) -> Principal:
         raise unauthorized("The token is not valid.") from exc
 
 
+# One answer for every service token at a person's route and every person at a service's route: the same 403,
+# decided before anything is loaded, so it says nothing about the resource.
+_NOT_FOR_SERVICES = "This route is not for services."
+_SERVICES_ONLY = "This route is for certain services only."
+
+
+async def authenticate(request: Request) -> Principal:
+    """FastAPI dependency: the verified person (client or staff); service tokens get 403, no token 401."""
+    principal = await authenticate_any(request)
+    if principal.is_service:
+        raise forbidden(_NOT_FOR_SERVICES)
+    return principal
+
+
+def _allowed_clients(request: Request, client_ids: tuple[str, ...], setting: str | None) -> set[str]:
+    allowed = set(client_ids)
+    if setting is not None:
+        from kit.settings import comma_list
+
+        allowed |= set(comma_list(getattr(request.app.state.kit.settings, setting)))
+    return allowed
+
+
+def require_service_client(*client_ids: str, setting: str | None = None
+                           ) -> Callable[[Request], Awaitable[Principal]]:
+    """FastAPI dependency for a service-to-service route: only a service token of one of ``client_ids`` (or of
+    the comma list in the service's setting named ``setting``); persons and other services get 403."""
+    async def dependency(request: Request) -> Principal:
+        principal = await authenticate_any(request)
+        if not principal.is_service or principal.client_id not in _allowed_clients(request, client_ids, setting):
+            raise forbidden(_SERVICES_ONLY)
+        return principal
+
+    return dependency
+
+
+def person_or_service(*client_ids: str, setting: str | None = None) -> Callable[[Request], Awaitable[Principal]]:
+    """FastAPI dependency for a route that persons use and some services too (the payment system marks a case
+    paid): any person, or a service token of one of ``client_ids`` / the setting's list; other services get 403."""
+    async def dependency(request: Request) -> Principal:
+        principal = await authenticate_any(request)
+        if principal.is_service and principal.client_id not in _allowed_clients(request, client_ids, setting):
+            raise forbidden(_NOT_FOR_SERVICES)
+        return principal
+
+    return dependency
+
+
 def require_roles(*roles: str) -> Callable[[Request], Awaitable[Principal]]:
+    """A person with one of ``roles`` (services: ``require_service_client``)."""
     async def dependency(request: Request) -> Principal:
         principal = await authenticate(request)
         if not principal.has_role(*roles):
-            raise Problem(403, "forbidden", "Forbidden", "Your role may not do this.")
+            raise forbidden("Your role may not do this.")
         return principal
 
     return dependency

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from sqlalchemy import text
 from starlette.responses import JSONResponse, Response
 
-from kit.auth import Principal, authenticate
+from kit.auth import Principal, authenticate_any
 from kit.problems import ProblemResponse
 
 router = APIRouter(tags=["health"])
@@ -43,5 +43,5 @@ identity_router = APIRouter(tags=["health"])
 
 
 @identity_router.get("/whoami", summary="Who the service takes the caller to be")
-async def whoami(principal: Principal = Depends(authenticate)) -> dict[str, object]:
+async def whoami(principal: Principal = Depends(authenticate_any)) -> dict[str, object]:
     return {"sub": principal.sub, "roles": sorted(principal.roles), "unit": principal.unit}

@@ -17,39 +17,64 @@ from kit.context import current_request_id
 
 
 class ServiceTokenProvider:
+    """Client-credentials tokens, one per audience (RFC 8707 ``resource``): a token asked for calculation is
+    refused by messaging, so each target gets its own. ``for_audience`` gives what a client for one target needs."""
+
     def __init__(self, token_url: str, client_id: str, client_secret: str,
                  clock: Callable[[], float] = time.time) -> None:
         self.token_url = token_url
         self.client_id = client_id
         self.client_secret = client_secret
         self._clock = clock
-        self._token: str | None = None
-        self._expires_at = 0.0
+        self._tokens: dict[str, tuple[str, float]] = {}
         self._lock = asyncio.Lock()
 
-    async def token(self) -> str:
-        if self._token and self._clock() < self._expires_at - 60:
-            return self._token
+    def for_audience(self, audience: str) -> AudienceTokens:
+        return AudienceTokens(self, audience)
+
+    def _cached(self, audience: str) -> str | None:
+        cached = self._tokens.get(audience)
+        if cached and self._clock() < cached[1] - 60:
+            return cached[0]
+        return None
+
+    async def token(self, audience: str) -> str:
+        token = self._cached(audience)
+        if token:
+            return token
         async with self._lock:
-            if self._token and self._clock() < self._expires_at - 60:
-                return self._token
+            token = self._cached(audience)
+            if token:
+                return token
             async with httpx.AsyncClient(timeout=5.0) as client:
                 response = await client.post(self.token_url, data={
                     "grant_type": "client_credentials",
                     "client_id": self.client_id,
                     "client_secret": self.client_secret,
+                    "resource": audience,
                 })
                 response.raise_for_status()
                 body = response.json()
-            self._token = body["access_token"]
-            self._expires_at = self._clock() + float(body.get("expires_in", 300))
-            return self._token
+            token = str(body["access_token"])
+            self._tokens[audience] = (token, self._clock() + float(body.get("expires_in", 300)))
+            return token
+
+
+class AudienceTokens:
+    """Tokens for one target service."""
+
+    def __init__(self, provider: ServiceTokenProvider, audience: str) -> None:
+        self.provider = provider
+        self.audience = audience
+
+    async def token(self) -> str:
+        return await self.provider.token(self.audience)
 
 
 def service_client(
     base_url: str,
     *,
-    tokens: ServiceTokenProvider | None = None,
+    tokens: AudienceTokens | None = None,
     timeout_seconds: float = 5.0,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> httpx.AsyncClient:

@@ -7,6 +7,7 @@ an unexpected exception becomes a generic 500 that carries only the request id.
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Mapping
 from http import HTTPStatus
@@ -180,3 +181,88 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, on_http)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, on_validation)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, on_unexpected)
+
+
+# --- the problems in each service's OpenAPI document ------------------------------------------------------------
+# One place says which error answers an operation documents, so no route has to list them and the documents of all
+# services agree. What an operation can answer follows from what it has: a token check (401, 403, 404), path
+# parameters (404), parameters or a body (400, 422), a body (413), a state it changes (409), an If-Match header
+# (412, 428). A route may document more itself (``responses={503: ...}``); those are given the problem schema too.
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "RFC 9457 problem details. `type` is stable per kind of error; validation errors list the fields.",
+    "type": "object",
+    "required": ["type", "title", "status"],
+    "properties": {
+        "type": {"type": "string", "examples": ["urn:bistand:problem:validation-error"]},
+        "title": {"type": "string"},
+        "status": {"type": "integer", "minimum": 400, "maximum": 599},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "request_id": {"type": "string"},
+        "errors": {"type": "array", "items": {
+            "type": "object", "required": ["field", "message"],
+            "properties": {"field": {"type": "string"}, "message": {"type": "string"}, "code": {"type": "string"}}}},
+    },
+    "additionalProperties": True,
+}
+_DESCRIBED = {
+    400: "The request cannot be read (a body that is not JSON, a malformed parameter or cursor)",
+    401: "No valid bearer token",
+    403: "The caller may not do this",
+    404: "No such resource, or not one the caller may see (the two are not told apart)",
+    409: "The request conflicts with the resource's current state",
+    412: "If-Match does not match the current version",
+    413: "The body is too large",
+    422: "Invalid input: `errors` names each field",
+    428: "If-Match is required",
+}
+_CHANGES = frozenset({"post", "put", "patch", "delete"})
+_METHODS = _CHANGES | {"get", "head", "options"}
+
+
+def _problem_response(status: int, description: str | None = None) -> dict[str, Any]:
+    return {"description": description or _DESCRIBED.get(status) or HTTPStatus(status).phrase,
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+
+
+def document_problems(document: dict[str, Any], authenticated: set[tuple[str, str]]) -> dict[str, Any]:
+    """Add the problem+json answers to every operation of ``document`` (in place) and return it.
+
+    ``authenticated``: the (method, path) pairs whose route checks a token. FastAPI's own 422 (a
+    `HTTPValidationError` body in application/json) is replaced: our validation errors are problems.
+    """
+    components = document.setdefault("components", {}).setdefault("schemas", {})
+    components["Problem"] = copy.deepcopy(PROBLEM_SCHEMA)  # documents are edited later (the gateway prefixes refs)
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
+    for path, item in document.get("paths", {}).items():
+        for method, operation in item.items():
+            if method not in _METHODS:
+                continue
+            parameters = operation.get("parameters", []) + item.get("parameters", [])
+            statuses: set[int] = set()
+            if (method, path) in authenticated:
+                # A signed-in caller may name something (in the path, the query or the body, or "my" contact) that
+                # does not exist or is not theirs: 404, the same answer for both.
+                statuses |= {401, 403, 404}
+            if any(p.get("in") == "path" for p in parameters):
+                statuses.add(404)
+            if parameters or "requestBody" in operation:
+                statuses |= {400, 422}
+            if "requestBody" in operation:
+                statuses.add(413)
+            if method in _CHANGES:
+                statuses.add(409)
+            if any(p.get("in") == "header" and p.get("name", "").lower() == "if-match" for p in parameters):
+                statuses |= {412, 428}
+            responses = operation.setdefault("responses", {})
+            for code in list(responses):
+                if code.isdigit() and int(code) >= 400:  # declared by the route: keep its words, use our schema
+                    responses[code] = _problem_response(int(code), responses[code].get("description"))
+            for status in sorted(statuses):
+                responses.setdefault(str(status), _problem_response(status))
+            if "422" in responses:
+                responses["422"] = _problem_response(422)
+    return document

@@ -65,10 +65,18 @@ class KitSettings(LayeredSettings):
     service_client_id: str | None = None
     service_client_secret: str | None = None
     http_timeout_seconds: float = 5.0
+    # A service token carries the audience of the one service it is for, named by this pattern ({audience}: the
+    # common audience, {service}: the service's name); the IdP is configured with the same names.
+    auth_service_audience_pattern: str = "{audience}:{service}"
 
     @property
     def token_url(self) -> str:
         return self.auth_token_url or f"{self.auth_issuer.rstrip('/')}/token"
+
+    def service_audience(self, service: str | None = None) -> str:
+        """The audience of service tokens for ``service`` (default: this service, i.e. the ones it accepts)."""
+        return self.auth_service_audience_pattern.format(audience=self.auth_audience,
+                                                         service=service or self.service_name)
 
     def resolved_database_url(self) -> str:
         if self.database_url:

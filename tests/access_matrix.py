@@ -40,17 +40,17 @@ def assert_every_protected_route_refuses_someone(matrix: Mapping[tuple[str, str]
         assert statuses & {403, 404} or route in everyone, route
 
 
-def caller_headers(issuer: Any, as_persona: Any, service: str,
-                   other_service: str | None = None) -> Callable[[str], dict[str, str]]:
+def caller_headers(issuer: Any, as_persona: Any, service: str, other_service: str | None = None,
+                   audience: str | None = None) -> Callable[[str], dict[str, str]]:
     """The Authorization header for a matrix caller: a persona, "anon", "forged", "service" (``service``'s
-    client-credentials token) or "other-service"."""
+    client-credentials token: for ``audience``, else for every service the IdP lets it call) or "other-service"."""
     def headers(caller: str) -> dict[str, str]:
         if caller == "anon":
             return {}
         if caller == "forged":
             return {"Authorization": "Bearer not.a.token"}
         if caller == "service":
-            return {"Authorization": f"Bearer {issuer.service_token(service)}"}
+            return {"Authorization": f"Bearer {issuer.service_token(service, audience)}"}
         if caller == "other-service" and other_service:
             return {"Authorization": f"Bearer {issuer.service_token(other_service)}"}
         return as_persona(caller)

@@ -48,11 +48,14 @@ def make_issuer() -> Issuer:
     return Issuer(IdpSettings(issuer=ISSUER, audience=AUDIENCE))
 
 
-def verifier_for(issuer: Issuer, **kwargs: Any) -> TokenVerifier:
+def verifier_for(issuer: Issuer, service: str | None = None, **kwargs: Any) -> TokenVerifier:
+    """A verifier on ``issuer``'s keys. Given to a service app, it takes that service's tokens too (kit.app);
+    ``service`` says which service's tokens it takes on its own."""
     async def fetch() -> dict[str, Any]:
         return issuer.keys.jwks()
 
-    return TokenVerifier(issuer=ISSUER, audience=AUDIENCE, fetch_jwks=fetch, **kwargs)
+    return TokenVerifier(issuer=ISSUER, audience=AUDIENCE, fetch_jwks=fetch,
+                         service_audience=f"{AUDIENCE}:{service}" if service else None, **kwargs)
 
 
 def token_for(issuer: Issuer, persona: str) -> str:

@@ -15,7 +15,7 @@ from kit.app import ServiceContext, create_service_app
 from kit.http import service_client
 from kit.outbox import EventDelivery, OutboxRelay
 from kit.problems import ProblemResponse
-from services.applications.api import applications, documents, internal, lifecycle, me, queue
+from services.applications.api import applications, documents, internal, lifecycle, me, protection, queue
 from services.applications.domain.errors import DomainError
 from services.applications.settings import ApplicationsSettings
 
@@ -32,9 +32,9 @@ def _hook(settings: ApplicationsSettings, clock: Clock) -> Any:
     @contextlib.asynccontextmanager
     async def hook(app: FastAPI, ctx: ServiceContext) -> AsyncIterator[None]:
         timeout = settings.http_timeout_seconds
-        calc = (service_client(settings.calculation_url.rstrip("/"), tokens=ctx.service_tokens,
+        calc = (service_client(settings.calculation_url.rstrip("/"), tokens=ctx.tokens_for("calculation"),
                                timeout_seconds=timeout) if settings.calculation_url else None)
-        messaging = (service_client(settings.messaging_url.rstrip("/"), tokens=ctx.service_tokens,
+        messaging = (service_client(settings.messaging_url.rstrip("/"), tokens=ctx.tokens_for("messaging"),
                                     timeout_seconds=timeout) if settings.messaging_url else None)
         relay = OutboxRelay(ctx.sessions, EventDelivery(messaging), poll_seconds=settings.relay_poll_seconds,
                             base_backoff_seconds=settings.relay_backoff_seconds,
@@ -69,7 +69,8 @@ def create_app(settings: ApplicationsSettings | None = None, *, clock: Clock | N
         title="Bistånd applications",
         description="First and monthly applications, attachments, signing, the case from intake to decision.",
         settings=settings,
-        routers=[applications.router, documents.router, internal.router, lifecycle.router, me.router, queue.router],
+        routers=[applications.router, documents.router, internal.router, lifecycle.router, me.router, protection.router,
+                 queue.router],
         hooks=[_hook(settings, clock or utcnow)],
         **kwargs,
     )

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from kit.settings import KitSettings, comma_list
@@ -16,6 +17,8 @@ class ApplicationsSettings(KitSettings):
     # The unit a client's first digital application goes to (staff-registered ones go to the caseworker's unit).
     default_unit: str = "nord"
     municipality: str = "Exempelkommunen"
+    # How many months ahead of the current one a client may apply for (the earliest month is fixed in domain/).
+    months_ahead: int = Field(default=2, ge=0, le=36)
 
     # Other services (BISTAND_CALCULATION_URL / BISTAND_MESSAGING_URL are set by `make run`).
     calculation_url: str | None = None
@@ -44,9 +47,6 @@ class ApplicationsSettings(KitSettings):
 
     # Service clients that may ask who has protected identity (the services that show people).
     protection_readers: str = "meetings,messaging"
-
-    def protection_reader_set(self) -> frozenset[str]:
-        return frozenset(comma_list(self.protection_readers))
 
     # Work queue page size limit.
     queue_max_limit: int = 200

@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.db import driver_connection
 from services.applications.domain.access import CaseAccess
+from services.applications.domain.assignment import StaffMember
 from services.applications.domain.attachments import DocumentRequest, DocumentStatus, DocumentType
 from services.applications.domain.content import DraftContent
 from services.applications.domain.lifecycle import CaseState, CaseStatus, Outcome
@@ -29,10 +30,14 @@ def _json(value: Any) -> str:
 
 # --- households ---------------------------------------------------------------------------------------------
 
-async def household_of(session: AsyncSession, personal_number: str) -> tuple[uuid.UUID, str] | None:
-    row = (await session.execute(text(
-        "SELECT h.id, h.unit FROM household_members m JOIN households h ON h.id = m.household_id "
-        "WHERE m.personal_number = :p"), {"p": personal_number})).first()
+async def household_of(session: AsyncSession, personal_number: str, *,
+                       lock: bool = False) -> tuple[uuid.UUID, str] | None:
+    """The person's household and its unit. ``lock``: hold the membership row (FOR SHARE) until commit, so the
+    person cannot move to another household (join_household) while a case is being made in this one."""
+    sql = ("SELECT h.id, h.unit FROM household_members m JOIN households h ON h.id = m.household_id "
+           "WHERE m.personal_number = :p")
+    row = (await session.execute(text(sql + (" FOR SHARE OF m" if lock else "")),
+                                 {"p": personal_number})).first()
     return None if row is None else (row.id, row.unit)
 
 
@@ -41,18 +46,45 @@ async def create_household(session: AsyncSession, unit: str, members: list[str],
     await session.execute(text("INSERT INTO households (id, unit, created_at) VALUES (:id, :u, :now)"),
                           {"id": household_id, "u": unit, "now": now})
     for pnr in members:
-        await add_member(session, household_id, pnr, now)
+        await session.execute(text(
+            "INSERT INTO household_members (personal_number, household_id, since) VALUES (:p, :h, :now) "
+            "ON CONFLICT (personal_number) DO NOTHING"), {"p": pnr, "h": household_id, "now": now})
     return household_id
 
 
-async def add_member(session: AsyncSession, household_id: uuid.UUID, personal_number: str,
-                     now: dt.datetime) -> bool:
-    """True when the person is (now) in this household; False when they belong to another one."""
-    row = (await session.execute(text(
+async def is_member(session: AsyncSession, household_id: uuid.UUID, personal_number: str) -> bool:
+    return bool((await session.execute(text(
+        "SELECT EXISTS (SELECT 1 FROM household_members WHERE personal_number = :p AND household_id = :h)"),
+        {"p": personal_number, "h": household_id})).scalar_one())
+
+
+async def join_household(session: AsyncSession, household_id: uuid.UUID, personal_number: str,
+                         now: dt.datetime) -> bool:
+    """Make an accepting co-applicant a member of the household. True when they are (now) a member; False when
+    they belong to another household they cannot leave by themselves: one with other members or with any
+    application that is not withdrawn (theirs to withdraw first, or the unit's to sort out).
+
+    The membership row is the lock of "which household am I in": this takes it FOR UPDATE, a new case takes it
+    FOR SHARE (household_of(lock=True)), so a move and a new application of the same person never interleave."""
+    await session.execute(text(
         "INSERT INTO household_members (personal_number, household_id, since) VALUES (:p, :h, :now) "
-        "ON CONFLICT (personal_number) DO UPDATE SET since = household_members.since RETURNING household_id"),
-        {"p": personal_number, "h": household_id, "now": now})).scalar_one()
-    return bool(row == household_id)
+        "ON CONFLICT (personal_number) DO NOTHING"), {"p": personal_number, "h": household_id, "now": now})
+    current = (await session.execute(text(
+        "SELECT household_id FROM household_members WHERE personal_number = :p FOR UPDATE"),
+        {"p": personal_number})).scalar_one()
+    if current == household_id:
+        return True
+    # A new statement (a new snapshot): sees the cases committed while we waited for the lock.
+    movable = (await session.execute(text(
+        "SELECT NOT EXISTS (SELECT 1 FROM household_members WHERE household_id = :old AND personal_number <> :p) "
+        "AND NOT EXISTS (SELECT 1 FROM cases WHERE household_id = :old AND status <> 'withdrawn')"),
+        {"old": current, "p": personal_number})).scalar_one()
+    if not movable:
+        return False
+    await session.execute(text(
+        "UPDATE household_members SET household_id = :h, since = :now WHERE personal_number = :p"),
+        {"h": household_id, "now": now, "p": personal_number})
+    return True
 
 
 # --- cases --------------------------------------------------------------------------------------------------
@@ -71,6 +103,7 @@ class CaseRecord:
     version: int
     applicant_pnr: str = field(repr=False)
     co_applicant_pnr: str | None = field(repr=False)
+    co_applicant_status: str | None  # invited, joined, declined (None: no co-applicant)
     protected_identity: bool
     created_by: str
     created_at: dt.datetime
@@ -97,12 +130,18 @@ class CaseRecord:
     def access(self) -> CaseAccess:
         return CaseAccess(unit=self.unit, applicant_personal_number=self.applicant_pnr,
                           co_applicant_personal_number=self.co_applicant_pnr,
+                          co_applicant_status=self.co_applicant_status,
                           assigned={role: frozenset({sub}) for role, sub in self.assigned.items()},
                           protected_identity=self.protected_identity)
 
     @property
+    def co_applicant_joined(self) -> bool:
+        return self.co_applicant_pnr is not None and self.co_applicant_status == "joined"
+
+    @property
     def recipients(self) -> list[str]:
-        return [p for p in (self.applicant_pnr, self.co_applicant_pnr) if p]
+        """The parties: the applicant, and the co-applicant once they have joined (an invitee is not told)."""
+        return [self.applicant_pnr, *([self.co_applicant_pnr] if self.co_applicant_joined else [])]
 
 
 _CASE_SELECT = (
@@ -117,7 +156,8 @@ def _case(row: Any) -> CaseRecord:
         id=m["id"], household_id=m["household_id"], period=m["period"], kind=m["kind"], unit=m["unit"],
         status=CaseStatus(m["status"]), outcome=Outcome(m["outcome"]) if m["outcome"] else None,
         source=m["source"], content=m["content"], version=m["version"], applicant_pnr=m["applicant_pnr"],
-        co_applicant_pnr=m["co_applicant_pnr"], protected_identity=m["protected_identity"],
+        co_applicant_pnr=m["co_applicant_pnr"], co_applicant_status=m["co_applicant_status"],
+        protected_identity=m["protected_identity"],
         created_by=m["created_by"], created_at=m["created_at"], updated_at=m["updated_at"],
         submitted_at=m["submitted_at"], decided_at=m["decided_at"], info_due=m["info_due"],
         calculation=m["calculation"], calculated_at=m["calculated_at"], assigned=dict(m["assigned_map"] or {}),
@@ -133,18 +173,20 @@ async def get_case(session: AsyncSession, case_id: uuid.UUID, *, lock: bool = Fa
 
 
 async def insert_case(session: AsyncSession, *, household_id: uuid.UUID, content: DraftContent, unit: str,
-                      source: str, applicant_pnr: str, co_applicant_pnr: str | None, protected_identity: bool,
-                      created_by: str, now: dt.datetime) -> uuid.UUID | None:
+                      source: str, applicant_pnr: str, co_applicant_pnr: str | None,
+                      co_applicant_status: str | None, protected_identity: bool, created_by: str,
+                      now: dt.datetime) -> uuid.UUID | None:
     """The new case's id, or None when the household already has a live application for the month."""
     case_id = uuid.uuid4()
     row = (await session.execute(text(
         "INSERT INTO cases (id, household_id, period, kind, unit, status, source, content, version, applicant_pnr, "
-        "co_applicant_pnr, protected_identity, created_by, created_at, updated_at) VALUES (:id, :h, :period, :kind, "
-        ":unit, 'draft', :source, CAST(:content AS jsonb), 1, :a, :co, :p, :by, :now, :now) "
+        "co_applicant_pnr, co_applicant_status, protected_identity, created_by, created_at, updated_at) VALUES (:id, "
+        ":h, :period, :kind, :unit, 'draft', :source, CAST(:content AS jsonb), 1, :a, :co, :cos, :p, :by, :now, :now) "
         "ON CONFLICT (household_id, period) WHERE status <> 'withdrawn' DO NOTHING RETURNING id"),
         {"id": case_id, "h": household_id, "period": content.period, "kind": content.kind.value, "unit": unit,
          "source": source, "content": _json(content.model_dump(mode="json", exclude_none=True)),
-         "a": applicant_pnr, "co": co_applicant_pnr, "p": protected_identity, "by": created_by, "now": now})).first()
+         "a": applicant_pnr, "co": co_applicant_pnr, "cos": co_applicant_status, "p": protected_identity,
+         "by": created_by, "now": now})).first()
     return None if row is None else case_id
 
 
@@ -155,13 +197,21 @@ async def case_for_month(session: AsyncSession, household_id: uuid.UUID, period:
 
 
 async def update_content(session: AsyncSession, case_id: uuid.UUID, content: DraftContent, *, expected_version: int,
-                         co_applicant_pnr: str | None, now: dt.datetime) -> int | None:
+                         co_applicant_pnr: str | None, co_applicant_status: str | None,
+                         now: dt.datetime) -> int | None:
     """The new version, or None when someone else saved first (the optimistic check, in the WHERE)."""
     return (await session.execute(text(
         "UPDATE cases SET content = CAST(:content AS jsonb), version = version + 1, co_applicant_pnr = :co, "
-        "updated_at = :now WHERE id = :id AND version = :v RETURNING version"),
+        "co_applicant_status = :cos, updated_at = :now WHERE id = :id AND version = :v RETURNING version"),
         {"content": _json(content.model_dump(mode="json", exclude_none=True)), "co": co_applicant_pnr,
-         "now": now, "id": case_id, "v": expected_version})).scalar_one_or_none()
+         "cos": co_applicant_status, "now": now, "id": case_id, "v": expected_version})).scalar_one_or_none()
+
+
+async def set_co_applicant_status(session: AsyncSession, case_id: uuid.UUID, status: str, now: dt.datetime) -> None:
+    # The version (the ETag of the content) stays: the answer changes no one's edit, like a signature.
+    await session.execute(text(
+        "UPDATE cases SET co_applicant_status = :s, updated_at = :now WHERE id = :id"),
+        {"s": status, "now": now, "id": case_id})
 
 
 async def set_state(session: AsyncSession, case: CaseRecord, state: CaseState, *, actor: str, actor_role: str,
@@ -208,9 +258,17 @@ async def set_calculation(session: AsyncSession, case_id: uuid.UUID, result: dic
 
 async def cases_of_person(session: AsyncSession, personal_number: str) -> list[CaseRecord]:
     rows = (await session.execute(text(
-        _CASE_SELECT + "WHERE c.applicant_pnr = :p OR c.co_applicant_pnr = :p "
+        _CASE_SELECT + "WHERE c.applicant_pnr = :p OR (c.co_applicant_pnr = :p AND c.co_applicant_status = 'joined') "
         "ORDER BY c.period DESC, c.created_at DESC"),
         {"p": personal_number})).all()
+    return [_case(r) for r in rows]
+
+
+async def invitations_of(session: AsyncSession, personal_number: str) -> list[CaseRecord]:
+    """Drafts that name the person as co-applicant and wait for their answer."""
+    rows = (await session.execute(text(
+        _CASE_SELECT + "WHERE c.co_applicant_pnr = :p AND c.co_applicant_status = 'invited' AND c.status = 'draft' "
+        "ORDER BY c.period DESC, c.created_at DESC"), {"p": personal_number})).all()
     return [_case(r) for r in rows]
 
 
@@ -386,6 +444,25 @@ async def assign(session: AsyncSession, case_id: uuid.UUID, role: str, sub: str,
         "assigned_at = EXCLUDED.assigned_at"), {"c": case_id, "r": role, "s": sub, "by": by, "now": now})
 
 
+# --- staff seen -------------------------------------------------------------------------------------------
+
+async def record_staff(session: AsyncSession, member: StaffMember, name: str | None) -> None:
+    await session.execute(text(
+        "INSERT INTO staff (sub, name, roles, units, protected_access, first_seen, last_seen) "
+        "VALUES (:sub, :name, :roles, :units, :pa, :now, :now) ON CONFLICT (sub) DO UPDATE SET name = EXCLUDED.name, "
+        "roles = EXCLUDED.roles, units = EXCLUDED.units, protected_access = EXCLUDED.protected_access, "
+        "last_seen = GREATEST(staff.last_seen, EXCLUDED.last_seen)"),
+        {"sub": member.sub, "name": name, "roles": sorted(member.roles), "units": sorted(member.units),
+         "pa": member.protected_access, "now": member.last_seen})
+
+
+async def get_staff(session: AsyncSession, sub: str) -> StaffMember | None:
+    row = (await session.execute(text(
+        "SELECT sub, roles, units, protected_access, last_seen FROM staff WHERE sub = :s"), {"s": sub})).first()
+    return None if row is None else StaffMember(row.sub, frozenset(row.roles), frozenset(row.units),
+                                                row.protected_access, row.last_seen)
+
+
 # --- work queue ---------------------------------------------------------------------------------------------
 
 async def queue(session: AsyncSession, *, sub: str, units: list[str], protected_access: bool, view: str,
@@ -469,10 +546,33 @@ async def upsert_profile(session: AsyncSession, personal_number: str, values: di
 
 
 async def mark_protected(session: AsyncSession, personal_numbers: list[str], now: dt.datetime) -> None:
+    """Tighten only (a client's own token claim): mark them protected, and their cases with them."""
     for pnr in personal_numbers:
-        await session.execute(text(
-            "INSERT INTO client_profiles (personal_number, protected_identity, updated_at) VALUES (:p, true, :now) "
-            "ON CONFLICT (personal_number) DO UPDATE SET protected_identity = true"), {"p": pnr, "now": now})
+        if not await any_protected(session, [pnr]):
+            await set_person_protection(session, pnr, True, now)
+
+
+async def set_person_protection(session: AsyncSession, personal_number: str, protected: bool,
+                                now: dt.datetime) -> tuple[bool, int]:
+    """Set the person's status (the owner's fact) and bring every case they are a party to in line: a case is
+    protected while any of its parties is (the applicant, the co-applicant once joined); closed cases too, since
+    they hold the same data. (changed, number of cases whose flag changed)."""
+    before = (await session.execute(text(
+        "SELECT protected_identity FROM client_profiles WHERE personal_number = :p FOR UPDATE"),
+        {"p": personal_number})).scalar_one_or_none()
+    await session.execute(text(
+        "INSERT INTO client_profiles (personal_number, protected_identity, updated_at) VALUES (:p, :v, :now) "
+        "ON CONFLICT (personal_number) DO UPDATE SET protected_identity = EXCLUDED.protected_identity, "
+        "updated_at = EXCLUDED.updated_at"), {"p": personal_number, "v": protected, "now": now})
+    updated = (await session.execute(text(
+        "WITH wanted AS (SELECT c.id, EXISTS (SELECT 1 FROM client_profiles cp WHERE cp.protected_identity AND "
+        "(cp.personal_number = c.applicant_pnr OR (cp.personal_number = c.co_applicant_pnr AND "
+        "c.co_applicant_status = 'joined'))) AS protected FROM cases c WHERE c.applicant_pnr = :p OR "
+        "(c.co_applicant_pnr = :p AND c.co_applicant_status = 'joined')) "
+        "UPDATE cases c SET protected_identity = w.protected FROM wanted w "
+        "WHERE c.id = w.id AND c.protected_identity IS DISTINCT FROM w.protected RETURNING c.id"),
+        {"p": personal_number})).all()
+    return bool(before) != protected, len(updated)
 
 
 async def set_protected(session: AsyncSession, case_id: uuid.UUID) -> None:

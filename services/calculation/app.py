@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import FastAPI
 from pydantic.json_schema import models_json_schema
 
-from kit.app import ServiceContext, create_service_app
+from kit.app import ServiceApp, ServiceContext, create_service_app
 from services.calculation import norm_tables
 from services.calculation.api import calculations, norms
 from services.calculation.api.schemas import BatchRequest, CalculationRequest, TrialRequest
@@ -45,10 +45,17 @@ def _with_request_schemas(app: FastAPI) -> None:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            schema = FastAPI.openapi(app)  # everything FastAPI would write, then our request bodies
+            schema = ServiceApp.openapi(app)  # everything the kit would write, then our request bodies
             _, defs = models_json_schema([(m, "validation") for m in (CalculationRequest, BatchRequest, TrialRequest)],
                                          ref_template="#/components/schemas/{model}")
             schema.setdefault("components", {}).setdefault("schemas", {}).update(defs.get("$defs", {}))
+            # Nothing is stored here: nothing a request could conflict with, nothing it could name that is missing
+            # (but a norm year in the path).
+            for path, item in schema["paths"].items():
+                for operation in item.values():
+                    operation.get("responses", {}).pop("409", None)
+                    if "{" not in path:
+                        operation.get("responses", {}).pop("404", None)
             app.openapi_schema = schema
         return app.openapi_schema
 

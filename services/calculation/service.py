@@ -18,7 +18,7 @@ from services.calculation.api import fastparse
 from services.calculation.api.schemas import CalculationRequest, field_errors, parse_request
 from services.calculation.domain import engine, inputs
 from services.calculation.domain.engine import RentCeilings
-from services.calculation.domain.norms import MonthNotCovered, NormBook
+from services.calculation.domain.norms import MonthNotCovered, NormBook, NormYear
 
 
 class Rejected(Exception):
@@ -58,16 +58,20 @@ class Calculator:
     def from_request(self, request: CalculationRequest, *, prefix: str = "", explain: bool = True) -> dict[str, Any]:
         return self.from_domain(request.to_domain(), prefix=prefix, explain=explain)
 
-    def from_domain(self, inp: inputs.CalculationInput, *, prefix: str = "", explain: bool = True) -> dict[str, Any]:
-        year = int(inp.month[:4])
+    def norm_for(self, month: str, *, prefix: str = "") -> NormYear:
+        """The norm of a "YYYY-MM" month, or Rejected (month-not-covered) naming the field."""
+        year = int(month[:4])
         try:
-            norm = self.norms.for_year(year, inp.month)
+            return self.norms.for_year(year, month)
         except MonthNotCovered as exc:
             first, last = exc.years[0], exc.years[-1]
             raise Rejected("month-not-covered", "No norm for that month",
-                           f"The norm tables cover {first}-01 to {last}-12; {inp.month} is not covered.",
+                           f"The norm tables cover {first}-01 to {last}-12; {month} is not covered.",
                            [{"field": f"{prefix}month", "message": f"no norm table for {year}",
                              "code": "month-not-covered"}], covered_years=list(exc.years)) from None
+
+    def from_domain(self, inp: inputs.CalculationInput, *, prefix: str = "", explain: bool = True) -> dict[str, Any]:
+        norm = self.norm_for(inp.month, prefix=prefix)
         problems = inputs.check(inp)
         if problems:
             raise invalid([{**p.as_dict(), "field": prefix + p.field} for p in problems])

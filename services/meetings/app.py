@@ -17,6 +17,7 @@ from kit.http import service_client
 from kit.problems import ProblemResponse
 from services.meetings.api import availability, bookings, calendar, stats, units
 from services.meetings.domain.rules import MeetingRuleError
+from services.meetings.integration.applications import ProtectionOwner
 from services.meetings.settings import DEV_LINK_SECRET, MeetingsSettings
 from services.meetings.worker import ReminderScheduler, TokenSource, Workers, messaging_delivery, relay_for
 
@@ -30,18 +31,28 @@ def utcnow() -> dt.datetime:
 
 
 def _hook(settings: MeetingsSettings, clock: Clock, tokens: TokenSource | None,
-          messaging_transport: httpx.AsyncBaseTransport | None) -> Any:
+          messaging_transport: httpx.AsyncBaseTransport | None,
+          applications_transport: httpx.AsyncBaseTransport | None) -> Any:
     @contextlib.asynccontextmanager
     async def hook(app: FastAPI, ctx: ServiceContext) -> AsyncIterator[None]:
         if settings.link_secret == DEV_LINK_SECRET:
             log.warning("meetings uses the DEVELOPMENT link secret: set MEETINGS_LINK_SECRET in production")
         http = None
         if settings.messaging_url:
-            http = service_client(settings.messaging_url.rstrip("/"), tokens=tokens or ctx.service_tokens,  # type: ignore[arg-type]
+            http = service_client(settings.messaging_url.rstrip("/"), tokens=tokens or ctx.tokens_for("messaging"),  # type: ignore[arg-type]
                                   timeout_seconds=settings.http_timeout_seconds, transport=messaging_transport)
+        owner_http = None
+        if settings.applications_url:
+            owner_http = service_client(settings.applications_url.rstrip("/"),
+                                        tokens=tokens or ctx.tokens_for("applications"),  # type: ignore[arg-type]
+                                        timeout_seconds=settings.http_timeout_seconds,
+                                        transport=applications_transport)
+        else:
+            log.warning("no applications URL: protected identity cannot be checked, meetings fails closed")
+        owner = ProtectionOwner(owner_http, ttl_seconds=settings.protection_cache_seconds)
         relay = relay_for(ctx.sessions, messaging_delivery(http), settings)
-        workers = Workers(ReminderScheduler(ctx.sessions, clock), relay, settings.worker_poll_seconds)
-        ctx.extras.update(clock=clock, relay=relay, workers=workers)
+        workers = Workers(ReminderScheduler(ctx.sessions, clock, owner), relay, settings.worker_poll_seconds)
+        ctx.extras.update(clock=clock, relay=relay, workers=workers, protection_owner=owner)
         if settings.worker_enabled:
             ctx.spawn(workers.run_forever(ctx.stop), "meetings-reminders")
             if http is not None:  # without a messaging URL, events wait in the outbox until one is set
@@ -49,8 +60,9 @@ def _hook(settings: MeetingsSettings, clock: Clock, tokens: TokenSource | None,
         try:
             yield
         finally:
-            if http is not None:
-                await http.aclose()
+            for client in (http, owner_http):
+                if client is not None:
+                    await client.aclose()
 
     return hook
 
@@ -62,9 +74,10 @@ async def _on_rule_error(request: Request, exc: Exception) -> Response:
 
 def create_app(settings: MeetingsSettings | None = None, *, clock: Clock | None = None,
                tokens: TokenSource | None = None, messaging_transport: httpx.AsyncBaseTransport | None = None,
-               **kwargs: Any) -> FastAPI:
+               applications_transport: httpx.AsyncBaseTransport | None = None, **kwargs: Any) -> FastAPI:
     """``clock``: tests pass a stepping clock. ``tokens``: where service tokens come from (default: the kit's
-    client-credentials provider). ``messaging_transport``: tests may route messaging calls in-process."""
+    client-credentials provider). ``messaging_transport``, ``applications_transport``: tests may route the calls
+    to those services in-process (the real apps over httpx.ASGITransport)."""
     settings = settings or MeetingsSettings()
     app = create_service_app(
         name="meetings",
@@ -73,7 +86,7 @@ def create_app(settings: MeetingsSettings | None = None, *, clock: Clock | None 
         settings=settings,
         # calendar first: /bookings/{id}.ics must win over /bookings/{id}
         routers=[calendar.router, units.router, availability.router, bookings.router, stats.router],
-        hooks=[_hook(settings, clock or utcnow, tokens, messaging_transport)],
+        hooks=[_hook(settings, clock or utcnow, tokens, messaging_transport, applications_transport)],
         **kwargs,
     )
     app.add_exception_handler(MeetingRuleError, _on_rule_error)

@@ -6,10 +6,7 @@ the change is kept (transactional outbox).
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import hashlib
-import hmac
 import uuid
 from typing import Any
 
@@ -18,8 +15,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from kit import outbox
 from services.meetings import store
 from services.meetings.domain.bookings import Booking
-from services.meetings.domain.links import IssuedLink, video_meeting_link
-from services.meetings.domain.meeting_types import UnitMeetingSettings
+from services.meetings.domain.links import IssuedLink, new_room_secret, video_room_link
+from services.meetings.domain.meeting_types import Channel, UnitMeetingSettings
 from services.meetings.domain.reminders import reminder_times
 from services.meetings.domain.times import to_utc
 
@@ -64,9 +61,22 @@ async def schedule_reminders(session: AsyncSession, booking: Booking, unit: Unit
     return await store.schedule_reminders(session, booking.id, due)
 
 
-def video_link(secret: str, base_url: str, booking_id: uuid.UUID) -> IssuedLink:
-    """The booking's video room. The token is an HMAC of the booking id, so the URL can be shown again to the
-    participants in their apps while the database keeps only its hash (links.py)."""
-    digest = hmac.new(secret.encode(), f"video:{booking_id}".encode(), hashlib.sha256).digest()
-    token = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-    return video_meeting_link(base_url, token=token)
+def video_link(secret: str, base_url: str, booking_id: uuid.UUID, room_secret: str) -> IssuedLink:
+    """The booking's video room (links.video_room_link): shown again to the participants in their apps while the
+    database keeps only its hash and the room's own secret."""
+    return video_room_link(secret, base_url, booking_id, room_secret)
+
+
+def new_room(link_secret: str, base_url: str, booking_id: uuid.UUID) -> tuple[str, str]:
+    """A new video room for the booking: (its secret, to keep with the booking; its URL's hash, for the video
+    service). Any URL of an earlier room of the booking stops working once this replaces it."""
+    room = new_room_secret()
+    return room, video_link(link_secret, base_url, booking_id, room).token_hash
+
+
+def room_url(link_secret: str, base_url: str, record: store.BookingRecord) -> str | None:
+    """The booking's video room URL, while there is one: by video, not cancelled, a room made."""
+    b = record.booking
+    if b.channel is not Channel.VIDEO or b.is_cancelled or not record.video_room:
+        return None
+    return video_link(link_secret, base_url, b.id, record.video_room).url

@@ -19,6 +19,13 @@ class MeetingsSettings(KitSettings):
     # No URL: events stay in the outbox, undelivered, until one is configured.
     messaging_url: str | None = None
 
+    # The owner of protected identity: the applications service (BISTAND_APPLICATIONS_URL is set by `make run`),
+    # asked with this service's client credentials. No URL: nobody can tell, so meetings fails closed (a write
+    # that names a client answers 503, displays show every client as if protected).
+    applications_url: str | None = None
+    # How long an answer of the owner is reused in this process (per personnummer).
+    protection_cache_seconds: float = 60.0
+
     # The workers: reminders that fall due become outbox events; the outbox relay delivers them.
     worker_enabled: bool = True  # tests turn it off and call the workers' run_once()
     worker_poll_seconds: float = 5.0
@@ -31,6 +38,15 @@ class MeetingsSettings(KitSettings):
     feed_base_url: str = "https://minasidor.kommun.example/api/meetings/feeds"
     # Derives each booking's video room token (HMAC), so the room URL can be shown again without storing it.
     link_secret: str = DEV_LINK_SECRET
+
+    # A caseworker's clearance for protected identity is read from their own token on each request and stored; for
+    # decisions about someone else (offering their times to a protected client, making them the lead or a participant
+    # of a protected client's meeting) a stored clearance older than this counts as none. A working day by default:
+    # a withdrawn clearance stops counting within it, and a cleared caseworker who logged in today still counts.
+    clearance_max_age_seconds: int = 12 * 3600
+    # A calendar feed URL works this long (and stops at once when its owner changes unit, loses the clearance it
+    # was made under, or deletes it).
+    feed_token_days: int = 90
 
     # How far back a caseworker's feed reaches (cancelled bookings stay in it this long as CANCELLED).
     feed_past_days: int = 30

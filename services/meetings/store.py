@@ -138,28 +138,63 @@ class CaseworkerRow:
     unit_id: str
     name: str
     protected_access: bool = False
+    clearance_seen_at: dt.datetime | None = None  # when their own token last said so
+
+    def cleared(self, now: dt.datetime, max_age: dt.timedelta) -> bool:
+        """Cleared, as far as a decision about them by someone else may rely on: confirmed by their token lately."""
+        return self.protected_access and self.clearance_seen_at is not None and self.clearance_seen_at >= now - max_age
 
 
 async def upsert_caseworker(session: AsyncSession, caseworker_id: str, unit_id: str, name: str,
                             now: dt.datetime, protected_access: bool = False) -> None:
     """Known from their own token: unit, name and clearance for protected identity, refreshed on each use."""
     await session.execute(text(
-        "INSERT INTO caseworkers (id, unit_id, name, updated_at, protected_access) VALUES (:id, :u, :n, :now, :pa) "
+        "INSERT INTO caseworkers (id, unit_id, name, updated_at, protected_access, clearance_seen_at) "
+        "VALUES (:id, :u, :n, :now, :pa, :now) "
         "ON CONFLICT (id) DO UPDATE SET unit_id = EXCLUDED.unit_id, name = EXCLUDED.name, "
-        "updated_at = EXCLUDED.updated_at, protected_access = EXCLUDED.protected_access"),
+        "updated_at = EXCLUDED.updated_at, protected_access = EXCLUDED.protected_access, "
+        "clearance_seen_at = EXCLUDED.clearance_seen_at, "
+        # a feed made under another unit or a clearance now gone stops working
+        "feed_token_hash = CASE WHEN caseworkers.unit_id <> EXCLUDED.unit_id OR (caseworkers.protected_access "
+        "AND NOT EXCLUDED.protected_access) THEN NULL ELSE caseworkers.feed_token_hash END"),
         {"id": caseworker_id, "u": unit_id, "n": name, "now": now, "pa": protected_access})
 
 
+async def refresh_caseworker(session: AsyncSession, caseworker_id: str, units: Iterable[str], home_unit: str | None,
+                             protected_access: bool, now: dt.datetime, restamp_after: dt.timedelta) -> None:
+    """What the caseworker's current token says, kept for decisions others make about them (no-op when unchanged
+    and stamped within ``restamp_after``). A unit they no longer belong to is replaced by their token's unit;
+    a changed unit or a lost clearance also ends their calendar feed (it was made under what they had)."""
+    await session.execute(text(
+        "UPDATE caseworkers SET protected_access = :pa, clearance_seen_at = :now, "
+        "unit_id = CASE WHEN unit_id = ANY(CAST(:units AS text[])) THEN unit_id ELSE COALESCE(:home, unit_id) END, "
+        "feed_token_hash = CASE WHEN NOT (unit_id = ANY(CAST(:units AS text[]))) OR (protected_access AND NOT :pa) "
+        "THEN NULL ELSE feed_token_hash END "
+        "WHERE id = :id AND (protected_access <> :pa OR NOT (unit_id = ANY(CAST(:units AS text[]))) "
+        # a stamp from the future (another replica's clock ahead of ours) is renewed too
+        "OR clearance_seen_at IS NULL OR clearance_seen_at < :restamp OR clearance_seen_at > :now)"),
+        {"id": caseworker_id, "units": sorted(units), "home": home_unit, "pa": protected_access, "now": now,
+         "restamp": now - restamp_after})
+
+
+_CASEWORKER_COLUMNS = "id, unit_id, name, protected_access, clearance_seen_at"
+
+
+def _caseworker(row: Any) -> CaseworkerRow:
+    return CaseworkerRow(row.id, row.unit_id, row.name, row.protected_access, row.clearance_seen_at)
+
+
 async def get_caseworker(session: AsyncSession, caseworker_id: str) -> CaseworkerRow | None:
-    row = (await session.execute(text("SELECT id, unit_id, name, protected_access FROM caseworkers WHERE id = :id"),
+    row = (await session.execute(text(f"SELECT {_CASEWORKER_COLUMNS} FROM caseworkers WHERE id = :id"),  # noqa: S608
                                  {"id": caseworker_id})).first()
-    return CaseworkerRow(row.id, row.unit_id, row.name, row.protected_access) if row else None
+    return _caseworker(row) if row else None
 
 
-async def cleared_caseworker_ids(session: AsyncSession, unit_id: str) -> frozenset[str]:
-    """The unit's caseworkers cleared for clients with protected identity."""
-    rows = (await session.execute(text("SELECT id FROM caseworkers WHERE unit_id = :u AND protected_access"),
-                                  {"u": unit_id})).all()
+async def cleared_caseworker_ids(session: AsyncSession, unit_id: str, since: dt.datetime) -> frozenset[str]:
+    """The unit's caseworkers cleared for clients with protected identity, confirmed by their own token since."""
+    rows = (await session.execute(text(
+        "SELECT id FROM caseworkers WHERE unit_id = :u AND protected_access AND clearance_seen_at >= :since"),
+        {"u": unit_id, "since": since})).all()
     return frozenset(r.id for r in rows)
 
 
@@ -256,32 +291,50 @@ async def busy_intervals(session: AsyncSession, caseworker_ids: Sequence[str], s
     return busy
 
 
-async def set_feed_token_hash(session: AsyncSession, caseworker_id: str, token_hash: str) -> None:
-    await session.execute(text("UPDATE caseworkers SET feed_token_hash = :h WHERE id = :id"),
-                          {"h": token_hash, "id": caseworker_id})
+async def set_feed_token_hash(session: AsyncSession, caseworker_id: str, token_hash: str | None,
+                              expires_at: dt.datetime | None) -> None:
+    """A new feed token (the previous one stops working), or none (revoked)."""
+    await session.execute(text(
+        "UPDATE caseworkers SET feed_token_hash = :h, feed_token_expires_at = :x WHERE id = :id"),
+        {"h": token_hash, "x": expires_at, "id": caseworker_id})
 
 
-async def caseworker_by_feed_hash(session: AsyncSession, token_hash: str) -> CaseworkerRow | None:
-    row = (await session.execute(text("SELECT id, unit_id, name FROM caseworkers WHERE feed_token_hash = :h"),
-                                 {"h": token_hash})).first()
-    return CaseworkerRow(row.id, row.unit_id, row.name) if row else None
+async def caseworker_by_feed_hash(session: AsyncSession, token_hash: str, now: dt.datetime) -> CaseworkerRow | None:
+    """The owner of a feed token that has not expired."""
+    row = (await session.execute(text(
+        f"SELECT {_CASEWORKER_COLUMNS} FROM caseworkers WHERE feed_token_hash = :h "  # noqa: S608 - constant
+        "AND feed_token_expires_at > :now"), {"h": token_hash, "now": now})).first()
+    return _caseworker(row) if row else None
 
 
 # --- clients ------------------------------------------------------------------------------------------------
 
+# protected_clients: the clients whose OWN token claimed protected identity (it may only tighten the owner's
+# answer). Not the source of truth: that is the applications service (protection.py).
+
 async def is_protected(session: AsyncSession, personal_number: str) -> bool:
+    """Whether the client's own token once claimed protected identity."""
     return bool((await session.execute(text(
         "SELECT EXISTS (SELECT 1 FROM protected_clients WHERE personal_number = :p)"),
         {"p": personal_number})).scalar_one())
 
 
-async def mark_protected(session: AsyncSession, personal_number: str) -> None:
-    """Sticky: from now on every booking of theirs is protected, the existing ones too."""
+async def claimed_among(session: AsyncSession, personal_numbers: Iterable[str]) -> frozenset[str]:
+    rows = (await session.execute(text(
+        "SELECT personal_number FROM protected_clients WHERE personal_number = ANY(CAST(:p AS text[]))"),
+        {"p": sorted(set(personal_numbers))})).all()
+    return frozenset(r.personal_number for r in rows)
+
+
+async def remember_claim(session: AsyncSession, personal_number: str) -> None:
     await session.execute(text("INSERT INTO protected_clients (personal_number) VALUES (:p) ON CONFLICT DO NOTHING"),
                           {"p": personal_number})
-    await session.execute(text(
-        "UPDATE bookings SET protected_identity = true WHERE client_personal_number = :p AND NOT protected_identity"),
-        {"p": personal_number})
+
+
+async def set_booking_protection(session: AsyncSession, booking_id: uuid.UUID, protected: bool) -> None:
+    """The booking's copy of its client's status (what its events say), brought in line on a change."""
+    await session.execute(text("UPDATE bookings SET protected_identity = :p WHERE id = :id"),
+                          {"p": protected, "id": booking_id})
 
 
 async def client_relation(session: AsyncSession, personal_number: str, unit_id: str) -> ClientRelation:
@@ -339,7 +392,8 @@ class BookingRecord:
     change_reason: str | None
     created_at: dt.datetime
     staff: list[StaffMember] = field(default_factory=list)
-    externals: list[ExternalRow] = field(default_factory=list)
+    externals: list[ExternalRow] = field(default_factory=list)  # the invited who have not been removed
+    video_room: str | None = field(default=None, repr=False)  # the current video room's secret (links.py)
 
     @property
     def id(self) -> uuid.UUID:
@@ -353,7 +407,7 @@ class BookingRecord:
 _BOOKING_COLUMNS = ("b.id, b.reference, b.unit_id, b.caseworker_id, b.client_personal_number, b.meeting_type_id, "
                     "b.kind, b.channel, b.start_at, b.end_at, b.status, b.outcome, b.protected_identity, b.location, "
                     "b.version, b.updated_at, b.interpreter_language, b.accessibility, b.accessibility_note, "
-                    "b.booked_by, b.booked_by_staff, b.change_reason, b.created_at")
+                    "b.booked_by, b.booked_by_staff, b.change_reason, b.created_at, b.video_room")
 
 
 def _booking(row: Any) -> Booking:
@@ -370,7 +424,7 @@ def _record(row: Any) -> BookingRecord:
         booking=_booking(row), interpreter_language=row.interpreter_language,
         accessibility=frozenset(AccessibilityNeed(a) for a in row.accessibility),
         accessibility_note=row.accessibility_note, booked_by=row.booked_by, booked_by_staff=row.booked_by_staff,
-        change_reason=row.change_reason, created_at=row.created_at)
+        change_reason=row.change_reason, created_at=row.created_at, video_room=row.video_room)
 
 
 async def _with_people(session: AsyncSession, records: list[BookingRecord]) -> list[BookingRecord]:
@@ -384,14 +438,19 @@ async def _with_people(session: AsyncSession, records: list[BookingRecord]) -> l
         by_id[s.booking_id].staff.append(StaffMember(s.caseworker_id, s.role))
     for g in (await session.execute(text(
             "SELECT id, booking_id, role, organisation, used_at FROM join_grants "
-            "WHERE booking_id = ANY(CAST(:ids AS uuid[])) ORDER BY created_at, id"), {"ids": ids})).all():
+            "WHERE booking_id = ANY(CAST(:ids AS uuid[])) AND revoked_at IS NULL ORDER BY created_at, id"),
+            {"ids": ids})).all():
         by_id[g.booking_id].externals.append(ExternalRow(g.id, ExternalRole(g.role), g.organisation,
                                                          g.used_at is not None))
     return records
 
 
-async def get_booking(session: AsyncSession, booking_id: uuid.UUID) -> BookingRecord | None:
-    row = (await session.execute(text(f"SELECT {_BOOKING_COLUMNS} FROM bookings b WHERE b.id = :id"),  # noqa: S608
+async def get_booking(session: AsyncSession, booking_id: uuid.UUID, *, lock: str | None = None) -> BookingRecord | None:
+    """``lock="update"``: the row stays locked until the transaction ends, so a change decided on what was read
+    cannot race another change of the same booking (cancel vs reschedule). ``lock="share"``: it must not change
+    under a reader that acts on it (a join)."""
+    suffix = {None: "", "update": " FOR UPDATE", "share": " FOR SHARE"}[lock]
+    row = (await session.execute(text(f"SELECT {_BOOKING_COLUMNS} FROM bookings b WHERE b.id = :id{suffix}"),  # noqa: S608
                                  {"id": booking_id})).first()
     if row is None:
         return None
@@ -399,42 +458,46 @@ async def get_booking(session: AsyncSession, booking_id: uuid.UUID) -> BookingRe
 
 
 async def insert_booking(session: AsyncSession, record: BookingRecord, blocked: Interval,
-                         video_link_hash: str | None) -> None:
+                         video_link_hash: str | None, *, blocks_time: bool = True) -> None:
+    """``record.video_room`` and ``video_link_hash``: the booking's video room (its secret and its URL's hash)."""
     """The booking and its lead's staff row. An overlap with another active booking of the lead raises
-    DBAPIError with SQLSTATE 23P01 or 40P01 (is_booking_conflict) when the row is written."""
+    DBAPIError with SQLSTATE 23P01 or 40P01 (is_booking_conflict) when the row is written.
+    ``blocks_time=False``: the staff row is written inactive (a contact that already happened)."""
     b = record.booking
-    await lock_caseworkers(session, [b.caseworker_id])
+    if blocks_time:
+        await lock_caseworkers(session, [b.caseworker_id])
     await session.execute(text(
         "INSERT INTO bookings (id, reference, unit_id, caseworker_id, client_personal_number, meeting_type_id, kind, "
         "channel, start_at, end_at, blocked_start, blocked_end, status, protected_identity, location, "
-        "interpreter_language, accessibility, accessibility_note, video_link_hash, booked_by, booked_by_staff, "
-        "version, created_at, updated_at) VALUES (:id, :ref, :unit, :cw, :client, :type, :kind, :channel, :start, "
-        ":end, :bs, :be, 'booked', :protected, :location, :lang, :acc, :note, :video, :by, :by_staff, 1, :now, :now)"),
+        "interpreter_language, accessibility, accessibility_note, video_link_hash, video_room, booked_by, "
+        "booked_by_staff, version, created_at, updated_at, outcome) VALUES (:id, :ref, :unit, :cw, :client, :type, "
+        ":kind, :channel, :start, :end, :bs, :be, 'booked', :protected, :location, :lang, :acc, :note, :video, :room, "
+        ":by, :by_staff, 1, :now, :now, :outcome)"),
         {"id": b.id, "ref": b.reference, "unit": b.unit_id, "cw": b.caseworker_id, "client": b.client_id,
          "type": b.meeting_type_id, "kind": b.kind.value, "channel": b.channel.value, "start": b.start, "end": b.end,
          "bs": blocked[0], "be": blocked[1], "protected": b.protected_identity, "location": b.location,
          "lang": record.interpreter_language, "acc": sorted(a.value for a in record.accessibility),
-         "note": record.accessibility_note, "video": video_link_hash, "by": record.booked_by,
-         "by_staff": record.booked_by_staff, "now": b.updated_at})
-    await add_staff(session, b.id, b.caseworker_id, "lead", blocked)
+         "note": record.accessibility_note, "video": video_link_hash, "room": record.video_room, "by": record.booked_by,
+         "by_staff": record.booked_by_staff, "now": b.updated_at, "outcome": b.outcome.value if b.outcome else None})
+    await add_staff(session, b.id, b.caseworker_id, "lead", blocked, active=blocks_time)
 
 
 async def insert_contact(session: AsyncSession, record: BookingRecord) -> None:
-    """A contact that already happened, kept as a held booking. Its staff row is inactive: past time blocks
-    nothing, and a drop-in during a no-show must not be refused as a double booking."""
+    """A contact that already happened, kept as a held booking. Its staff row is written inactive (it never
+    enters the exclusion check): past time blocks nothing, and a drop-in during a no-show or an overrunning
+    meeting must not be refused as a double booking (it used to be written active first: a 500 on overlap)."""
     b = record.booking
-    await insert_booking(session, record, (b.start, b.end), None)
-    await session.execute(text("UPDATE bookings SET outcome = 'held' WHERE id = :id"), {"id": b.id})
-    await session.execute(text("UPDATE booking_staff SET active = false WHERE booking_id = :id"), {"id": b.id})
+    await insert_booking(session, record, (b.start, b.end), None, blocks_time=False)
 
 
 async def add_staff(session: AsyncSession, booking_id: uuid.UUID, caseworker_id: str, role: str,
-                    blocked: Interval) -> None:
-    await lock_caseworkers(session, [caseworker_id])
+                    blocked: Interval, *, active: bool = True) -> None:
+    if active:
+        await lock_caseworkers(session, [caseworker_id])
     await session.execute(text(
         "INSERT INTO booking_staff (booking_id, caseworker_id, role, blocked_start, blocked_end, active) "
-        "VALUES (:b, :c, :r, :s, :e, true)"),
-        {"b": booking_id, "c": caseworker_id, "r": role, "s": blocked[0], "e": blocked[1]})
+        "VALUES (:b, :c, :r, :s, :e, :a)"),
+        {"b": booking_id, "c": caseworker_id, "r": role, "s": blocked[0], "e": blocked[1], "a": active})
 
 
 async def blocked_range_of(session: AsyncSession, booking_id: uuid.UUID) -> Interval:
@@ -459,19 +522,30 @@ async def move_booking(session: AsyncSession, booking_id: uuid.UUID, start: dt.d
 
 
 async def cancel_booking(session: AsyncSession, booking_id: uuid.UUID, reason: str | None, now: dt.datetime) -> None:
+    """Frees the time, drops the reminders, ends the video room and withdraws every join link."""
     await session.execute(text(
         "UPDATE bookings SET status = 'cancelled', change_reason = COALESCE(:r, change_reason), "
-        "version = version + 1, updated_at = :now WHERE id = :id"), {"r": reason, "now": now, "id": booking_id})
+        "video_room = NULL, video_link_hash = NULL, version = version + 1, updated_at = :now WHERE id = :id"),
+        {"r": reason, "now": now, "id": booking_id})
     await session.execute(text("UPDATE booking_staff SET active = false WHERE booking_id = :id"), {"id": booking_id})
     await drop_unsent_reminders(session, booking_id)
+    await revoke_grants(session, booking_id, now)
 
 
 async def set_channel(session: AsyncSession, booking_id: uuid.UUID, channel: Channel, location: str | None,
-                      video_link_hash: str | None, now: dt.datetime) -> None:
+                      room: tuple[str, str] | None, now: dt.datetime) -> None:
+    """``room``: the new video room (its secret, its URL's hash); None ends the room (not by video)."""
     await session.execute(text(
-        "UPDATE bookings SET channel = :c, location = :l, video_link_hash = COALESCE(:v, video_link_hash), "
+        "UPDATE bookings SET channel = :c, location = :l, video_room = :room, video_link_hash = :v, "
         "version = version + 1, updated_at = :now WHERE id = :id"),
-        {"c": channel.value, "l": location, "v": video_link_hash, "now": now, "id": booking_id})
+        {"c": channel.value, "l": location, "room": room[0] if room else None, "v": room[1] if room else None,
+         "now": now, "id": booking_id})
+
+
+async def set_video_room(session: AsyncSession, booking_id: uuid.UUID, room: tuple[str, str] | None) -> None:
+    """A new room for the booking (or none): whoever had the old URL is out."""
+    await session.execute(text("UPDATE bookings SET video_room = :room, video_link_hash = :v WHERE id = :id"),
+                          {"room": room[0] if room else None, "v": room[1] if room else None, "id": booking_id})
 
 
 async def set_outcome(session: AsyncSession, booking_id: uuid.UUID, outcome: Outcome, now: dt.datetime) -> None:
@@ -487,6 +561,9 @@ async def set_outcome(session: AsyncSession, booking_id: uuid.UUID, outcome: Out
     await session.execute(text("UPDATE booking_staff SET active = :a WHERE booking_id = :id"),
                           {"a": outcome is not Outcome.CANCELLED_LATE, "id": booking_id})
     await drop_unsent_reminders(session, booking_id)
+    if outcome is Outcome.CANCELLED_LATE:  # it did not take place: no room, no links
+        await set_video_room(session, booking_id, None)
+        await revoke_grants(session, booking_id, now)
 
 
 async def touch_booking(session: AsyncSession, booking_id: uuid.UUID, now: dt.datetime) -> None:
@@ -543,20 +620,36 @@ async def insert_grant(session: AsyncSession, grant: JoinGrant, organisation: st
 
 async def grant_by_hash(session: AsyncSession, token_hash: str) -> JoinGrant | None:
     row = (await session.execute(text(
-        "SELECT id, booking_id, role, token_hash, used_at FROM join_grants WHERE token_hash = :h"),
+        "SELECT id, booking_id, role, token_hash, used_at, revoked_at FROM join_grants WHERE token_hash = :h"),
         {"h": token_hash})).first()
     if row is None:
         return None
     return JoinGrant(id=row.id, booking_id=row.booking_id, role=ExternalRole(row.role), token_hash=row.token_hash,
-                     used_at=row.used_at)
+                     used_at=row.used_at, revoked_at=row.revoked_at)
 
 
 async def redeem_grant(session: AsyncSession, grant_id: uuid.UUID, now: dt.datetime) -> bool:
-    """True for the one join that wins; a racing second one finds used_at set."""
+    """True for the one join that wins; a racing second one finds used_at set (a revoked link never wins)."""
     result = await session.execute(text(
-        "UPDATE join_grants SET used_at = :now WHERE id = :id AND used_at IS NULL RETURNING id"),
-        {"now": now, "id": grant_id})
+        "UPDATE join_grants SET used_at = :now WHERE id = :id AND used_at IS NULL AND revoked_at IS NULL "
+        "RETURNING id"), {"now": now, "id": grant_id})
     return result.first() is not None
+
+
+async def revoke_grants(session: AsyncSession, booking_id: uuid.UUID, now: dt.datetime) -> None:
+    await session.execute(text(
+        "UPDATE join_grants SET revoked_at = :now WHERE booking_id = :b AND revoked_at IS NULL"),
+        {"now": now, "b": booking_id})
+
+
+async def revoke_grant(session: AsyncSession, booking_id: uuid.UUID, grant_id: uuid.UUID,
+                       now: dt.datetime) -> bool | None:
+    """Withdraw one participant's link. None: no such (unrevoked) participant of the booking; else whether they
+    had joined (and so hold the room's URL)."""
+    row = (await session.execute(text(
+        "UPDATE join_grants SET revoked_at = :now WHERE id = :id AND booking_id = :b AND revoked_at IS NULL "
+        "RETURNING used_at"), {"now": now, "id": grant_id, "b": booking_id})).first()
+    return None if row is None else row.used_at is not None
 
 
 # --- reminders ----------------------------------------------------------------------------------------------

@@ -22,7 +22,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.outbox import EventDelivery, OutboxRelay
 from kit.tables import OutboxMessage
-from services.meetings import flows, store
+from services.meetings import flows, protection, store
+from services.meetings.integration.applications import ProtectionOwner
 
 log = logging.getLogger("meetings.worker")
 
@@ -34,9 +35,11 @@ class TokenSource(Protocol):
 
 
 class ReminderScheduler:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock, batch_size: int = 100) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock, owner: ProtectionOwner,
+                 batch_size: int = 100) -> None:
         self.sessions = sessions
         self.clock = clock
+        self.owner = owner
         self.batch_size = batch_size
 
     async def run_once(self) -> int:
@@ -44,12 +47,21 @@ class ReminderScheduler:
         now = self.clock()
         written = 0
         async with self.sessions() as session, session.begin():
-            for claimed in await store.claim_due_reminders(session, now, self.batch_size):
-                record = await store.get_booking(session, claimed.booking_id)
+            claimed_rows = await store.claim_due_reminders(session, now, self.batch_size)
+            records = {c.id: await store.get_booking(session, c.booking_id) for c in claimed_rows}
+            # Whether each client is protected now, from the owner (one call for the batch); the owner not answering
+            # counts as protected, so the reminder says nothing (messaging sends no content for protected clients).
+            known = {r.booking.client_id for r in records.values() if r is not None and r.booking.client_id}
+            protected = await protection.protected_now(session, self.owner, known)
+            for claimed in claimed_rows:
+                record = records[claimed.id]
                 # A cancelled or already marked booking has no reminders left (they are dropped with the change);
                 # this is the belt to those braces.
                 if record is not None and record.booking.is_open and record.booking.start > now:
-                    flows.enqueue_event(session, flows.TOPIC_REMINDER, record.booking, now, event_id=claimed.id)
+                    booking = record.booking
+                    if booking.client_id:
+                        booking = booking.model_copy(update={"protected_identity": booking.client_id in protected})
+                    flows.enqueue_event(session, flows.TOPIC_REMINDER, booking, now, event_id=claimed.id)
                     written += 1
                 await store.mark_reminder_sent(session, claimed.id, now)
         return written

@@ -25,6 +25,7 @@ from kit.problems import Problem, install_problem_handlers
 from simulators.idp.personas import PERSONAS, Persona
 
 PERSONA_GRANT = "urn:bistand:params:oauth:grant-type:persona"
+ACCESS_TOKEN_TYPE = "at+jwt"  # noqa: S105 - a token type, no secret
 
 
 class IdpSettings(BaseSettings):
@@ -37,10 +38,24 @@ class IdpSettings(BaseSettings):
     # "id:secret,id:secret" — the services' client credentials.
     clients: str = ("applications:dev-applications,calculation:dev-calculation,"
                     "messaging:dev-messaging,meetings:dev-meetings,gateway:dev-gateway,payments:dev-payments")
+    # "id=service service,…" — which services each client may get a token for (a client not named: none). A
+    # token names the one service asked for (RFC 8707 `resource`), as the audience the service pattern makes.
+    client_targets: str = ("applications=calculation messaging,meetings=applications messaging,"
+                           "messaging=applications,payments=applications")
+    service_audience_pattern: str = "{audience}:{service}"
 
     def client_secrets(self) -> dict[str, str]:
         pairs = (item.split(":", 1) for item in self.clients.split(",") if ":" in item)
         return {cid.strip(): secret.strip() for cid, secret in pairs}
+
+    def client_audiences(self, client_id: str) -> tuple[str, ...]:
+        """The audiences ``client_id`` may get service tokens for."""
+        for item in self.client_targets.split(","):
+            cid, _, services = item.partition("=")
+            if cid.strip() == client_id:
+                return tuple(self.service_audience_pattern.format(audience=self.audience, service=name)
+                             for name in services.split())
+        return ()
 
 
 @dataclass
@@ -91,8 +106,9 @@ class Issuer:
                 "iat": int(now), "nbf": int(now), "exp": int(now) + ttl,
                 "jti": uuid.uuid4().hex, **claims}
         key = self.keys.current
+        # typ at+jwt (RFC 9068): an access token, which verifiers require (an ID token is no access key).
         return jwt.encode(body, key.private_pem.decode(), algorithm="RS256",
-                          headers={"kid": key.kid})
+                          headers={"kid": key.kid, "typ": ACCESS_TOKEN_TYPE})
 
     def persona_token(self, persona: Persona, ttl: int | None = None) -> str:
         claims: dict[str, Any] = {"sub": persona.sub, "name": persona.name,
@@ -109,9 +125,11 @@ class Issuer:
             claims["protected_identity"] = True
         return self.sign(claims, ttl=ttl or self.settings.token_ttl_seconds)
 
-    def service_token(self, client_id: str) -> str:
-        return self.sign({"sub": f"service:{client_id}", "roles": ["service"],
-                          "client_id": client_id}, ttl=self.settings.service_token_ttl_seconds)
+    def service_token(self, client_id: str, audience: str | None = None) -> str:
+        """A client-credentials token for ``audience``; without one (tests), for every audience the client has."""
+        aud: str | list[str] = audience if audience is not None else list(self.settings.client_audiences(client_id))
+        return self.sign({"sub": f"service:{client_id}", "roles": ["service"], "client_id": client_id,
+                          "aud": aud}, ttl=self.settings.service_token_ttl_seconds)
 
 
 def _persona(key: str) -> Persona:
@@ -163,13 +181,20 @@ def create_app(settings: IdpSettings | None = None, issuer: Issuer | None = None
         client_id: Annotated[str | None, Form()] = None,
         client_secret: Annotated[str | None, Form()] = None,
         persona: Annotated[str | None, Form()] = None,
+        resource: Annotated[str | None, Form()] = None,
+        audience: Annotated[str | None, Form()] = None,
     ) -> dict[str, Any]:
         if grant_type == "client_credentials":
             expected = settings.client_secrets().get(client_id or "")
             if expected is None or not hmac.compare_digest(expected, client_secret or ""):
                 raise Problem(401, "invalid-client", "Invalid client",
                               "Unknown client or wrong secret.")
-            return {"access_token": issuer.service_token(client_id or ""), "token_type": "Bearer",
+            # One token per target service (RFC 8707): the client names it and gets it only if configured for it.
+            target = resource or audience
+            if not target or target not in settings.client_audiences(client_id or ""):
+                raise Problem(400, "invalid-target", "Invalid target",
+                              "Name one service this client may call (resource=…).")
+            return {"access_token": issuer.service_token(client_id or "", target), "token_type": "Bearer",
                     "expires_in": settings.service_token_ttl_seconds}
         if grant_type == PERSONA_GRANT and persona:
             return {"access_token": issuer.persona_token(_persona(persona)),

@@ -45,7 +45,8 @@ class Clock:
 
 def settings_for(db_url: str, **overrides: Any) -> ApplicationsSettings:
     values: dict[str, Any] = dict(database_url=db_url, relay_enabled=False, relay_backoff_seconds=0.0,
-                                  default_unit="nord", trust_check_seed="test-seed")
+                                  default_unit="nord", trust_check_seed="test-seed",
+                                  months_ahead=24)  # the tests' months lie up to two years after the test clock
     values.update(overrides)
     return ApplicationsSettings(**values)
 
@@ -137,7 +138,7 @@ def contract_standin_calculation(issuer: Any) -> Any:
     """A CONTRACT STAND-IN for the calculation service (POST /calculations), answering with the agreed shape and
     deliberately simple arithmetic. The real service (services/calculation) replaces it once it is merged; the
     point here is the contract: a service token is required, the request fields are read, the answer's shape."""
-    verifier = verifier_for(issuer)
+    verifier = verifier_for(issuer, service="calculation")  # its tokens carry calculation's audience
     app = FastAPI()
     app.state.requests = []
 

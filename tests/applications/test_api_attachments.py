@@ -20,6 +20,10 @@ async def test_upload_and_download(client, as_persona):
     meta = up.json()
     assert meta["media_type"] == "image/png" and meta["sha256"] == sha256(PNG) and meta["size"] == len(PNG)
     assert meta["filename"] == "kontoutdrag februari.png"
+    # Bertil, named as partner, sees the files once he has accepted (an invitee reads only what he would sign).
+    invited = await client.get(f"/applications/{case_id}/attachments", headers=as_persona("bertil"))
+    assert invited.status_code == 404
+    assert (await client.post(f"/applications/{case_id}/accept", headers=as_persona("bertil"))).status_code == 200
     listed = (await client.get(f"/applications/{case_id}/attachments", headers=as_persona("bertil"))).json()
     assert [a["id"] for a in listed["items"]] == [meta["id"]]
     down = await client.get(f"/applications/{case_id}/attachments/{meta['id']}", headers=as_persona("anna"))

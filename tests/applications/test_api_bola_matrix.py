@@ -82,11 +82,10 @@ READS = ("", "/history", "/attachments", "/document-requests", "/decision", "/de
 for suffix in READS:
     add("GET", H + suffix, {**STRANGERS, "anna": 200, "bertil": 200, "karin": 200, "tove": 200}, route=C + suffix)
     add("GET", P + suffix, NOT_CLEARED, route=C + suffix)
-# Employment officers and services see the work facts of a case, not the money or the files.
-for suffix in ("/attachments", "/document-requests", "/decision", "/decision.pdf"):
-    add("GET", H + suffix, {"service": 404}, route=C + suffix)
-add("GET", H, {"service": 200}, route=C)
-add("GET", H + "/attachments/{attachment}", {**STRANGERS, "service": 404, "anna": 200, "karin": 200},
+# A service token (here messaging's, with this service's audience) reads no case: 403 before anything is loaded.
+for suffix in READS:
+    add("GET", H + suffix, {"service": 403}, route=C + suffix)
+add("GET", H + "/attachments/{attachment}", {**STRANGERS, "service": 403, "anna": 200, "karin": 200},
     route=C + "/attachments/{attachment_id}")
 add("GET", P + "/attachments/{attachment}", NOT_CLEARED, route=C + "/attachments/{attachment_id}")
 # The household's file through a case the caller may see: not found.
@@ -97,9 +96,16 @@ add("GET", "/applications/{syd}/attachments/{attachment}", {"cecilia": 404, "lar
 DRAFT_CHANGES = (("PUT", "", lambda w: couple("2026-05")), ("POST", "/signatures", None), ("POST", "/submit", None),
                  ("POST", "/withdraw", None))
 for method, suffix, body in DRAFT_CHANGES:
-    add(method, D + suffix, {**STRANGERS, "service": 403}, body, route=C + suffix)  # a service sees status only
+    add(method, D + suffix, {**STRANGERS, "service": 403}, body, route=C + suffix)
     add(method, P + suffix, NOT_CLEARED, body, route=C + suffix)
 add("POST", D + "/signatures", {"karin": 403, "tove": 403}, route=C + "/signatures")  # staff sign no digital case
+# Answering an invitation: only the invited co-applicant (Bertil joined the household before, so for him the draft's
+# invitation is already accepted: accepting again is a no-op, declining is not his to do any more).
+for suffix in ("/accept", "/decline"):
+    add("POST", D + suffix, {**STRANGERS, "anna": 409, "karin": 409, "service": 403}, route=C + suffix)
+    add("POST", P + suffix, NOT_CLEARED, route=C + suffix)
+add("POST", D + "/accept", {"bertil": 200}, route=C + "/accept")
+add("POST", D + "/decline", {"bertil": 409}, route=C + "/decline")
 
 # Steps on the household's case: refused to strangers before anything else is looked at.
 STEPS: tuple[tuple[str, Body], ...] = (
@@ -121,8 +127,8 @@ for suffix, body in STEPS:
 add("POST", H + "/document-requests/{document}/receive", STRANGERS, {"attachment_id": "00000000-0000-0000-0000-0"
                                                                     "00000000000"},
     route=C + "/document-requests/{request_id}/{step}")
-# A team lead takes no document step; a service does not see document requests at all.
-add("POST", H + "/document-requests/{document}/approve", {"tove": 403, "service": 404},
+# A team lead takes no document step; a service takes none at all.
+add("POST", H + "/document-requests/{document}/approve", {"tove": 403, "service": 403},
     route=C + "/document-requests/{request_id}/{step}")
 # The household's document request through a case the caller may see: not found.
 add("POST", "/applications/{syd}/document-requests/{document}/approve", {"lars": 404},
@@ -139,11 +145,19 @@ add("POST", H + "/assign", {"karin": 403}, {"sub": "persona:maja"}, route=C + "/
 add("POST", H + "/pay", {"anna": 403}, route=C + "/pay")
 
 add("GET", "/me/cases", {"karin": 403, "tove": 403, "nils": 403, "adam": 403, "service": 403, **ANON})
-add("GET", "/me/cases/{household}", {**STRANGERS, "karin": 404, "service": 404, "anna": 200, "bertil": 200},
+add("GET", "/me/cases/{household}", {**STRANGERS, "karin": 404, "service": 403, "anna": 200, "bertil": 200},
     route="/me/cases/{case_id}")
 add("GET", "/me/cases/{protected}", {"anna": 404, "maja": 404, "dana": 200}, route="/me/cases/{case_id}")
 CLIENT_ONLY = {"karin": 403, "nils": 403, "adam": 403, "service": 403, **ANON}
 add("GET", "/me/profile", {**CLIENT_ONLY, "anna": 200})
+add("GET", "/me/invitations", {**CLIENT_ONLY, "anna": 200})
+# Setting protected identity: the registrar (Adam) only; his positive row lifts nobody's status (a stranger's).
+add("PUT", "/staff/people/protection", {"karin": 403, "maja": 403, "tove": 403, "anna": 403, "dana": 403,
+                                        "service": 403, **ANON, "adam": 200},
+    {"personal_number": pnr_for(dt.date(1961, 1, 1)), "protected_identity": False, "reason": "matrix"})
+# The owner's answer on protected identity: the services that show people only (here: messaging's token).
+add("POST", "/internal/protection", {"anna": 403, "dana": 403, "karin": 403, "maja": 403, "adam": 403, **ANON,
+                                     "service": 200}, {"personal_numbers": [DANA]})
 add("PUT", "/me/profile", CLIENT_ONLY, {"preferred_language": "sv"})
 add("GET", "/queue", {"anna": 403, "dana": 403, "adam": 403, "service": 403, **ANON, "karin": 200})
 add("POST", "/trust-checks/draw", {"karin": 403, "maja": 403, "nils": 403, "anna": 403, "adam": 403, "service": 403,
@@ -279,8 +293,13 @@ async def test_an_employment_officer_assignment_gives_the_work_facts_only(client
     (status, plan, meetings) only, not the money, the files or the right to decide."""
     case = await decided_case(client, as_persona, "2026-06")
     url = f"/applications/{case['id']}"
-    # One employment officer at a time: first Nils (the role it is meant for), then Lars (a caseworker in Syd).
-    for sub, who in (("persona:nils", "nils"), ("persona:lars", "lars")):
+    # Only an employment officer the service has seen may be one: Lars (a caseworker in Syd) is refused (issue 11).
+    for who in ("nils", "lars"):
+        await client.get("/queue", headers=as_persona(who))
+    lars = await client.post(f"{url}/assign", headers=as_persona("karin"),
+                             json={"role": "employment_officer", "sub": "persona:lars"})
+    assert lars.status_code == 422, lars.text
+    for sub, who in (("persona:nils", "nils"),):
         r = await client.post(f"{url}/assign", headers=as_persona("karin"),
                               json={"role": "employment_officer", "sub": sub})
         assert r.status_code == 200, r.text

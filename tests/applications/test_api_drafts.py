@@ -93,9 +93,12 @@ async def test_create_retry_and_one_per_month(client, as_persona):
     retry = await client.post("/applications", json=couple("2026-05"), headers=headers)
     assert first.status_code == retry.status_code == 201
     assert first.json()["id"] == retry.json()["id"]
-    dup = await client.post("/applications", json=couple("2026-05"), headers=as_persona("bertil"))
+    dup = await client.post("/applications", json=couple("2026-05"), headers=as_persona("anna"))
     assert dup.status_code == 409
     assert dup.json()["application_id"] == first.json()["id"]
+    # Bertil is named as partner: he applies as himself or joins Anna's, never as Anna (issue 11).
+    as_anna = await client.post("/applications", json=couple("2026-05"), headers=as_persona("bertil"))
+    assert as_anna.status_code == 422 and as_anna.json()["type"] == "urn:bistand:problem:applicant-not-you"
 
 
 async def test_monthly_prefill_from_last_month(client, as_persona):

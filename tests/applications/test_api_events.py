@@ -72,7 +72,8 @@ async def test_events_delivered_with_token_and_idempotency_key(client, app, as_p
     assert first["body"]["payload"] == {"case_id": case["id"], "unit": "nord", "recipients": [ANNA, BERTIL],
                                         "protected_identity": False, "caseworker_sub": None}
     assert got[1]["body"]["payload"]["caseworker_sub"] == "persona:karin"
-    principal = await verifier_for(issuer).verify(first["headers"]["authorization"].removeprefix("Bearer "))
+    token = first["headers"]["authorization"].removeprefix("Bearer ")
+    principal = await verifier_for(issuer, service="messaging").verify(token)  # the token is for messaging only
     assert "service" in principal.roles and principal.claims["client_id"] == "applications"
     assert await relay(app).run_once() == 0  # delivered once
 

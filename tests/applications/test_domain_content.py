@@ -189,3 +189,18 @@ def test_models_give_a_json_schema_for_the_api():
         assert "Personnummer" in text
     applicant = Applicant.model_json_schema()
     assert applicant["properties"]["personal_number"]["type"] == "string"
+
+
+def test_the_window_of_months_to_apply_for():
+    import datetime as dt
+
+    from services.applications.domain.months import PeriodOutOfRange, check_period, latest_period
+
+    today = dt.date(2026, 11, 30)
+    assert latest_period(today) == "2027-01"
+    assert check_period("2027-01", today) == "2027-01"
+    assert check_period("2020-01", today) == "2020-01"
+    for period in ("0000-01", "2019-12", "2027-02", "9384-07"):
+        with pytest.raises(PeriodOutOfRange) as raised:
+            check_period(period, today, "body.month")
+        assert raised.value.status == 422 and raised.value.extra["errors"][0]["field"] == "body.month"

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import uuid
+import zoneinfo
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,3 +35,8 @@ def running_stack(prefix: str, extra_env: dict[str, str] | None = None,
                 await drop_database(server_url(), name)
 
         asyncio.run(drop())
+
+
+def this_month() -> str:
+    """The month a client applies for today (the services bound periods to a window around their clock)."""
+    return dt.datetime.now(zoneinfo.ZoneInfo("Europe/Stockholm")).strftime("%Y-%m")

@@ -19,7 +19,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from devstack.stack import url
-from tests.e2e.conftest import running_stack
+from tests.e2e.conftest import running_stack, this_month
 from tests.messaging.conftest import MailSink
 from tests.support import free_port
 
@@ -87,7 +87,7 @@ def test_apply_calculate_decide_and_the_client_is_told(stack, api, mail):
     assert contact.status_code == 200, contact.text
 
     content = {
-        "kind": "first", "period": "2026-12",
+        "kind": "first", "period": this_month(),
         "household": {"applicant": {"personal_number": "198903149808", "name": "Anna Andersson"},
                       "partner": {"personal_number": "199107229800", "name": "Bertil Andersson",
                                   "relation": "married"},
@@ -111,8 +111,8 @@ def test_apply_calculate_decide_and_the_client_is_told(stack, api, mail):
     calculated = client.post(f"{case}/calculation", headers=h("karin"))
     assert calculated.status_code == 200, calculated.text
     calculation = calculated.json()["calculation"]
-    # The real calculation service answered: its explained lines cite the law and the 2026 norm.
-    assert calculation["norm_year"] == 2026 and calculation["input_hash"]
+    # The real calculation service answered: its explained lines cite the law and the norm of the month's year.
+    assert calculation["norm_year"] == int(content["period"][:4]) and calculation["input_hash"]
     assert calculation["entitlement"] > 0
     assert client.get(f"{case}", headers=h("lars")).status_code == 404  # another unit
 

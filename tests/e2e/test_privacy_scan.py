@@ -18,7 +18,7 @@ import pytest
 from devstack.stack import SERVICES, url
 from kit.db import plain_url
 from tests.access_matrix import _written_forms
-from tests.e2e.conftest import running_stack
+from tests.e2e.conftest import running_stack, this_month
 
 pytestmark = pytest.mark.xdist_group("e2e")
 
@@ -69,7 +69,7 @@ def journey(tmp_path_factory):
             assert api.put("/messaging/me/contact", headers=h("anna"),
                            json={"phone": "+46701234597", "channels": ["sms"]}).status_code in ok
             made = api.post("/applications/applications", headers=h("anna", **{"Idempotency-Key": key()}),
-                            json=_content(ANNA, NAMES[0], "2026-12", (BERTIL, NAMES[1])))
+                            json=_content(ANNA, NAMES[0], this_month(), (BERTIL, NAMES[1])))
             assert made.status_code == 201, made.text
             case = f"/applications/applications/{made.json()['id']}"
             for who in ("anna", "bertil"):
@@ -92,11 +92,11 @@ def journey(tmp_path_factory):
                 assert sent.status_code == 201, sent.text
 
             protected = api.post("/applications/applications", headers=h("dana", **{"Idempotency-Key": key()}),
-                                 json=_content(DANA, NAMES[2], "2026-12"))
+                                 json=_content(DANA, NAMES[2], this_month()))
             assert protected.status_code == 201, protected.text
             paper = api.post("/applications/staff/applications", headers=h("karin", **{"Idempotency-Key": key()}),
                              json={"personal_number": OLLE, "source": "paper",
-                                   "content": _content(OLLE, NAMES[3], "2026-12")})
+                                   "content": _content(OLLE, NAMES[3], this_month())})
             assert paper.status_code == 201, paper.text
 
         from services.meetings import demo

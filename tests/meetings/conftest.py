@@ -1,19 +1,32 @@
-"""Meetings test helpers: an app on a fresh database with a stepping clock, and unit Nord set up through the API."""
+"""Meetings test helpers: an app on a fresh database with a stepping clock, and unit Nord set up through the API.
+
+The owner of protected identity is the REAL applications service (its own app on its own fresh database, one per
+test worker), reached in-process over httpx.ASGITransport with a service token for the client id ``meetings``.
+Dana (the protected persona) is protected there from the start; ``owner.protect(pnr)`` protects someone else the
+way the owner's own records do (its store).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
+import pytest
 from sqlalchemy import text
 
 from kit.db import make_engine
+from services.applications import store as applications_store
+from services.applications.app import create_app as create_applications
+from services.applications.settings import ApplicationsSettings
 from services.meetings.app import create_app
 from services.meetings.domain.times import STOCKHOLM
 from services.meetings.settings import MeetingsSettings
 from simulators.idp.personas import PERSONAS
-from tests.support import verifier_for
+from tests.support import fresh_database, verifier_for
 
 ANNA = PERSONAS["anna"].personal_number
 BERTIL = PERSONAS["bertil"].personal_number
@@ -57,8 +70,76 @@ def settings_for(db_url: str, **overrides: Any) -> MeetingsSettings:
     return MeetingsSettings(**values)
 
 
-def make_app(db_url: str, issuer: Any, clock: Clock | None = None, **overrides: Any) -> Any:
-    return create_app(settings_for(db_url, **overrides), clock=clock, verifier=verifier_for(issuer))
+class ServiceTokens:
+    """Service tokens for the meetings client, signed by the test issuer (what the IdP would hand out)."""
+
+    def __init__(self, issuer: Any, client_id: str = "meetings") -> None:
+        self.issuer = issuer
+        self.client_id = client_id
+
+    async def token(self) -> str:
+        return self.issuer.service_token(self.client_id)
+
+
+@dataclass
+class Owner:
+    """The applications service as the owner of protected identity."""
+
+    app: Any
+    url: str  # its database
+
+    @property
+    def transport(self) -> httpx.AsyncBaseTransport:
+        return httpx.ASGITransport(app=self.app)
+
+    async def protect(self, *personal_numbers: str) -> None:
+        ctx = self.app.state.kit
+        async with ctx.sessions() as session:
+            await applications_store.mark_protected(session, list(personal_numbers), dt.datetime.now(dt.UTC))
+            await session.commit()
+
+    async def lift(self, personal_number: str) -> None:
+        """What the owner's registrar does when a protection ends."""
+        ctx = self.app.state.kit
+        async with ctx.sessions() as session:
+            await applications_store.set_person_protection(session, personal_number, False, dt.datetime.now(dt.UTC))
+            await session.commit()
+
+
+def applications_app(db_url: str, issuer: Any) -> Any:
+    settings = ApplicationsSettings(database_url=db_url, relay_enabled=False, default_unit="nord",
+                                    trust_check_seed="test-seed")
+    return create_applications(settings, verifier=verifier_for(issuer))
+
+
+@contextlib.asynccontextmanager
+async def running_owner(issuer: Any) -> AsyncIterator[Owner]:
+    async with fresh_database("applications") as url:
+        app = applications_app(url, issuer)
+        async with app.router.lifespan_context(app):
+            owner = Owner(app, url)
+            await owner.protect(DANA)
+            yield owner
+
+
+@pytest.fixture(scope="session")
+async def owner(issuer):
+    async with running_owner(issuer) as o:
+        yield o
+
+
+def make_app(db_url: str, issuer: Any, clock: Clock | None = None, *, owner: Owner | None = None,
+             applications_transport: httpx.AsyncBaseTransport | None = None, **overrides: Any) -> Any:
+    """``owner``: the applications app meetings asks about protected identity (``applications_transport``: the
+    way to it, default straight in-process); None: none is configured (unless ``applications_url`` is given), so
+    meetings fails closed."""
+    kwargs: dict[str, Any] = {}
+    if owner is not None:
+        overrides.setdefault("applications_url", "http://applications")
+        kwargs["applications_transport"] = applications_transport or owner.transport
+    if "service_client_id" not in overrides:
+        kwargs["tokens"] = ServiceTokens(issuer)
+    return create_app(settings_for(db_url, **overrides), clock=clock, verifier=verifier_for(issuer), **kwargs)
 
 
 @dataclass

@@ -12,9 +12,9 @@ PROBLEM = "urn:bistand:problem:"
 
 
 @pytest.fixture(scope="module")
-async def env(issuer, as_persona):
+async def env(issuer, as_persona, owner):
     async with fresh_database("meetings") as url:
-        app = make_app(url, issuer, Clock())
+        app = make_app(url, issuer, Clock(), owner=owner)
         async with app_client(app) as client:
             nord = await setup_nord(client, as_persona)
             r = await client.post("/bookings", headers=as_persona("anna"), json={
@@ -95,11 +95,12 @@ async def test_protected_identity_only_with_the_permission(env, as_persona):
     assert event.payload["data"]["protected_identity"] is True
     assert event.payload["data"]["recipients"] == [DANA]
     assert "Storgatan" not in str(event.payload)
-    # staff without the permission cannot book for her either: she is "not found"
+    # staff without the permission cannot book for her either (the answer an uncleared lead gets; every other
+    # refusal reads the same as for any client: test_api_oracles)
     r = await client.post("/bookings", headers=as_persona("karin"), json={
         "meeting_type_id": env[1].phone, "caseworker_id": KARIN, "start": sthlm(2026, 3, 19, 9).isoformat(),
         "personal_number": DANA})
-    assert r.status_code == 404 and r.json()["type"] == PROBLEM + "booking-client-not-found"
+    assert r.status_code == 409 and r.json()["type"] == PROBLEM + "caseworker-not-cleared"
 
 
 async def test_unit_calendar_and_stats_are_the_units(env, as_persona):

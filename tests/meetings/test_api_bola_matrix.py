@@ -63,6 +63,11 @@ for method, verb, body in (("POST", "/reschedule", {"start": LATER, "reason": "x
                            ("POST", "/participants", {"role": "agency"})):
     add(method, ANNA_B + verb, {**STRANGERS, **NO_ROLE}, body, route=B + verb)
     add(method, DANA_B + verb, {"karin": 404, "tove": 404, "anna": 404}, body, route=B + verb)
+PARTICIPANT = "/participants/{participant_id}"
+add("DELETE", ANNA_B + "/participants/{anna_participant}", {**STRANGERS, **NO_ROLE, "anna": 403},
+    route=B + PARTICIPANT)
+add("DELETE", DANA_B + "/participants/{anna_participant}", {"karin": 404, "tove": 404, "anna": 404},
+    route=B + PARTICIPANT)
 # The client herself may not act as staff on her own booking.
 add("POST", ANNA_B + "/outcome", {"anna": 403}, {"outcome": "held"}, route=B + "/outcome")
 add("POST", ANNA_B + "/staff", {"anna": 403}, {"caseworker_id": MAJA}, route=B + "/staff")
@@ -100,7 +105,8 @@ add("POST", "/bookings", {"bertil": 403, "cecilia": 403},  # a client books for 
 add("POST", "/bookings", {"lars": 403},  # another unit's caseworker books into Nord
     lambda w: {"meeting_type_id": w["phone"], "caseworker_id": KARIN, "start": sthlm(2026, 3, 20, 10).isoformat(),
                "personal_number": ANNA})
-add("POST", "/bookings", {"karin": 404, "tove": 404},  # a protected client, caller not cleared
+# a protected client, caller not cleared: the answer an uncleared lead gets, not a "not found" that tells (item 5)
+add("POST", "/bookings", {"karin": 409, "tove": 409},
     lambda w: {"meeting_type_id": w["phone"], "caseworker_id": KARIN, "start": sthlm(2026, 3, 20, 11).isoformat(),
                "personal_number": DANA})
 CONTACT_START = sthlm(2026, 3, 16, 8).isoformat()
@@ -108,7 +114,7 @@ add("POST", "/contacts", {**CLIENTS_403, **NO_ROLE},
     lambda w: {"meeting_type_id": w["phone"], "start": CONTACT_START})
 add("POST", "/contacts", {"lars": 403},  # with another unit's meeting type
     lambda w: {"meeting_type_id": w["phone"], "start": CONTACT_START, "personal_number": ANNA})
-add("POST", "/contacts", {"karin": 404},  # a protected client, caller not cleared
+add("POST", "/contacts", {"karin": 409},  # a protected client, caller not cleared (as above)
     lambda w: {"meeting_type_id": w["phone"], "start": CONTACT_START, "personal_number": DANA})
 add("GET", "/me/bookings", {**NO_ROLE, "anna": 200, "karin": 200})
 add("GET", "/units/nord/calendar?" + WINDOW, {**CLIENTS_403, **NO_ROLE, "lars": 404, "karin": 200, "tove": 200},
@@ -124,10 +130,11 @@ add("POST", "/units/nord/meeting-types", {"anon": 401, "forged": 401, "anna": 40
                                           "nils": 403, "service": 403}, TYPE_BODY, route="/units/{unit}/meeting-types")
 add("POST", "/units/syd/meeting-types", {"tove": 403}, TYPE_BODY, route="/units/{unit}/meeting-types")
 add("PUT", "/meeting-types/{phone}", {"anon": 401, "forged": 401, "anna": 404, "karin": 404, "lars": 404,
-                                      "nils": 404, "service": 404}, TYPE_BODY, route="/meeting-types/{type_id}")
+                                      "nils": 404, "service": 403}, TYPE_BODY, route="/meeting-types/{type_id}")
 add("POST", "/me/feed", {**CLIENTS_403, **NO_ROLE})
+add("DELETE", "/me/feed", {**CLIENTS_403, **NO_ROLE})
 add("GET", "/stats?unit=nord&" + WINDOW, {"anon": 401, "forged": 401, "anna": 404, "karin": 404, "maja": 404,
-                                          "lars": 404, "nils": 404, "service": 404, "tove": 200}, route="/stats")
+                                          "lars": 404, "nils": 404, "service": 403, "tove": 200}, route="/stats")
 add("GET", "/stats?unit=syd&" + WINDOW, {"tove": 404}, route="/stats")
 
 # Open to every signed-in caller on purpose (nothing personal; clients see only the types they may book).
@@ -145,8 +152,8 @@ def test_every_protected_route_refuses_someone():
 
 
 @pytest.fixture(scope="module")
-async def env(issuer, as_persona):
-    async with fresh_database("meetings") as url, app_client(make_app(url, issuer, Clock())) as client:
+async def env(issuer, as_persona, owner):
+    async with fresh_database("meetings") as url, app_client(make_app(url, issuer, Clock(), owner=owner)) as client:
         nord = await setup_nord(client, as_persona)
 
         async def ok(r: Any, status: int = 201) -> dict[str, Any]:
@@ -163,15 +170,18 @@ async def env(issuer, as_persona):
         link = await ok(await client.post(f"/bookings/{anna['id']}/participants", headers=as_persona("karin"),
                                           json={"role": "agency", "organisation": "AF"}))
         feed = await ok(await client.post("/me/feed", headers=as_persona("karin")))
+        seen = await ok(await client.get(f"/bookings/{anna['id']}", headers=as_persona("karin")), 200)
         world = {"anna_booking": anna["id"], "dana_booking": dana["id"], "absence": absence["id"],
-                 "visit": nord.visit, "phone": nord.phone, "join": link["url"].rstrip("/").rsplit("/", 1)[1],
+                 "anna_participant": seen["external_participants"][0]["id"], "visit": nord.visit,
+                 "phone": nord.phone, "join": link["url"].rstrip("/").rsplit("/", 1)[1],
                  "feed": feed["url"].rsplit("/", 1)[1].removesuffix(".ics")}
         yield client, world
 
 
 @pytest.fixture(scope="module")
 def headers_for(issuer, as_persona):
-    return caller_headers(issuer, as_persona, "applications")
+    # "service": a service token with meetings' audience (no client is given one by the IdP) takes no route here.
+    return caller_headers(issuer, as_persona, "applications", audience="bistand:meetings")
 
 
 @pytest.mark.parametrize(("method", "path", "caller", "expected", "body"), ROWS,
@@ -228,7 +238,7 @@ async def test_the_token_routes_answer_only_to_their_token(env):
 @pytest.mark.parametrize("caller", ["anna", "karin", "tove"])
 async def test_unknown_or_malformed_ids_are_never_a_500(env, headers_for, mangle, caller):
     client, world = env
-    names = ("booking_id", "caseworker_id", "exception_id", "type_id", "unit", "token")
+    names = ("booking_id", "caseworker_id", "exception_id", "type_id", "unit", "token", "participant_id")
     for (method, route), rows in {**ROUTES, **{r: [(r[0], r[1], "", 0, None)] for r in PUBLIC}}.items():
         if "{" not in route:
             continue

@@ -24,9 +24,9 @@ def clock():
 
 
 @pytest.fixture(scope="module")
-async def env(issuer, as_persona, clock):
+async def env(issuer, as_persona, clock, owner):
     async with fresh_database("meetings") as url:
-        app = make_app(url, issuer, clock)
+        app = make_app(url, issuer, clock, owner=owner)
         async with app_client(app) as client:
             nord = await setup_nord(client, as_persona)
             yield client, nord, url
@@ -97,9 +97,9 @@ async def test_idempotent_retry_returns_the_first_answer(env, as_persona):
     assert r.status_code == 422 and r.json()["type"] == PROBLEM + "idempotency-key-reused"
 
 
-async def test_fifty_concurrent_bookings_of_one_slot_give_one_booking(issuer, as_persona):
+async def test_fifty_concurrent_bookings_of_one_slot_give_one_booking(issuer, as_persona, owner):
     async with fresh_database("meetings") as url:
-        app = make_app(url, issuer, Clock())
+        app = make_app(url, issuer, Clock(), owner=owner)
         async with app_client(app) as client:
             nord = await setup_nord(client, as_persona)
             anna = as_persona("anna")

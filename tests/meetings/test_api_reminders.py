@@ -49,13 +49,13 @@ def wiring(idp_url: str, messaging_url: str) -> dict[str, Any]:
             "auth_token_url": f"{idp_url}/token"}
 
 
-async def test_each_reminder_goes_out_once_with_two_workers(issuer, as_persona, idp_url):
+async def test_each_reminder_goes_out_once_with_two_workers(issuer, as_persona, idp_url, owner):
     receiver = Receiver()
     clock = Clock()
     with serve_in_thread(receiver.app) as receiver_url:
         async with fresh_database("meetings") as url:
-            one = make_app(url, issuer, clock, **wiring(idp_url, receiver_url))
-            two = make_app(url, issuer, clock, **wiring(idp_url, receiver_url))
+            one = make_app(url, issuer, clock, owner=owner, **wiring(idp_url, receiver_url))
+            two = make_app(url, issuer, clock, owner=owner, **wiring(idp_url, receiver_url))
             async with app_client(one) as a, app_client(two) as b:
                 nord = await setup_nord(a, as_persona)
                 karin, maja = as_persona("karin"), as_persona("maja")
@@ -98,8 +98,8 @@ async def test_each_reminder_goes_out_once_with_two_workers(issuer, as_persona, 
                     assert set(p["body"]) == {"id", "topic", "occurred_at", "payload"}
                     assert set(p["body"]["payload"]) == {"booking_id", "unit", "recipients", "protected_identity",
                                                          "starts_at", "channel"}
-                # a real service token from the IdP, for the meetings client
-                verifier: TokenVerifier = verifier_for(issuer)
+                # a real service token from the IdP, for the meetings client, with messaging's audience only
+                verifier: TokenVerifier = verifier_for(issuer, service="messaging")
                 principal = await verifier.verify(receiver.posts[0]["auth"].removeprefix("Bearer "))
                 assert principal.is_service and principal.claims["client_id"] == "meetings"
                 rows = await sql(url, "SELECT count(*) AS n FROM reminders WHERE sent_at IS NULL")
@@ -108,9 +108,9 @@ async def test_each_reminder_goes_out_once_with_two_workers(issuer, as_persona, 
                 assert rows[0].n == 0
 
 
-async def test_messaging_takes_the_events_in(issuer, as_persona, idp_url):
+async def test_messaging_takes_the_events_in(issuer, as_persona, idp_url, owner):
     """The contract with the real messaging service: a booked event for Cecilia becomes a notification,
-    Dana's (protected identity) none."""
+    Dana's (protected identity, as the applications service says) none."""
     async with fresh_database("messaging") as messaging_db, fresh_database("meetings") as url:
         messaging = create_messaging(MessagingSettings(database_url=messaging_db, notify_relay_enabled=False),
                                      verifier=verifier_for(issuer))
@@ -120,13 +120,13 @@ async def test_messaging_takes_the_events_in(issuer, as_persona, idp_url):
                                 json={"phone": "070-123 45 67", "channels": ["sms"]})
                 assert r.status_code == 200, r.text
             clock = Clock()
-            app = make_app(url, issuer, clock, **wiring(idp_url, messaging_url))
+            app = make_app(url, issuer, clock, owner=owner, **wiring(idp_url, messaging_url))
             async with app_client(app) as client:
                 nord = await setup_nord(client, as_persona)
                 for who, pnr, hour in (("karin", CECILIA, 9), ("maja", DANA, 10)):
                     r = await client.post("/bookings", headers=as_persona(who), json={
                         "meeting_type_id": nord.phone, "caseworker_id": f"persona:{who}", "personal_number": pnr,
-                        "protected_identity": pnr == DANA, "start": sthlm(2026, 3, 18, hour).isoformat()})
+                        "start": sthlm(2026, 3, 18, hour).isoformat()})
                     assert r.status_code == 201, r.text
                 _, delivered = await app.state.kit.extras["workers"].run_once()
                 assert delivered == 2

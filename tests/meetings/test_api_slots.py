@@ -13,9 +13,9 @@ from tests.support import app_client, fresh_database
 
 
 @pytest.fixture(scope="module")
-async def env(issuer, as_persona):
+async def env(issuer, as_persona, owner):
     async with fresh_database("meetings") as url:
-        app = make_app(url, issuer, Clock())
+        app = make_app(url, issuer, Clock(), owner=owner)
         async with app_client(app) as client:
             nord = await setup_nord(client, as_persona)
             yield client, nord

@@ -10,10 +10,10 @@ from tests.support import app_client, fresh_database
 
 
 @pytest.fixture(scope="module")
-async def env(issuer, as_persona):
+async def env(issuer, as_persona, owner):
     async with fresh_database("meetings") as url:
         clock = Clock()
-        app = make_app(url, issuer, clock)
+        app = make_app(url, issuer, clock, owner=owner)
         async with app_client(app) as client:
             nord = await setup_nord(client, as_persona)
             r = await client.post("/units/nord/meeting-types", headers=as_persona("tove"), json={

@@ -7,8 +7,8 @@ import httpx
 import pytest
 
 from services.meetings.demo import TYPES, seed
-from tests.meetings.conftest import make_app
-from tests.support import fresh_database, seeding_setup
+from tests.meetings.conftest import applications_app, make_app
+from tests.support import fresh_database, seeding_setup, serve_in_thread
 
 
 @pytest.fixture
@@ -17,8 +17,17 @@ async def db_url():
         yield url
 
 
-async def test_seed_is_idempotent(db_url, issuer, as_persona):
-    with seeding_setup(issuer, "meetings", make_app(db_url, issuer)) as (gateway, idp, service):
+@pytest.fixture
+async def owner_url(issuer):
+    """The real applications service (the owner of protected identity), served like the meetings server."""
+    async with fresh_database("applications") as url:
+        with serve_in_thread(applications_app(url, issuer)) as served:
+            yield served
+
+
+async def test_seed_is_idempotent(db_url, issuer, as_persona, owner_url):
+    with seeding_setup(issuer, "meetings", make_app(db_url, issuer, applications_url=owner_url)) as (
+            gateway, idp, service):
         await seed(gateway, idp)
         await seed(gateway, idp)
         async with httpx.AsyncClient(base_url=f"{gateway}/api/meetings") as api:

@@ -25,6 +25,7 @@ from services.meetings.domain.rules import (
     can_record_contact,
     can_reschedule,
     caseworkers_client_may_book,
+    check_cleared,
     check_slot_offered,
     client_change_deadline,
     resolve_channel,
@@ -94,8 +95,8 @@ BOOK_MATRIX: list[tuple[str, Actor, Any, dict[str, Any], frozenset[str], ClientR
     ("staff booking names the client", ANNA, TYPE, {}, frozenset({UNIT}), FIRST, R.CLIENT_REQUIRED),
     ("type of another unit", OLLE, TYPE, {"client_id": "client-1"}, frozenset({UNIT}), FIRST,
      R.MEETING_TYPE_OTHER_UNIT),
-    ("protected client, no permission", ANNA, TYPE, {"client_id": "client-1"}, frozenset({UNIT}), PROTECTED,
-     R.CLIENT_NOT_FOUND),
+    # protection is not can_book's question (check_cleared, asked last): no refusal here depends on it
+    ("protected client, no permission", ANNA, TYPE, {"client_id": "client-1"}, frozenset({UNIT}), PROTECTED, None),
     ("protected client, permission", PIA, TYPE, {"client_id": "client-1"}, frozenset({UNIT}), PROTECTED, None),
     ("staff, channel the type lacks", ANNA, PHONE_ONLY, {"client_id": "c", "channel": Channel.IN_PERSON},
      frozenset({UNIT}), FIRST, R.CHANNEL_NOT_ALLOWED),
@@ -118,6 +119,14 @@ def test_book_matrix(
 def test_book_checks_the_type_matches() -> None:
     with pytest.raises(ValueError, match="another meeting type"):
         can_book(CLIENT, TYPE, request(PHONE_ONLY), caseworker_units={UNIT}, relation=FIRST)
+
+
+def test_protection_needs_a_cleared_caller_and_lead() -> None:
+    assert check_cleared(False, caller_cleared=False, lead_cleared=False)
+    assert check_cleared(True, caller_cleared=True, lead_cleared=True)
+    # one answer whoever lacks the clearance
+    assert check_cleared(True, caller_cleared=False, lead_cleared=True).reason is R.CASEWORKER_NOT_CLEARED
+    assert check_cleared(True, caller_cleared=True, lead_cleared=False).reason is R.CASEWORKER_NOT_CLEARED
 
 
 def test_resolve_channel_defaults_to_the_type() -> None:

@@ -104,12 +104,17 @@ async def test_no_token_is_401(client, world):
     assert (await client.get(f"/threads/{world['household']['id']}")).status_code == 401
 
 
-async def test_only_services_post_events(client, as_persona, service_headers):
+async def test_only_services_post_events(client, as_persona, service_headers, issuer):
     body = event("application.decided", uuid.uuid4())
     assert (await client.post("/events", json=body, headers=as_persona("anna"))).status_code == 403
     assert (await client.post("/events", json=body, headers=as_persona("karin"))).status_code == 403
-    other = await client.post("/events", json=body, headers=service_headers(body, client_id="gateway"))
-    assert other.status_code == 403 and other.json()["type"] == "urn:bistand:problem:event-sender-not-allowed"
+    # The gateway's client gets no token for messaging from the IdP (401); even one made for messaging is refused.
+    assert (await client.post("/events", json=body, headers=service_headers(body, client_id="gateway"))
+            ).status_code == 401
+    made = {"Authorization": f"Bearer {issuer.service_token('gateway', 'bistand:messaging')}",
+            "Idempotency-Key": body["id"]}
+    other = await client.post("/events", json=body, headers=made)
+    assert other.status_code == 403 and other.json()["type"] == "urn:bistand:problem:forbidden"
 
 
 async def test_a_client_cannot_join_another_households_case(client, as_persona, world):

@@ -42,10 +42,20 @@ def _claims(**overrides):
     return {k: v for k, v in claims.items() if v is not None}
 
 
-def _signed(issuer, **overrides):
+def _signed(issuer, typ="at+jwt", **overrides):
     key = issuer.keys.current
-    return jwt.encode(_claims(**overrides), key.private_pem.decode(), algorithm="RS256",
-                      headers={"kid": key.kid})
+    headers = {"kid": key.kid} if typ is None else {"kid": key.kid, "typ": typ}
+    token = jwt.encode(_claims(**overrides), key.private_pem.decode(), algorithm="RS256", headers=headers)
+    if typ is None:  # jose always writes typ JWT: sign a header without one by hand
+        header = _b64({"alg": "RS256", "kid": key.kid})
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import padding
+
+        private = serialization.load_pem_private_key(key.private_pem, None)
+        payload = token.split(".")[1]
+        signature = private.sign(f"{header}.{payload}".encode(), padding.PKCS1v15(), hashes.SHA256())
+        token = f"{header}.{payload}.{base64.urlsafe_b64encode(signature).rstrip(b'=').decode()}"
+    return token
 
 
 def _b64(data: dict) -> str:
@@ -120,6 +130,28 @@ async def test_not_yet_valid(client, issuer):
     await _assert_401(client, _signed(issuer, nbf=future, iat=future, exp=future + 300))
 
 
+async def test_issued_in_the_future(client, issuer):
+    """python-jose checks exp and nbf but never iat: a token issued past the leeway is refused all the same."""
+    now = int(time.time())
+    await _assert_401(client, _signed(issuer, iat=now + 120, nbf=now, exp=now + 600))
+    await _assert_401(client, _signed(issuer, iat=now, nbf=now + 120, exp=now + 600))
+    await _assert_401(client, _signed(issuer, iat="soon"))
+    within = _signed(issuer, iat=now + 10, nbf=now + 10, exp=now + 600)  # clock skew inside the 30 s leeway
+    assert (await client.get("/whoami", headers={"Authorization": f"Bearer {within}"})).status_code == 200
+
+
+@pytest.mark.parametrize("typ", [None, "JWT", "id_token", "dpop+jwt"])
+async def test_only_access_tokens(client, issuer, typ):
+    """RFC 9068: an ID token or any other JWT the IdP signs, however valid otherwise, is no access token."""
+    await _assert_401(client, _signed(issuer, typ=typ))
+
+
+async def test_the_idp_marks_its_tokens_as_access_tokens(client, issuer):
+    for token in (token_for(issuer, "anna"), issuer.service_token("applications")):
+        assert jwt.get_unverified_header(token)["typ"] == "at+jwt"
+    assert (await client.get("/whoami", headers={"Authorization": f"Bearer {_signed(issuer)}"})).status_code == 200
+
+
 async def test_within_clock_skew_leeway_is_accepted(client, issuer):
     now = int(time.time())
     token = _signed(issuer, iat=now - 400, nbf=now - 400, exp=now - 5)
@@ -145,7 +177,7 @@ async def test_tampered_payload(client, issuer):
 async def test_key_rotation_is_followed_and_refetch_is_throttled():
     issuer = Issuer(IdpSettings(issuer=ISSUER, audience=AUDIENCE))
     fetches = []
-    now = [1000.0]
+    now = [time.time()]  # the verifier's clock also judges iat, so it keeps the real time here
 
     async def fetch():
         fetches.append(now[0])
@@ -177,7 +209,7 @@ def test_jwks_and_service_tokens_over_http():
     """The real IdP over HTTP: JWKS-verified persona tokens and client-credentials tokens."""
     import asyncio
 
-    from kit.auth import TokenVerifier
+    from kit.auth import TokenRejected, TokenVerifier
 
     with serve_in_thread(create_idp(IdpSettings(issuer=ISSUER, audience=AUDIENCE))) as base:
         persona_token = httpx.get(f"{base}/dev/token", params={"persona": "anna"}).text
@@ -186,15 +218,23 @@ def test_jwks_and_service_tokens_over_http():
                                                    "client_secret": "wrong"})
         assert denied.status_code == 401
         assert denied.headers["content-type"] == "application/problem+json"
-        granted = httpx.post(f"{base}/token", data={"grant_type": "client_credentials",
-                                                    "client_id": "applications",
-                                                    "client_secret": "dev-applications"})
+        credentials = {"grant_type": "client_credentials", "client_id": "applications",
+                       "client_secret": "dev-applications"}
+        granted = httpx.post(f"{base}/token", data={**credentials, "resource": "bistand:messaging"})
         assert granted.status_code == 200
+        # One service per token, and only a service this client is configured to call.
+        for target in (None, "bistand:meetings", "bistand", "bistand:applications"):
+            refused = httpx.post(f"{base}/token", data={**credentials, "resource": target} if target else credentials)
+            assert refused.status_code == 400 and refused.json()["type"].endswith("invalid-target"), target
         verifier = TokenVerifier(issuer=ISSUER, audience=AUDIENCE, jwks_url=f"{base}/jwks.json")
 
         async def check():
             person = await verifier.verify(persona_token)
-            service = await verifier.verify(granted.json()["access_token"])
+            service = await verifier.for_service("bistand:messaging").verify(granted.json()["access_token"])
+            with pytest.raises(TokenRejected):  # the edge and person-only verifiers take no service token
+                await verifier.verify(granted.json()["access_token"])
+            with pytest.raises(TokenRejected):  # nor does another service
+                await verifier.for_service("bistand:calculation").verify(granted.json()["access_token"])
             return person, service
 
         person, service = asyncio.run(check())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 import time
 
@@ -51,6 +52,10 @@ def _upstream() -> FastAPI:
         return {"size": size, "request_id": request.headers.get("x-request-id"),
                 "forwarded_for": request.headers.get("x-forwarded-for")}
 
+    @app.get("/raw/{rest:path}")
+    async def raw(request: Request) -> dict[str, str]:
+        return {"raw_path": request.scope["raw_path"].decode(), "query": request.scope["query_string"].decode()}
+
     @app.get("/openapi-less")
     async def plain() -> dict[str, str]:
         return {"ok": "yes"}
@@ -62,7 +67,7 @@ def _settings(**overrides) -> GatewaySettings:
     values = dict(auth_issuer=ISSUER, auth_audience=AUDIENCE, max_body_bytes=200_000,
                   buffer_body_under_bytes=1000, read_timeout_seconds=0.5,
                   rate_per_ip_burst=10_000, rate_per_client_burst=10_000,
-                  cors_origins=ORIGIN)
+                  cors_origins=ORIGIN, stream_routes="GET /api/meetings/events")
     values.update(overrides)
     return GatewaySettings(**values)
 
@@ -183,6 +188,19 @@ def test_service_slow_is_504(http, as_persona):
     _problem(http.get("/api/meetings/slow", headers=as_persona("anna")), 504, "upstream-timeout")
 
 
+def test_only_streaming_routes_go_untimed(http, as_persona):
+    """Asking for an event stream does not lift the read timeout of a route that is not one."""
+    started = time.monotonic()
+    response = http.get("/api/meetings/slow", headers={**as_persona("anna"), "Accept": "text/event-stream"})
+    _problem(response, 504, "upstream-timeout")
+    assert time.monotonic() - started < 3  # the 0.5 s read timeout, not the upstream's 5 s
+
+
+def test_the_path_is_forwarded_as_it_came(http, as_persona):
+    response = http.get("/api/meetings/raw/a%20b%3Bc/%C3%A5?x=%2F&y=1", headers=as_persona("anna"))
+    assert response.json() == {"raw_path": "/raw/a%20b%3Bc/%C3%A5", "query": "x=%2F&y=1"}
+
+
 def test_readyz_reports_each_service(http):
     body = _problem(http.get("/readyz"), 503, "not-ready")
     assert body["services"]["calculation"] == "ready"
@@ -197,6 +215,26 @@ def test_one_openapi_document(http):
     assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
     docs = http.get("/docs")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+def test_the_docs_work_without_the_internet(http, page):
+    """Every asset a docs page references is served by the gateway itself, and its policy allows no other origin."""
+    html = http.get(page)
+    assert html.status_code == 200
+    policy = html.headers["content-security-policy"]
+    assert "http" not in policy and "default-src 'self'" in policy
+    referenced = set(re.findall(r"""(?:src|href|url)\s*[=:(]\s*['"]([^'"]+)['"]""", html.text))
+    scripts_and_styles = {r for r in referenced if r.endswith((".js", ".css", ".png"))}
+    assert scripts_and_styles, html.text
+    assert not re.search(r"https?://", html.text), "a page that reaches another origin"
+    for ref in scripts_and_styles:
+        assert ref.startswith("/docs/assets/"), ref
+        asset = http.get(ref)
+        assert asset.status_code == 200 and len(asset.content) > 1000, ref
+        assert asset.headers["content-type"].split(";")[0] in ("text/javascript", "text/css", "image/png")
+    assert http.get("/docs/assets/../openapi.json").status_code in (400, 404)
+    assert http.get("/docs/assets/pyproject.toml").status_code == 404
 
 
 def test_cors(http, as_persona):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+import zoneinfo
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,16 +17,18 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit import audit
 from kit.app import ServiceContext
-from kit.auth import Principal, authenticate
+from kit.auth import Principal, authenticate, person_or_service
 from kit.db import session as db_session
 from kit.problems import Problem, not_found
 from services.applications import store
-from services.applications.domain import access
+from services.applications.domain import access, months
 from services.applications.domain.access import AccessPrincipal, Role, Section
+from services.applications.domain.assignment import StaffMember
 from services.applications.domain.lifecycle import ActorRole
 from services.applications.settings import ApplicationsSettings
 
 STAFF_ROLES = frozenset({Role.CASEWORKER, Role.TEAM_LEAD, Role.EMPLOYMENT_OFFICER})
+STOCKHOLM = zoneinfo.ZoneInfo("Europe/Stockholm")
 
 
 def context(request: Request) -> ServiceContext:
@@ -38,6 +41,15 @@ def settings_of(request: Request) -> ApplicationsSettings:
 
 def clock(request: Request) -> dt.datetime:
     return context(request).extras["clock"]()  # type: ignore[no-any-return]
+
+
+def today(request: Request) -> dt.date:
+    """The clock's date in Swedish time (what "this month" means for a client)."""
+    return clock(request).astimezone(STOCKHOLM).date()
+
+
+def check_period(request: Request, period: str, field: str) -> None:
+    months.check_period(period, today(request), field, settings_of(request).months_ahead)
 
 
 def extra(request: Request, name: str) -> Any:
@@ -54,21 +66,48 @@ def access_reason(request: Request, default: str) -> str:
     return given[:200] if given else default
 
 
+_SEEN_EVERY = dt.timedelta(hours=1)  # a staff member's row is refreshed at most this often per replica
+
+
+async def note_staff(request: Request, principal: Principal) -> None:
+    """Keep what a staff member's own token says about them (who may be assigned cases: domain/assignment.py).
+    In a short transaction of its own, so it is kept whatever the request does; at most once an hour per person
+    and replica unless their roles, units or clearance changed."""
+    if not is_staff(principal) or principal.is_service:
+        return
+    now = clock(request)
+    member = StaffMember(principal.sub, frozenset(principal.roles & STAFF_ROLES), frozenset(principal.units),
+                         principal.can(access.PROTECTED_PERMISSION), now)
+    seen: dict[str, tuple[Any, dt.datetime]] = context(request).extras.setdefault("staff_seen", {})
+    fingerprint = (member.roles, member.units, member.protected_access, principal.name)
+    last = seen.get(principal.sub)
+    if last is not None and last[0] == fingerprint and now - last[1] < _SEEN_EVERY:
+        return
+    async with context(request).sessions() as session:
+        await store.record_staff(session, member, principal.name)
+        await session.commit()
+    if len(seen) > 10_000:
+        seen.clear()
+    seen[principal.sub] = (fingerprint, now)
+
+
 async def client_principal(principal: Principal = Depends(authenticate)) -> Principal:
     if Role.CLIENT not in principal.roles or not principal.personal_number:
         raise Problem(403, "forbidden", "Forbidden", "Only clients (signed in with e-ID) may do this.")
     return principal
 
 
-async def caseworker_principal(principal: Principal = Depends(authenticate)) -> Principal:
+async def caseworker_principal(request: Request, principal: Principal = Depends(authenticate)) -> Principal:
     if Role.CASEWORKER not in principal.roles:
         raise Problem(403, "forbidden", "Forbidden", "Only caseworkers may do this.")
+    await note_staff(request, principal)
     return principal
 
 
-async def staff_principal(principal: Principal = Depends(authenticate)) -> Principal:
+async def staff_principal(request: Request, principal: Principal = Depends(authenticate)) -> Principal:
     if not is_staff(principal):
         raise Problem(403, "forbidden", "Forbidden", "Only unit staff may do this.")
+    await note_staff(request, principal)
     return principal
 
 
@@ -86,6 +125,11 @@ class CaseContext:
     @property
     def is_party(self) -> bool:
         return self.role in (ActorRole.CLIENT, ActorRole.CO_APPLICANT)
+
+    @property
+    def is_invitee(self) -> bool:
+        """Named as co-applicant, not yet answered: reads the draft, may accept, decline or sign."""
+        return access.is_invitee(self.who, self.case.access())
 
     @property
     def staff_view(self) -> bool:
@@ -128,6 +172,7 @@ class CaseContext:
 
 async def _load(case_id: uuid.UUID, request: Request, session: AsyncSession, principal: Principal,
                 lock: bool) -> CaseContext:
+    await note_staff(request, principal)
     case = await store.get_case(session, case_id, lock=lock)
     who = AccessPrincipal.from_principal(principal)
     if case is None:
@@ -151,4 +196,12 @@ async def readable_case(case_id: uuid.UUID, request: Request, session: AsyncSess
 async def locked_case(case_id: uuid.UUID, request: Request, session: AsyncSession = Depends(db_session),
                       principal: Principal = Depends(authenticate)) -> CaseContext:
     """The same check, with the case row locked until commit: two steps on one case never interleave."""
+    return await _load(case_id, request, session, principal, lock=True)
+
+
+async def locked_case_for_system(case_id: uuid.UUID, request: Request, session: AsyncSession = Depends(db_session),
+                                 principal: Principal = Depends(person_or_service(setting="system_clients"))
+                                 ) -> CaseContext:
+    """``locked_case`` for a step a system may take too (APPLICATIONS_SYSTEM_CLIENTS, e.g. payments marking a
+    case paid): the only kind of case route a service token reaches; every other one is for persons."""
     return await _load(case_id, request, session, principal, lock=True)

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from kit.auth import Principal, authenticate
+from kit.auth import Principal, require_service_client
 from kit.db import session as db_session
-from kit.problems import Problem
 from services.applications import store
-from services.applications.api import deps
 from services.applications.domain.personal_number import PersonalNumber
 
 log = logging.getLogger("applications.internal")
@@ -36,10 +34,8 @@ class ProtectionAnswer(BaseModel):
     protected: list[str] = Field(description="Those asked about who have protected identity (12 digits).")
 
 
-async def protection_reader(request: Request, principal: Principal = Depends(authenticate)) -> Principal:
-    if not principal.is_service or principal.client_id not in deps.settings_of(request).protection_reader_set():
-        raise Problem(403, "forbidden", "Forbidden", "Only the services that show people may ask this.")
-    return principal
+# Only the services that show people (APPLICATIONS_PROTECTION_READERS); persons and other services get 403.
+protection_reader = require_service_client(setting="protection_readers")
 
 
 @router.post("/internal/protection", response_model=ProtectionAnswer,

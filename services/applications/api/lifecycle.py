@@ -18,6 +18,7 @@ from services.applications import calculation, events, store
 from services.applications.api import common, deps, schemas
 from services.applications.api.deps import CaseContext
 from services.applications.domain.access import Section
+from services.applications.domain.assignment import may_be_assigned
 from services.applications.domain.attachments import DocumentRequest
 from services.applications.domain.completeness import content_gaps
 from services.applications.domain.decision import Decision, DecisionComponent, DecisionInput, make_decision
@@ -38,6 +39,19 @@ async def _answer(session: AsyncSession, ctx: CaseContext) -> JSONResponse:
     return common.case_response(out)
 
 
+async def _check_assignee(session: AsyncSession, ctx: CaseContext, target: str, role: str, now: dt.datetime) -> None:
+    """Someone else: a real staff member of the case's unit in that role (cleared for a protected case). Taking a
+    case oneself was already decided by the access rules that let the caller act on it."""
+    if target == ctx.principal.sub or may_be_assigned(await store.get_staff(session, target), role,
+                                                      ctx.case.access(), now):
+        return
+    raise Problem(422, "assignee-not-eligible", "That person cannot be given this case",
+                  "Give it to a staff member of the case's unit in that role (an employment officer for the plan), "
+                  "cleared for protected identity when the case is protected, who has signed in lately.",
+                  errors=[{"field": "body.sub", "message": "not a staff member who may be given this case",
+                           "code": "assignee_not_eligible"}])
+
+
 @router.post("/applications/{case_id}/assign", response_model=schemas.CaseOut,
              summary="Take the case (no body) or, as team lead, give it to someone; or add an employment officer")
 async def assign(request: Request, body: schemas.AssignIn | None = None, ctx: CaseContext = Depends(deps.locked_case),
@@ -50,6 +64,7 @@ async def assign(request: Request, body: schemas.AssignIn | None = None, ctx: Ca
         # The second responsible person (Mölndal's model): no step in the case, just who works on the plan.
         if body.sub is None:
             raise Problem(422, "assignee-required", "Say who", "Give the employment officer's sub.")
+        await _check_assignee(session, ctx, target, body.role, now)
         await store.assign(session, ctx.case.id, "employment_officer", target, by=ctx.principal.sub, now=now)
         await store.add_history(session, ctx.case.id, actor=ctx.principal.sub, actor_role=role.value,
                                 event="assign_employment_officer", from_status=ctx.case.status.value,
@@ -59,6 +74,7 @@ async def assign(request: Request, body: schemas.AssignIn | None = None, ctx: Ca
         if target != ctx.principal.sub and role is not ActorRole.TEAM_LEAD:
             raise Problem(403, "case-role-not-allowed", "Only a team lead distributes cases",
                           "Take the case yourself (no body) instead.")
+        await _check_assignee(session, ctx, target, body.role, now)
         event = Event.ASSIGN if ctx.case.status is CaseStatus.SUBMITTED else Event.REASSIGN
         await common.step(session, ctx, event, now, details={"sub": target})
         await store.assign(session, ctx.case.id, "caseworker", target, by=ctx.principal.sub, now=now)
@@ -227,7 +243,8 @@ async def decision_pdf(request: Request, lang: Annotated[Literal["sv", "en"], Qu
 
 @router.post("/applications/{case_id}/pay", response_model=schemas.CaseOut,
              summary="Caseworker (or the payment system): mark the decision paid")
-async def pay(request: Request, body: schemas.PayIn | None = None, ctx: CaseContext = Depends(deps.locked_case),
+async def pay(request: Request, body: schemas.PayIn | None = None,
+              ctx: CaseContext = Depends(deps.locked_case_for_system),
               session: AsyncSession = Depends(db_session)) -> JSONResponse:
     await common.step(session, ctx, Event.PAY, deps.clock(request),
                       details={"reference": body.reference} if body and body.reference else None)

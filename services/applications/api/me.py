@@ -78,6 +78,21 @@ async def my_case(lang: Lang = "sv", ctx: CaseContext = Depends(deps.readable_ca
     return JSONResponse(await _summary(session, ctx.case, lang, full=True))
 
 
+@router.get("/me/invitations", response_model=schemas.Invitations,
+            summary="Client: applications that name me as co-applicant and wait for my answer")
+async def my_invitations(lang: Lang = "sv", session: AsyncSession = Depends(db_session),
+                         principal: Principal = Depends(deps.client_principal)) -> JSONResponse:
+    me = normalise_personal_number(principal.personal_number or "")
+    items = []
+    for case in await store.invitations_of(session, me):
+        applicant = (case.content.get("household") or {}).get("applicant") or {}
+        items.append({"application_id": str(case.id), "period": case.period,
+                      "month": month_name(case.period, lang), "kind": case.kind,  # type: ignore[arg-type]
+                      "invited_by": applicant.get("name"), "created_at": schemas.local(case.created_at),
+                      "accept": f"/applications/{case.id}/accept", "decline": f"/applications/{case.id}/decline"})
+    return JSONResponse({"items": items})
+
+
 def _profile_out(row: dict[str, Any] | None) -> dict[str, Any]:
     row = row or {}
     return {k: row.get(k) for k in ("preferred_language", "interpreter_needed", "interpreter_language", "phone",

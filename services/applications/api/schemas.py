@@ -7,7 +7,7 @@ import uuid
 import zoneinfo
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
 
 from services.applications import store
 from services.applications.api.deps import CaseContext
@@ -17,8 +17,10 @@ from services.applications.domain.attachments import DocumentType
 from services.applications.domain.completeness import missing_items
 from services.applications.domain.content import DraftContent, Period
 from services.applications.domain.decision import Reason
+from services.applications.domain.languages import Language
 from services.applications.domain.personal_number import PersonalNumber
 from services.applications.domain.signing import RequiredSignatures, Signature, required_signers
+from services.applications.domain.text import NoNulModel
 
 STOCKHOLM = zoneinfo.ZoneInfo("Europe/Stockholm")
 Source = Literal["paper", "phone", "visit"]
@@ -30,7 +32,7 @@ def local(moment: dt.datetime | None) -> str | None:
 Text500 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
 
-class _In(BaseModel):
+class _In(NoNulModel):
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True, str_strip_whitespace=True)
 
 
@@ -39,12 +41,21 @@ class MonthlyIn(_In):
 
 
 class ProfileIn(_In):
-    preferred_language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")] | None = None
+    preferred_language: Language | None = None
     interpreter_needed: bool | None = None
-    interpreter_language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")] | None = None
+    interpreter_language: Language | None = None
     phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9 \-]{6,20}$")] | None = None
-    email: Annotated[str, StringConstraints(pattern=r"^[^@\s]{1,64}@[^@\s]{1,190}$")] | None = None
+    # email-validator's syntax check (no DNS look-up): "0@0" and "a@b" are not addresses mail can reach.
+    email: Annotated[EmailStr, StringConstraints(max_length=254)] | None = None
     address: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] | None = None
+
+    @field_validator("preferred_language", "interpreter_needed", mode="before")
+    @classmethod
+    def _always_has_a_value(cls, value: Any) -> Any:
+        # Left out keeps the saved value; null would clear what every profile must have.
+        if value is None:
+            raise ValueError("cannot be null: leave it out to keep the saved value")
+        return value
 
 
 class StaffApplicationIn(_In):
@@ -132,6 +143,10 @@ def case_out(ctx: CaseContext, signatures: list[Signature] | None = None,
         "assigned": c.assigned,
         "actions": [e.value for e in lifecycle.allowed_events(c.state, ctx.role)] if ctx.role else [],
     }
+    if ctx.is_invitee:
+        out["actions"] = ["accept", "decline", "sign"] if c.status is lifecycle.CaseStatus.DRAFT else ["decline"]
+    if c.co_applicant_pnr is not None and ctx.can(Section.HOUSEHOLD):
+        out["co_applicant"] = {"status": c.co_applicant_status}
     draft = c.draft()
     if ctx.can(Section.HOUSEHOLD):
         out["content"] = c.content
@@ -209,7 +224,10 @@ class CaseOut(_Out):
     submitted_at: dt.datetime | None = None
     info_due: dt.date | None = None
     assigned: dict[str, str] = Field(description="role (caseworker, employment_officer) -> subject")
-    actions: list[str] = Field(description="lifecycle events the caller may take now")
+    actions: list[str] = Field(description="lifecycle events the caller may take now (an invitee: accept, decline, "
+                                           "sign)")
+    co_applicant: dict[str, str] | None = Field(
+        None, description="the named co-applicant's answer: invited, joined (accepted or signed), declined")
     content: dict[str, Any] = Field(description="the application (employment officers: the plan only)")
     content_hash: str | None = Field(None, description="SHA-256 of the canonical content: what a signature binds")
     signatures: list[SignatureOut] | None = None
@@ -295,6 +313,21 @@ class MyCaseOut(_Out):
 
 class MyCases(_Out):
     items: list[MyCaseOut]
+
+
+class InvitationOut(_Out):
+    application_id: uuid.UUID
+    period: str
+    month: str
+    kind: str
+    invited_by: str | None = Field(None, description="the applicant's name as they wrote it, if they did")
+    created_at: dt.datetime
+    accept: str = Field(description="POST here to join (or sign the application, which also accepts)")
+    decline: str
+
+
+class Invitations(_Out):
+    items: list[InvitationOut]
 
 
 class ProfileOut(_Out):

@@ -3,7 +3,9 @@
 Every answer is a plain bool. The API answers "no" with 404, never 403, so a caller cannot learn
 that a case exists (the same for a protected-identity case as for a case that is not there).
 
-    client               their own household's cases (as applicant or co-applicant): everything
+    client               their own household's cases (as applicant or co-applicant who has joined): everything
+    invited co-applicant the draft that names them, to decide on: the content and signatures, no files,
+                         no steps (they accept, decline or sign with their own login; declined: nothing)
     caseworker           cases of their unit(s), or cases assigned to them as caseworker: everything
     team_lead            cases of their unit(s) or assigned to them as caseworker: everything (supervision)
     employment_officer   cases of their unit(s): status, plan and meetings only
@@ -27,6 +29,7 @@ from services.applications.domain.lifecycle import ActorRole
 from services.applications.domain.personal_number import normalise_personal_number
 
 PROTECTED_PERMISSION = "protected_identity"  # the token permission that sets protected_access
+REGISTRAR_PERMISSION = "protected_identity_registrar"  # may set or lift a person's protected identity (audited)
 
 
 class Role(StrEnum):
@@ -58,6 +61,9 @@ class Section(StrEnum):
 
 
 ALL_SECTIONS = frozenset(Section)
+# What an invited co-applicant reads before they say yes: what they would sign, not the applicant's files.
+INVITATION_SECTIONS = frozenset({Section.STATUS, Section.HOUSEHOLD, Section.HOUSING, Section.INCOMES, Section.COSTS,
+                                 Section.ASSETS, Section.PLAN, Section.SIGNATURES})
 WORK_SECTIONS = frozenset({Section.STATUS, Section.PLAN, Section.MEETINGS})
 SERVICE_SECTIONS = WORK_SECTIONS
 
@@ -93,6 +99,8 @@ class CaseAccess:
     unit: str
     applicant_personal_number: str | None = field(default=None, repr=False)
     co_applicant_personal_number: str | None = field(default=None, repr=False)
+    # invited / joined / declined: the co-applicant is a party only once joined (None: as joined, for old callers)
+    co_applicant_status: str | None = None
     # role of the assignment ("caseworker", "employment_officer", ...) -> subjects
     assigned: Mapping[str, frozenset[str]] = field(default_factory=dict, hash=False)
     protected_identity: bool = False
@@ -121,9 +129,17 @@ def _party(principal: AccessPrincipal, case: CaseAccess) -> ActorRole | None:
         return None
     if mine == _normalised(case.applicant_personal_number):
         return ActorRole.CLIENT
-    if mine == _normalised(case.co_applicant_personal_number):
+    if mine == _normalised(case.co_applicant_personal_number) and case.co_applicant_status in (None, "joined"):
         return ActorRole.CO_APPLICANT
     return None
+
+
+def is_invitee(principal: AccessPrincipal, case: CaseAccess) -> bool:
+    """A client named as co-applicant who has not answered yet: may read the draft and accept or decline."""
+    if Role.CLIENT not in principal.roles or case.co_applicant_status != "invited":
+        return False
+    mine = _normalised(principal.personal_number)
+    return mine is not None and mine == _normalised(case.co_applicant_personal_number)
 
 
 def _staff_related(principal: AccessPrincipal, case: CaseAccess, as_role: str = Role.CASEWORKER) -> bool:
@@ -148,6 +164,8 @@ def readable_sections(principal: AccessPrincipal, case: CaseAccess) -> frozenset
     roles = principal.roles
     if _party(principal, case) is not None:
         sections |= ALL_SECTIONS
+    elif is_invitee(principal, case):
+        sections |= INVITATION_SECTIONS
     if roles & {Role.CASEWORKER, Role.TEAM_LEAD} and _staff_related(principal, case):
         sections |= ALL_SECTIONS
     if Role.EMPLOYMENT_OFFICER in roles and _staff_related(principal, case, Role.EMPLOYMENT_OFFICER):

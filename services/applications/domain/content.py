@@ -11,9 +11,10 @@ import datetime as dt
 from enum import StrEnum
 from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from services.applications.domain.personal_number import PersonalNumber
+from services.applications.domain.text import NoNulModel
 
 MAX_KRONOR = 1_000_000_000  # a sanity ceiling, not a rule: stops overflow and typos with many zeros
 
@@ -29,7 +30,7 @@ APPLICANT = "applicant"
 PARTNER = "partner"
 
 
-class Model(BaseModel):
+class Model(NoNulModel):
     # Inputs never echo back in validation errors: they may hold a personnummer and errors get logged.
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True, str_strip_whitespace=True)
 

@@ -15,11 +15,12 @@ from collections.abc import Iterable
 from enum import StrEnum
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AwareDatetime, ConfigDict, Field, StringConstraints, model_validator
 
 from services.applications.domain.content import Kronor, LongText, MemberRef, Period
 from services.applications.domain.lifecycle import Outcome
 from services.applications.domain.signing import ContentHash
+from services.applications.domain.text import NoNulModel
 
 SYSTEM_DECIDER = "system"
 NEW_SOL_IN_FORCE = dt.date(2025, 7, 1)  # socialtjänstlagen (2025:400)
@@ -28,7 +29,7 @@ Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, m
 ComponentCode = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_.:-]{1,64}$")]
 
 
-class _Model(BaseModel):
+class _Model(NoNulModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 

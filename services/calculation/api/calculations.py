@@ -17,10 +17,10 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import ValidationError
 from starlette.responses import Response
 
-from kit.auth import Principal, authenticate
+from kit.auth import Principal
 from kit.problems import Problem
 from services.calculation import batch
-from services.calculation.api.deps import batch_caller, calculator, json_body, orjson_response
+from services.calculation.api.deps import applications_or_person, batch_caller, calculator, json_body, orjson_response
 from services.calculation.api.schemas import field_errors, parse_trial
 from services.calculation.service import Rejected, invalid
 
@@ -39,7 +39,7 @@ _TRIAL_BODY = {"requestBody": {"required": True, "content": {"application/json":
 
 @router.post("/calculations", openapi_extra=_body("CalculationRequest"),
              summary="Any signed-in caller or service: one household and month, every line explained")
-async def calculate(request: Request, principal: Principal = Depends(authenticate),
+async def calculate(request: Request, principal: Principal = Depends(applications_or_person),
                     raw: Any = Depends(json_body)) -> Response:  # the caller first: no parsing for strangers
     try:
         return orjson_response(calculator(request).from_raw(raw))
@@ -114,6 +114,7 @@ async def trial(request: Request, raw: Any = Depends(json_body)) -> Response:
         except ValidationError as exc:
             raise invalid(field_errors(exc)) from None
         month = simple.month or request.app.state.kit.extras["clock"]().astimezone(STOCKHOLM).strftime("%Y-%m")
+        calc.norm_for(month)  # before ages become birth dates: year 0000 has no dates to compute
         return orjson_response(calc.from_domain(simple.to_domain(month)))
     except Rejected as exc:
         raise exc.problem() from None

@@ -8,7 +8,7 @@ import orjson
 from fastapi import Depends, Request
 from starlette.responses import Response
 
-from kit.auth import Principal, authenticate
+from kit.auth import Principal, person_or_service
 from kit.problems import Problem
 from services.calculation.service import Calculator, invalid
 
@@ -33,7 +33,11 @@ async def json_body(request: Request) -> Any:
                       ).problem() from None
 
 
-async def batch_caller(principal: Principal = Depends(authenticate)) -> Principal:
+# The applications service calculates for its cases; no other service token is taken here.
+applications_or_person = person_or_service("applications")
+
+
+async def batch_caller(principal: Principal = Depends(applications_or_person)) -> Principal:
     if not principal.has_role(*BATCH_ROLES):
         raise Problem(403, "forbidden", "Forbidden", "Batch calculation is for staff and services.")
     return principal

@@ -1,9 +1,10 @@
-"""A fast path from decoded JSON to the domain's dataclasses, for the common case: a request that is plainly valid.
+"""A fast path from decoded JSON to the domain's dataclasses.
 
 Pydantic (schemas.py) stays the definition of what is valid and the source of every error message. This
-parser only says "certainly valid, here it is" or "not sure" (returns None); on "not sure" the caller
-runs pydantic, which then accepts (its lax coercions) or names the bad field. So it can be stricter
-than pydantic, never looser. The equivalence is tested (tests/calculation/test_fastparse.py).
+parser says "valid, here it is" or "not valid" (returns None); on None the caller runs pydantic, which names
+the bad field. The two accept exactly the same inputs and give the same dataclasses (the schema's types are
+strict for that reason); tests/calculation/test_fuzz_inputs.py checks it on mutated requests. Whatever the
+input (wrong JSON types, unhashable values where a name is expected), this parser answers None, never raises.
 Why: pydantic plus the model-to-dataclass copy is about half the time of a batch item.
 """
 
@@ -13,17 +14,29 @@ import datetime as dt
 import re
 from typing import Any
 
-from services.calculation.api.schemas import MAX_KRONOR
+from services.calculation.api.schemas import (
+    DATE_PATTERN,
+    LINE_PATTERN,
+    MAX_KRONOR,
+    MONTH_PATTERN,
+    REF_PATTERN,
+    TEXT_PATTERN,
+)
 from services.calculation.domain import inputs as d
 
-_MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])").fullmatch
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}").fullmatch
-_REF = re.compile(r"[a-z][a-z0-9_-]{0,31}").fullmatch
+# The schema's patterns are anchored with ^...$; fullmatch on the bare pattern keeps Python's "$" (which would
+# also match before a final newline) out of it.
+_MONTH = re.compile(MONTH_PATTERN[1:-1]).fullmatch
+_DATE = re.compile(DATE_PATTERN[1:-1]).fullmatch
+_REF = re.compile(REF_PATTERN[1:-1]).fullmatch
+_TEXT = re.compile(TEXT_PATTERN[1:-1]).fullmatch
+_LINE = re.compile(LINE_PATTERN[1:-1]).fullmatch
 _OLDEST = dt.date(1900, 1, 1)
 # Every month a request may name, so a support history of 40 months is one C-level set check.
 _MONTHS = frozenset(f"{y:04d}-{m:02d}" for y in range(1900, 2200) for m in range(1, 13))
 _COSTS = frozenset(d.COST_TYPES)
 _INCOMES = frozenset(d.INCOME_TYPES)
+_DEDUCTIONS = frozenset(d.DEDUCTION_TYPES)
 
 _TOP = frozenset({"month", "household", "costs", "incomes", "support_history", "assets", "deductions",
                   "municipality"})
@@ -67,12 +80,29 @@ def _ref(value: Any) -> str:
     return value
 
 
-def _text(value: Any, limit: int = 500) -> str | None:
+def _text(value: Any, limit: int = 500, allowed: Any = _TEXT) -> str | None:
+    """As pydantic's strip, then max length and pattern. Python's strip() also takes \x1c-\x1f for whitespace,
+    pydantic's does not; those are refused first (by _TEXT), so the two strips agree on everything that is left."""
     if value is None:
         return None
-    if type(value) is not str or len(value) > limit or value != value.strip():
+    if type(value) is not str or not _TEXT(value):
+        raise _UNSURE
+    value = value.strip()
+    if len(value) > limit or not allowed(value):
         raise _UNSURE
     return value or None
+
+
+def _month(value: Any) -> str:
+    if type(value) is not str or not _MONTH(value):
+        raise _UNSURE
+    return value
+
+
+def _kind(value: Any, allowed: frozenset[str]) -> str:
+    if type(value) is not str or value not in allowed:  # a dict or list here is unhashable: check the type first
+        raise _UNSURE
+    return value
 
 
 def _list(obj: dict[str, Any], key: str, limit: int) -> list[Any]:
@@ -110,9 +140,7 @@ def parse(raw: Any) -> d.CalculationInput | None:
 
 def _parse(raw: Any) -> d.CalculationInput:
     top = _dict(raw, _TOP)
-    month = top["month"]
-    if type(month) is not str or not _MONTH(month):
-        raise _UNSURE
+    month = _month(top["month"])
     h = _dict(top["household"], _HOUSEHOLD)
     applicant = _person(h["applicant"])
     partner = h.get("partner")
@@ -130,38 +158,36 @@ def _parse(raw: Any) -> d.CalculationInput:
         born = a.get("birth_date")
         adults.append(d.OtherAdult(_ref(a["ref"]), None if born is None else _date(born)))
     in_home = h.get("persons_in_home")
-    if in_home is not None and (type(in_home) is not int or not 1 <= in_home <= 100):
+    if in_home is not None and (type(in_home) is not int or not 1 <= in_home <= 100):  # type(True) is bool
         raise _UNSURE
     costs = []
     for c in _list(top, "costs", 100):
         c = _dict(c, _COST)
-        kind = c["type"]
-        if kind not in _COSTS:
-            raise _UNSURE
+        kind = _kind(c["type"], _COSTS)
         member = c.get("member")
         costs.append(d.Cost(kind, _kr(c["amount"]), None if member is None else _ref(member), _text(c.get("reason"))))
     incomes = []
     for i in _list(top, "incomes", 100):
         i = _dict(i, _INCOME)
-        kind = i["type"]
-        if kind not in _INCOMES:
-            raise _UNSURE
+        kind = _kind(i["type"], _INCOMES)
         incomes.append(d.Income(kind, _ref(i["member"]), _kr(i["amount"])))
     history = _list(top, "support_history", 600)
     try:
-        if not _MONTHS.issuperset(history):
-            raise _UNSURE
+        common = _MONTHS.issuperset(history)
     except TypeError:  # something unhashable in the list
         raise _UNSURE from None
+    if not common:  # a month outside 1900-2199, or not a month at all: one by one
+        for month_ in history:
+            _month(month_)
     assets = [d.Asset(_kr(a["amount"]), _text(a.get("text"))) for a in map(
         lambda a: _dict(a, _ASSET), _list(top, "assets", 100))]
     deductions = []
     for x in _list(top, "deductions", 100):
         x = _dict(x, _DEDUCTION)
-        if x["type"] != "overpayment":
+        if _kind(x["type"], _DEDUCTIONS) != "overpayment":
             raise _UNSURE
         deductions.append(d.Deduction("overpayment", _kr(x["amount"]), _text(x.get("reason"))))
-    municipality = _text(top.get("municipality"), 64)
+    municipality = _text(top.get("municipality"), 64, _LINE)
     return d.CalculationInput(month, d.Household(applicant, partner_birth, tuple(children), tuple(adults), in_home),
                               tuple(costs), tuple(incomes), tuple(history), tuple(assets), tuple(deductions),
                               municipality)

@@ -7,18 +7,40 @@ silently ignored in a calculation someone relies on).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
 
 from services.calculation.domain import inputs as d
 
 MAX_KRONOR = 100_000_000
+# The fast parser (fastparse.py) accepts exactly what these types accept, so they are strict where pydantic's lax
+# mode would guess: no "12" or 12.0 or true for a number, no 1 or "yes" for a boolean, no Unicode digits in a
+# month ("\d" would take "٢٠٢٦-03"), dates only as "YYYY-MM-DD" strings (not as epoch seconds).
+# Free text refuses control characters: a NUL cannot be stored in PostgreSQL text or jsonb, and the text travels
+# on with the calculation (applications keeps it with the case).
+MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+REF_PATTERN = r"^[a-z][a-z0-9_-]{0,31}$"
+DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+TEXT_PATTERN = r"^[^\x00-\x08\x0e-\x1f\x7f]*$"  # tab, newlines allowed
+LINE_PATTERN = r"^[^\x00-\x1f\x7f]*$"
+_DATE_STRING = re.compile(DATE_PATTERN).fullmatch
+
+
+def _date_string(value: Any) -> Any:
+    if type(value) is not str or not _DATE_STRING(value):
+        raise ValueError("a date as YYYY-MM-DD is required")
+    return value
+
+
 Kronor = Annotated[int, Field(ge=0, le=MAX_KRONOR, strict=True, description="whole kronor per month")]
-Month = Annotated[str, StringConstraints(pattern=r"^\d{4}-(0[1-9]|1[0-2])$"), Field(examples=["2026-03"])]
-Ref = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
-BirthDate = Annotated[dt.date, Field(ge=dt.date(1900, 1, 1))]
+Month = Annotated[str, StringConstraints(pattern=MONTH_PATTERN), Field(examples=["2026-03"])]
+Ref = Annotated[str, StringConstraints(pattern=REF_PATTERN)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500, pattern=TEXT_PATTERN)]
+Municipality = Annotated[str, StringConstraints(strip_whitespace=True, max_length=64, pattern=LINE_PATTERN)]
+BirthDate = Annotated[dt.date, BeforeValidator(_date_string), Field(ge=dt.date(1900, 1, 1))]
+Flag = Annotated[bool, Field(strict=True)]
 CostType = Literal[d.COST_TYPES]  # type: ignore[valid-type]
 IncomeType = Literal[d.INCOME_TYPES]  # type: ignore[valid-type]
 
@@ -34,8 +56,8 @@ class PersonIn(_In):
 class ChildIn(_In):
     ref: Ref
     birth_date: BirthDate
-    lunch_at_home: bool = Field(True, description="false: lunch at preschool on weekdays (the lower 0-6 amount)")
-    school_youth: bool = Field(False, description="in school: stays in the household at 19-20; own earnings "
+    lunch_at_home: Flag = Field(True, description="false: lunch at preschool on weekdays (the lower 0-6 amount)")
+    school_youth: Flag = Field(False, description="in school: stays in the household at 19-20; own earnings "
                                                   "disregarded up to one prisbasbelopp a year from 18")
     earnings_earlier_this_year: Kronor = Field(0, description="own wages already disregarded this calendar year")
 
@@ -50,7 +72,7 @@ class HouseholdIn(_In):
     partner: PersonIn | None = None
     children: list[ChildIn] = Field(default_factory=list, max_length=20)
     other_adults: list[OtherAdultIn] = Field(default_factory=list, max_length=20)
-    persons_in_home: int | None = Field(None, ge=1, le=100,
+    persons_in_home: int | None = Field(None, ge=1, le=100, strict=True,
                                         description="everyone living in the home; null: the persons listed")
 
 
@@ -87,7 +109,7 @@ class CalculationRequest(_In):
                                          description="months with support (for jobbstimulans)")
     assets: list[AssetIn] = Field(default_factory=list, max_length=100)
     deductions: list[DeductionIn] = Field(default_factory=list, max_length=100)
-    municipality: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] | None = None
+    municipality: Municipality | None = None
 
     def to_domain(self) -> d.CalculationInput:
         h = self.household
@@ -113,19 +135,19 @@ class CalculationRequest(_In):
 class BatchRequest(_In):
     items: list[CalculationRequest] = Field(description="up to CALCULATION_BATCH_MAX_ITEMS households; a bad "
                                                         "item gives an error entry at its index")
-    explain: bool = Field(True, description="false: totals only, without the lines (bulk recalculation)")
+    explain: Flag = Field(True, description="false: totals only, without the lines (bulk recalculation)")
 
 
 class TrialChild(_In):
-    age: int = Field(ge=0, le=20)
-    lunch_at_home: bool = True
+    age: int = Field(ge=0, le=20, strict=True)
+    lunch_at_home: Flag = True
 
 
 class TrialRequest(_In):
     """Provberäkning: no names, no personal numbers, no birth dates; nothing is stored."""
 
     month: Month | None = Field(None, description="default: this month (Europe/Stockholm)")
-    adults: Literal[1, 2] = 1
+    adults: int = Field(1, ge=1, le=2, strict=True, description="1 or 2")
     children: list[TrialChild] = Field(default_factory=list, max_length=20)
     rent: Kronor = 0
     household_electricity: Kronor = 0
@@ -134,7 +156,7 @@ class TrialRequest(_In):
     childcare: Kronor = 0
     wages_net: Kronor = Field(0, description="the household's net wages per month")
     other_incomes: Kronor = Field(0, description="benefits and other incomes per month, together")
-    municipality: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] | None = None
+    municipality: Municipality | None = None
 
     def to_domain(self, month: str) -> d.CalculationInput:
         year, mon, _ = d.month_parts(month)

@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from kit import audit
 from kit.db import session as db_session
 from kit.problems import Problem
-from services.meetings import search, store
+from services.meetings import protection, search, store
 from services.meetings.api import deps
 from services.meetings.api.deps import Caller
 from services.meetings.api.schemas import ExceptionIn, ExceptionOut, SlotOut, SlotsOut, WeeklyHoursIn, WeeklyHoursOut
@@ -140,9 +140,11 @@ async def slots(request: Request, meeting_type_id: uuid.UUID,
             raise Problem(403, Reason.NOT_SELF_BOOKABLE.value, "This meeting type is booked by the unit, not online")
         relation = await store.client_relation(session, c.actor.sub, unit)
         allowed = caseworkers_client_may_book(unit_ids, relation)
-        if relation.protected_identity or c.protected_claim:
+        # The owner decides (no answer: as if protected, so only cleared caseworkers are offered).
+        if relation.protected_identity or c.protected_claim or \
+                await protection.protected_now(session, deps.owner(request), [c.actor.sub]):
             # Only caseworkers cleared for protected identity may meet them (and so see the booking).
-            allowed = allowed & await store.cleared_caseworker_ids(session, unit)
+            allowed = allowed & await store.cleared_caseworker_ids(session, unit, now - deps.clearance_max_age(request))
         min_notice = settings.min_notice
     else:
         if unit not in c.actor.units:

@@ -20,7 +20,7 @@ from starlette.responses import Response
 from kit import audit, idempotency
 from kit.db import session as db_session
 from kit.problems import Problem, validation_errors
-from services.meetings import flows, search, store
+from services.meetings import flows, protection, search, store
 from services.meetings.api import deps
 from services.meetings.api.deps import BookingAccess, Caller, IdempotencyKey, IfMatch
 from services.meetings.api.schemas import (
@@ -79,9 +79,7 @@ def booking_out(request: Request, record: store.BookingRecord, c: Caller, cutoff
                 join_links: list[JoinLinkOut] | None = None) -> BookingOut:
     b = record.booking
     settings = deps.settings_of(request)
-    video = None
-    if b.channel is Channel.VIDEO and not b.is_cancelled:
-        video = flows.video_link(settings.link_secret, settings.video_base_url, b.id).url
+    video = flows.room_url(settings.link_secret, settings.video_base_url, record)
     out = BookingOut(
         id=b.id, reference=b.reference, unit=b.unit_id, caseworker_id=b.caseworker_id,
         meeting_type_id=b.meeting_type_id, kind=b.kind, channel=b.channel, start=b.start, end=b.end,
@@ -126,6 +124,11 @@ async def _issue_links(request: Request, session: AsyncSession, booking: Booking
     return links
 
 
+def _new_room(request: Request, booking_id: uuid.UUID) -> tuple[str, str]:
+    settings = deps.settings_of(request)
+    return flows.new_room(settings.link_secret, settings.video_base_url, booking_id)
+
+
 def _wake(request: Request) -> None:
     deps.service_extra(request, "relay").wake()
 
@@ -143,19 +146,14 @@ async def create_booking(body: BookingCreate, request: Request, idempotency_key:
         if stored is not None:
             return JSONResponse(stored.body, status_code=stored.status)
     now = deps.clock(request)
-    await deps.remember_protection(session, c)
     meeting_type = await _meeting_type(session, body.meeting_type_id)
     if c.is_client:
-        if body.protected_identity:
-            raise Problem(422, "field-not-for-clients", "Not for clients", "protected_identity is set by staff.")
         named = body.personal_number.value if body.personal_number else None
         if named not in (None, c.actor.sub):
             raise MeetingRuleError(Reason.FOR_OTHER_CLIENT)
         client = c.actor.sub
     else:
         client = body.personal_number.value if body.personal_number else None
-        if client and body.protected_identity:
-            await store.mark_protected(session, client)
     try:
         booking_request = BookingRequest(
             meeting_type_id=body.meeting_type_id, caseworker_id=body.caseworker_id, start=body.start,
@@ -176,16 +174,16 @@ async def create_booking(body: BookingCreate, request: Request, idempotency_key:
     day = local_date(booking_request.start)
     offered = await search.find_slots(session, meeting_type, [body.caseworker_id], day, day, now, min_notice)
     rules.check_slot_offered(body.caseworker_id, booking_request.start, offered).raise_if_denied()
-    protected = relation.protected_identity or (c.is_client and c.protected_claim)
-    if protected and not (caseworker and caseworker.protected_access):
-        raise _not_cleared()
+    # Protection is decided last, so every refusal above reads the same for any client (no oracle). The owner
+    # decides (503 when it cannot answer); a client's own token claim may only tighten it.
+    protected = client is not None and await protection.for_write(session, deps.owner(request), client,
+                                                                  claim=c.is_client and c.protected_claim)
+    rules.check_cleared(protected, caller_cleared=c.is_client or c.actor.protected_access,
+                        lead_cleared=await deps.cleared(request, caseworker)).raise_if_denied()
 
     channel = rules.resolve_channel(booking_request, meeting_type)
     booking_id = uuid.uuid4()
-    video_hash = None
-    if channel is Channel.VIDEO:
-        settings = deps.settings_of(request)
-        video_hash = flows.video_link(settings.link_secret, settings.video_base_url, booking_id).token_hash
+    room = _new_room(request, booking_id) if channel is Channel.VIDEO else None
     booking = Booking(
         id=booking_id, reference=new_booking_reference(), unit_id=meeting_type.unit_id,
         caseworker_id=body.caseworker_id, client_id=client, meeting_type_id=meeting_type.id, kind=meeting_type.kind,
@@ -194,9 +192,11 @@ async def create_booking(body: BookingCreate, request: Request, idempotency_key:
     record = store.BookingRecord(
         booking=booking, interpreter_language=body.interpreter.language if body.interpreter else None,
         accessibility=booking_request.accessibility, accessibility_note=booking_request.accessibility_note,
-        booked_by=c.principal.sub, booked_by_staff=c.is_staff, change_reason=None, created_at=now)
+        booked_by=c.principal.sub, booked_by_staff=c.is_staff, change_reason=None, created_at=now,
+        video_room=room[0] if room else None)
     try:
-        await store.insert_booking(session, record, blocked_range(booking.start, meeting_type), video_hash)
+        await store.insert_booking(session, record, blocked_range(booking.start, meeting_type),
+                                   room[1] if room else None)
     except DBAPIError as exc:
         if store.is_booking_conflict(exc):
             raise slot_taken() from None
@@ -226,9 +226,10 @@ async def record_contact(body: ContactIn, request: Request, session: AsyncSessio
     channel = body.channel or meeting_type.default_channel
     rules.can_record_contact(c.actor, meeting_type, channel, body.start, now).raise_if_denied()
     client = body.personal_number.value if body.personal_number else None
-    protected = bool(client) and await store.is_protected(session, client)
-    if protected and not c.actor.protected_access:
-        raise MeetingRuleError(Reason.CLIENT_NOT_FOUND)
+    protected = client is not None and await protection.for_write(session, deps.owner(request), client)
+    # The same answer as a booking's (asked last): a status code must not tell who is protected.
+    rules.check_cleared(protected, caller_cleared=c.actor.protected_access,
+                        lead_cleared=c.actor.protected_access).raise_if_denied()
     minutes = body.minutes or meeting_type.duration_minutes
     booking = Booking(
         id=uuid.uuid4(), reference=new_booking_reference(), unit_id=meeting_type.unit_id, caseworker_id=c.actor.sub,
@@ -238,7 +239,12 @@ async def record_contact(body: ContactIn, request: Request, session: AsyncSessio
     record = store.BookingRecord(booking=booking, interpreter_language=None, accessibility=frozenset(),
                                  accessibility_note=None, booked_by=c.principal.sub, booked_by_staff=True,
                                  change_reason=None, created_at=now)
-    await store.insert_contact(session, record)
+    try:
+        await store.insert_contact(session, record)
+    except DBAPIError as exc:  # a contact blocks no time, so this is a belt to those braces
+        if store.is_booking_conflict(exc):
+            raise slot_taken() from None
+        raise
     audit.record(session, c.principal, "record_contact", "booking", str(booking.id), subject=client,
                  purpose="meetings", details={"unit": booking.unit_id, "kind": booking.kind.value})
     saved = await store.get_booking(session, booking.id)
@@ -258,6 +264,7 @@ async def my_bookings(request: Request, session: AsyncSession = Depends(db_sessi
     else:
         records = await store.staff_bookings(session, c.actor.sub, now - dt.timedelta(days=30),
                                              now + dt.timedelta(days=365))
+        records = await protection.for_display(session, deps.owner(request), records)
         records = [r for r in records if rules.can_view(c.actor, r.booking)]
     out = []
     for record in records:
@@ -279,6 +286,7 @@ async def unit_calendar(unit: Unit, request: Request, from_: dt.date | None = No
         raise Problem(422, "calendar-window-invalid", "Invalid window", "At most 93 days, 'to' not before 'from'.")
     records = await store.unit_bookings(session, unit, start_of_local_day(first),
                                         start_of_local_day(last + dt.timedelta(days=1)))
+    records = await protection.for_display(session, deps.owner(request), records)
     visible = [r for r in records if rules.can_view(c.actor, r.booking)]
     if visible:
         audit.record(session, c.principal, "read", "unit_calendar", unit, purpose="meetings",
@@ -311,7 +319,7 @@ async def _reload(session: AsyncSession, request: Request, a: BookingAccess, cut
 @router.post("/bookings/{booking_id}/reschedule", response_model=BookingOut,
              summary="Move: the client up to the unit's cut-off; staff any time before the start, with a reason")
 async def reschedule(body: RescheduleIn, request: Request, if_match: IfMatch = None,
-                     a: BookingAccess = Depends(deps.visible_booking),
+                     a: BookingAccess = Depends(deps.changeable_booking),
                      session: AsyncSession = Depends(db_session)) -> Response:
     now = deps.clock(request)
     booking = a.booking
@@ -332,6 +340,8 @@ async def reschedule(body: RescheduleIn, request: Request, if_match: IfMatch = N
         if store.is_booking_conflict(exc):
             raise slot_taken() from None
         raise
+    if booking.channel is Channel.VIDEO:  # a new time is a new room: links handed out for the old one end
+        await store.set_video_room(session, booking.id, _new_room(request, booking.id))
     moved = booking.model_copy(update={"start": body.start, "end": meeting_end(body.start, meeting_type)})
     await flows.schedule_reminders(session, moved, unit, now)
     flows.enqueue_event(session, flows.TOPIC_CHANGED, moved, now)
@@ -346,7 +356,7 @@ async def reschedule(body: RescheduleIn, request: Request, if_match: IfMatch = N
 @router.post("/bookings/{booking_id}/cancel", response_model=BookingOut,
              summary="Cancel: the client up to the unit's cut-off; staff any time before the start, with a reason")
 async def cancel(body: CancelIn, request: Request, if_match: IfMatch = None,
-                 a: BookingAccess = Depends(deps.visible_booking),
+                 a: BookingAccess = Depends(deps.changeable_booking),
                  session: AsyncSession = Depends(db_session)) -> Response:
     now = deps.clock(request)
     booking = a.booking
@@ -366,7 +376,7 @@ async def cancel(body: CancelIn, request: Request, if_match: IfMatch = None,
 @router.put("/bookings/{booking_id}/channel", response_model=BookingOut,
             summary="Change the channel (in person, phone, video) up to the start, among those the type offers")
 async def change_channel(body: ChannelIn, request: Request, if_match: IfMatch = None,
-                         a: BookingAccess = Depends(deps.visible_booking),
+                         a: BookingAccess = Depends(deps.changeable_booking),
                          session: AsyncSession = Depends(db_session)) -> Response:
     now = deps.clock(request)
     booking = a.booking
@@ -375,11 +385,9 @@ async def change_channel(body: ChannelIn, request: Request, if_match: IfMatch = 
     rules.can_change_channel(a.caller.actor, booking, meeting_type, body.channel, now).raise_if_denied()
     if body.channel is booking.channel:
         return _json(booking_out(request, a.record, a.caller, cutoff))
-    video_hash = None
-    if body.channel is Channel.VIDEO:
-        settings = deps.settings_of(request)
-        video_hash = flows.video_link(settings.link_secret, settings.video_base_url, booking.id).token_hash
-    await store.set_channel(session, booking.id, body.channel, _location(meeting_type, body.channel), video_hash, now)
+    # A new channel is a new room (or none): whoever had the old URL is out.
+    room = _new_room(request, booking.id) if body.channel is Channel.VIDEO else None
+    await store.set_channel(session, booking.id, body.channel, _location(meeting_type, body.channel), room, now)
     flows.enqueue_event(session, flows.TOPIC_CHANGED, booking.model_copy(update={"channel": body.channel}), now)
     audit.record(session, a.caller.principal, "change_channel", "booking", str(booking.id),
                  subject=booking.client_id, purpose="meetings", details={"channel": body.channel.value})
@@ -391,7 +399,7 @@ async def change_channel(body: ChannelIn, request: Request, if_match: IfMatch = 
 
 @router.post("/bookings/{booking_id}/outcome", response_model=BookingOut,
              summary="Staff: mark held / no_show (from the start) or cancelled_late (from the cut-off); correctable")
-async def mark_outcome(body: OutcomeIn, request: Request, a: BookingAccess = Depends(deps.visible_booking),
+async def mark_outcome(body: OutcomeIn, request: Request, a: BookingAccess = Depends(deps.changeable_booking),
                        session: AsyncSession = Depends(db_session)) -> Response:
     now = deps.clock(request)
     booking = a.booking
@@ -410,11 +418,6 @@ async def mark_outcome(body: OutcomeIn, request: Request, a: BookingAccess = Dep
     return response
 
 
-def _not_cleared() -> Problem:
-    return Problem(409, "caseworker-not-cleared", "The caseworker is not cleared for this meeting",
-                   "Meetings with clients with protected identity are held by caseworkers cleared for it.")
-
-
 def _open_for_staff_change(a: BookingAccess, now: dt.datetime) -> None:
     if not a.caller.is_staff:
         raise MeetingRuleError(Reason.ROLE_NOT_ALLOWED)
@@ -426,7 +429,7 @@ def _open_for_staff_change(a: BookingAccess, now: dt.datetime) -> None:
 
 @router.post("/bookings/{booking_id}/staff", response_model=BookingOut, status_code=201,
              summary="Staff: add a colleague of the unit (one leads, one documents); their time is guarded too")
-async def add_staff(body: StaffIn, request: Request, a: BookingAccess = Depends(deps.visible_booking),
+async def add_staff(body: StaffIn, request: Request, a: BookingAccess = Depends(deps.changeable_booking),
                     session: AsyncSession = Depends(db_session)) -> Response:
     now = deps.clock(request)
     _open_for_staff_change(a, now)
@@ -435,8 +438,8 @@ async def add_staff(body: StaffIn, request: Request, a: BookingAccess = Depends(
         raise MeetingRuleError(Reason.CASEWORKER_NOT_IN_UNIT)
     if body.caseworker_id in a.record.staff_ids:
         raise Problem(409, "staff-already-added", "Already taking part")
-    if a.booking.protected_identity and not colleague.protected_access:
-        raise _not_cleared()
+    rules.check_cleared(a.booking.protected_identity, caller_cleared=True,
+                        lead_cleared=await deps.cleared(request, colleague)).raise_if_denied()
     try:
         await store.add_staff(session, a.booking.id, body.caseworker_id, "participant",
                               await store.blocked_range_of(session, a.booking.id))
@@ -456,7 +459,7 @@ async def add_staff(body: StaffIn, request: Request, a: BookingAccess = Depends(
 
 @router.post("/bookings/{booking_id}/participants", response_model=JoinLinkOut, status_code=201,
              summary="Staff: invite someone outside the unit (agency, parent) with a one-time join link, shown once")
-async def add_external(body: ExternalIn, request: Request, a: BookingAccess = Depends(deps.visible_booking),
+async def add_external(body: ExternalIn, request: Request, a: BookingAccess = Depends(deps.changeable_booking),
                        session: AsyncSession = Depends(db_session)) -> JoinLinkOut:
     now = deps.clock(request)
     _open_for_staff_change(a, now)
@@ -466,3 +469,24 @@ async def add_external(body: ExternalIn, request: Request, a: BookingAccess = De
                  subject=a.booking.client_id, purpose="meetings", details={"role": body.role.value})
     await session.commit()
     return link
+
+
+@router.delete("/bookings/{booking_id}/participants/{participant_id}", status_code=204,
+               summary="Staff: remove an invited participant; their link stops working, and if they had joined, the "
+                       "video room is replaced")
+async def remove_external(participant_id: uuid.UUID, request: Request,
+                          a: BookingAccess = Depends(deps.changeable_booking),
+                          session: AsyncSession = Depends(db_session)) -> Response:
+    now = deps.clock(request)
+    if not a.caller.is_staff:
+        raise MeetingRuleError(Reason.ROLE_NOT_ALLOWED)
+    joined = await store.revoke_grant(session, a.booking.id, participant_id, now)
+    if joined is None:
+        raise Problem(404, "participant-not-found", "No such participant")
+    if joined and a.record.video_room:  # they hold the room's URL: the others get a new room
+        await store.set_video_room(session, a.booking.id, _new_room(request, a.booking.id))
+    await store.touch_booking(session, a.booking.id, now)
+    audit.record(session, a.caller.principal, "remove_external", "booking", str(a.booking.id),
+                 subject=a.booking.client_id, purpose="meetings", details={"participant_id": str(participant_id)})
+    await session.commit()
+    return Response(status_code=204)

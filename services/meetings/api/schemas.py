@@ -127,7 +127,6 @@ class BookingCreate(Strict):
     channel: Channel | None = None
     personal_number: PersonalNumber | None = Field(
         default=None, description="Staff only: the client booked for (phone or visit bookings, no e-ID needed).")
-    protected_identity: bool = Field(default=False, description="Staff only: the client has protected identity.")
     interpreter: InterpreterNeed | None = None
     accessibility: list[AccessibilityNeed] = Field(default_factory=list, max_length=6)
     accessibility_note: Note | None = None
@@ -231,6 +230,7 @@ class JoinOut(BaseModel):
 
 class FeedTokenOut(BaseModel):
     url: str = Field(description="Shown once; a new one replaces (revokes) the previous.")
+    expires_at: dt.datetime = Field(description="It stops working then (or earlier: a new unit, a lost clearance).")
 
 
 class StatsRowOut(BaseModel):

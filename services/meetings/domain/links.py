@@ -4,14 +4,19 @@ Tokens are 256-bit random values (secrets.token_urlsafe), unguessable, so a plai
 way to keep them: there is no dictionary to try and no need for a slow password hash. The store keeps the
 hash only; the token exists in the URL handed out and nowhere else.
 
-    video_meeting_link(base_url)   the booking's room, <base>/<token>. Shown to the client and the
-                                   caseworker in their apps; the video service checks the hash.
+    video_meeting_link(base_url)   a video room, <base>/<token>; the video service checks the hash.
+    video_room_link(...)           the booking's room: an HMAC of the booking id AND a random per-room secret
+                                   kept with the booking, so the URL can be shown again (to the client and
+                                   staff in their apps) and ends when the secret is replaced (the booking
+                                   moved or its channel changed, a participant who joined removed) or dropped
+                                   (the booking cancelled or no longer by video).
     issue_join_link(...)           a link for one external participant (another agency, a parent living
                                    elsewhere), used once. The e-mail carries the URL; the store keeps the
                                    JoinGrant.
-    check_join / redeem            the join: right token, not used, the booking not cancelled, and now
-                                   between 15 minutes before the start and the end. The window is read from
-                                   the booking, so a moved meeting needs no new link.
+    check_join / redeem            the join: right token, not used, not revoked (the participant removed,
+                                   the booking cancelled), the booking not cancelled, and now between 15
+                                   minutes before the start and the end. The window is read from the
+                                   booking, so a moved meeting needs no new link.
 
 Redeem on a POST (a "Join" button), never on the GET of the link: mail scanners (Safe Links and the like)
 open links in e-mail and would use up a one-time token.
@@ -19,6 +24,7 @@ open links in e-mail and would use up a one-time token.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import hmac
@@ -77,6 +83,19 @@ def video_meeting_link(base_url: str, *, token: str | None = None) -> IssuedLink
     return IssuedLink(url=link_url(base_url, token), token_hash=hash_token(token))
 
 
+def new_room_secret() -> str:
+    """A video room's own secret (256 bits), kept with the booking; a new one is a new room."""
+    return new_token()
+
+
+def video_room_link(secret: str, base_url: str, booking_id: uuid.UUID, room_secret: str) -> IssuedLink:
+    """The booking's current video room. ``secret``: the service's link key; ``room_secret``: the room's own.
+    Deterministic, so the URL can be shown again, and never the same for two rooms of one booking."""
+    digest = hmac.new(secret.encode(), f"video:{booking_id}:{room_secret}".encode(), hashlib.sha256).digest()
+    token = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    return video_meeting_link(base_url, token=token)
+
+
 @dataclass(frozen=True)
 class JoinGrant:
     """What the store keeps for a one-time join link (no name: the role is enough for the meeting)."""
@@ -86,6 +105,7 @@ class JoinGrant:
     role: ExternalRole
     token_hash: str
     used_at: dt.datetime | None = None
+    revoked_at: dt.datetime | None = None
 
 
 def issue_join_link(
@@ -112,7 +132,8 @@ def check_join(
     """May this token join now? A wrong token, a used one, an ended or cancelled meeting: all "not found"."""
     if booking.id != grant.booking_id:
         raise ValueError("the grant belongs to another booking")
-    if not token_matches(token, grant.token_hash) or grant.used_at is not None or booking.is_cancelled:
+    if (not token_matches(token, grant.token_hash) or grant.used_at is not None or grant.revoked_at is not None
+            or booking.is_cancelled):
         return deny(Reason.JOIN_LINK_INVALID)
     now = to_utc(now)
     if now < booking.start - early:

@@ -42,7 +42,7 @@ CLIENT_ROLES = frozenset({"client", "co_applicant"})
 class Reason(StrEnum):
     ROLE_NOT_ALLOWED = "meeting-role-not-allowed"
     BOOKING_NOT_FOUND = "booking-not-found"
-    CLIENT_NOT_FOUND = "booking-client-not-found"
+    CASEWORKER_NOT_CLEARED = "caseworker-not-cleared"
     MEETING_TYPE_INACTIVE = "meeting-type-inactive"
     MEETING_TYPE_OTHER_UNIT = "meeting-type-other-unit"
     CASEWORKER_NOT_IN_UNIT = "caseworker-not-in-unit"
@@ -68,7 +68,7 @@ class Reason(StrEnum):
 _HINTS: dict[Reason, tuple[int, str]] = {
     Reason.ROLE_NOT_ALLOWED: (403, "Your role may not do this with meetings"),
     Reason.BOOKING_NOT_FOUND: (404, "No such booking"),
-    Reason.CLIENT_NOT_FOUND: (404, "No such client"),
+    Reason.CASEWORKER_NOT_CLEARED: (409, "The caseworker is not cleared for this meeting"),
     Reason.MEETING_TYPE_INACTIVE: (409, "The meeting type is no longer offered"),
     Reason.MEETING_TYPE_OTHER_UNIT: (403, "The meeting type belongs to another unit"),
     Reason.CASEWORKER_NOT_IN_UNIT: (422, "The caseworker does not work in the meeting type's unit"),
@@ -234,8 +234,6 @@ def can_book(
             return deny(Reason.MEETING_TYPE_OTHER_UNIT)
         if request.client_id is None:
             return deny(Reason.CLIENT_REQUIRED)
-        if relation.protected_identity and not actor.protected_access:
-            return deny(Reason.CLIENT_NOT_FOUND)
     else:
         if request.client_id not in (None, actor.sub):
             return deny(Reason.FOR_OTHER_CLIENT)
@@ -249,6 +247,18 @@ def can_book(
     own = relation.own_caseworker_ids
     if actor.is_client and relation.has_met_unit and own and request.caseworker_id not in own:
         return deny(Reason.NOT_OWN_CASEWORKER)
+    return ALLOW
+
+
+def check_cleared(protected: bool, *, caller_cleared: bool, lead_cleared: bool) -> RuleDecision:
+    """A client with protected identity is booked by, and meets, only caseworkers cleared for it.
+
+    Asked LAST, after every other check has passed: every other refusal then reads the same whoever the client
+    is, and this one is the only answer that depends on protection (one status, one body, whether it is the
+    caller or the lead who lacks clearance). A client booking for themselves counts as cleared for themselves.
+    """
+    if protected and not (caller_cleared and lead_cleared):
+        return deny(Reason.CASEWORKER_NOT_CLEARED)
     return ALLOW
 
 

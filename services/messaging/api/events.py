@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit import idempotency
-from kit.auth import Principal, require_roles
+from kit.auth import Principal, require_service_client
 from kit.db import session as db_session
 from kit.problems import Problem, validation_errors
 from services.messaging import flows
@@ -41,7 +41,8 @@ def _payload(model: type[M], raw: dict[str, Any]) -> M:
 async def receive_event(event: EventIn, request: Request,
                         idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
                         session: AsyncSession = Depends(db_session),
-                        principal: Principal = Depends(require_roles("service"))) -> JSONResponse:
+                        principal: Principal = Depends(require_service_client(setting="event_senders")),
+                        ) -> JSONResponse:
     sender = principal.client_id
     if sender not in deps.settings_of(request).event_sender_set():
         raise Problem(403, "event-sender-not-allowed", "Forbidden", "This service may not post events here.")

@@ -2,7 +2,7 @@
 
 Authenticated like every call (Authorization header; tokens never go in URLs). The stream ends when the
 token expires (or after sse_max_stream_seconds) with an "event: reconnect"; clients reconnect with a fresh
-token and refetch unread counts. Through the gateway, send ``Accept: text/event-stream`` (no read timeout).
+token and refetch unread counts. The gateway lists this route in GATEWAY_STREAM_ROUTES (no read timeout there).
 """
 
 from __future__ import annotations

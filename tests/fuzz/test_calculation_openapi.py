@@ -1,0 +1,27 @@
+"""The calculation service's OpenAPI, fuzzed (see harness.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.calculation.conftest import make_app
+from tests.fuzz import harness
+from tests.support import fresh_database, make_issuer
+
+DOCUMENT = make_app("postgresql+asyncpg://fuzz@localhost/collect", make_issuer()).openapi()
+
+
+@pytest.fixture(scope="module")
+async def db_url():
+    async with fresh_database("calculation") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def schema(db_url, issuer):
+    yield from harness.served_schema(make_app(db_url, issuer))
+
+
+@pytest.mark.parametrize(("method", "path"), harness.params(DOCUMENT))
+def test_operation(schema, issuer, method, path):
+    harness.fuzz(schema, issuer, method, path)
