@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import gc
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -19,11 +20,13 @@ from kit.auth import TokenVerifier, authenticate
 from kit.db import make_engine, make_sessionmaker, pool_status
 from kit.health import identity_router
 from kit.health import router as health_router
+from kit.housekeeping import Housekeeping
 from kit.http import AudienceTokens, ServiceTokenProvider
 from kit.logs import configure_logging
 from kit.metrics import Metrics
 from kit.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from kit.problems import document_problems, install_problem_handlers
+from kit.sealing import Sealer, bind
 from kit.settings import KitSettings
 
 
@@ -98,6 +101,8 @@ def create_service_app(
     verifier: TokenVerifier | None = None,
     version: str = "0.1.0",
 ) -> FastAPI:
+    settings.check_production()  # a missing or development secret in production stops the start, here
+    sealer = Sealer(settings.sealing_keyring(), name)  # and so does a malformed key ring
     metrics = Metrics(name)
     tracing.setup(name)
 
@@ -120,6 +125,14 @@ def create_service_app(
             expected_heads=migrations.heads(name),
             service_tokens=tokens,
         )
+        bind(ctx.sessions, sealer)
+        housekeeping = Housekeeping(
+            ctx.sessions, idempotency_window=dt.timedelta(hours=settings.idempotency_window_hours),
+            outbox_retention=dt.timedelta(hours=settings.outbox_retention_hours),
+            every_seconds=settings.housekeeping_interval_seconds)
+        ctx.extras.update(sealer=sealer, housekeeping=housekeeping)
+        if settings.housekeeping_enabled:
+            ctx.spawn(housekeeping.run_forever(ctx.stop), f"{name}-housekeeping")
         app.state.kit = ctx
         async with contextlib.AsyncExitStack() as stack:
             for hook in hooks:

@@ -3,6 +3,12 @@
 Inside the request's transaction, ``claim`` inserts (scope, key). A concurrent request with the
 same key blocks on that row until the first commits, then finds it taken and gets the stored
 answer. ``complete`` records the answer in the same transaction as the work.
+
+Nothing in a row can be read without the service's key: the answer (which may hold message text, names,
+personnummer) is sealed (kit.sealing, the sealer bound to the session); the scope (it names the caller) and
+the key (the client chooses it) are stored as keyed fingerprints, and so is the request's hash, so that not
+even a short request (a personnummer and little else) can be found by trying candidates.
+Rows are purged after the retry window (kit.housekeeping).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.problems import Problem
+from kit.sealing import Sealer, sealer_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,29 +46,51 @@ def check_key(key: str | None) -> str | None:
 
 async def claim(session: AsyncSession, scope: str, key: str, req_hash: str) -> StoredAnswer | None:
     """None: the work is ours to do. Otherwise the first request's answer."""
-    inserted = await session.execute(
-        text("INSERT INTO idempotency_keys (scope, key, request_hash) VALUES (:s, :k, :h) "
-             "ON CONFLICT DO NOTHING RETURNING key"),
-        {"s": scope, "k": key, "h": req_hash},
-    )
-    if inserted.first() is not None:
-        return None
-    row = (await session.execute(
-        text("SELECT request_hash, status, body FROM idempotency_keys WHERE scope = :s AND key = :k"),
-        {"s": scope, "k": key},
-    )).first()
+    sealer = sealer_of(session)
+    row = None
+    if len(sealer.keyring.kids) > 1:  # a key rotation: the first attempt may be stored under an older key
+        for older in _ids(sealer, scope, key)[1:]:
+            row = (await session.execute(_SELECT, {"s": older[0], "k": older[1]})).first()
+            if row is not None:
+                break
+    if row is None:
+        s, k = _ids(sealer, scope, key)[0]
+        inserted = await session.execute(
+            text("INSERT INTO idempotency_keys (scope, key, request_hash) VALUES (:s, :k, :h) "
+                 "ON CONFLICT DO NOTHING RETURNING key"),
+            {"s": s, "k": k, "h": sealer.fingerprint(req_hash)},
+        )
+        if inserted.first() is not None:
+            return None
+        row = (await session.execute(_SELECT, {"s": s, "k": k})).first()
     if row is None or row.status is None:
         raise Problem(409, "idempotency-in-progress", "Request in progress",
                       "A request with this Idempotency-Key is still being processed.")
-    if row.request_hash != req_hash:
+    # (A row from before fingerprints held the plain hash; it is purged within the window.)
+    if not (sealer.matches(row.request_hash, req_hash) or row.request_hash == req_hash):
         raise Problem(422, "idempotency-key-reused", "Idempotency-Key reused",
                       "This Idempotency-Key was used with a different request.")
-    return StoredAnswer(row.status, row.body)
+    return StoredAnswer(row.status, sealer.open_json(row.body, _where(scope, key)))
 
 
 async def complete(session: AsyncSession, scope: str, key: str, status: int, body: Any) -> None:
+    sealer = sealer_of(session)
+    s, k = _ids(sealer, scope, key)[0]
     await session.execute(
         text("UPDATE idempotency_keys SET status = :st, body = CAST(:b AS jsonb) "
              "WHERE scope = :s AND key = :k"),
-        {"st": status, "b": orjson.dumps(body).decode(), "s": scope, "k": key},
+        {"st": status, "b": orjson.dumps(sealer.seal_json(body, _where(scope, key))).decode(), "s": s, "k": k},
     )
+
+
+_SELECT = text("SELECT request_hash, status, body FROM idempotency_keys WHERE scope = :s AND key = :k")
+
+
+def _ids(sealer: Sealer, scope: str, key: str) -> list[tuple[str, str]]:
+    """How (scope, key) is stored: fingerprints under the current key first, then under each older one."""
+    return [(sealer.fingerprint(scope, kid), sealer.fingerprint(key, kid)) for kid in sealer.keyring.kids]
+
+
+def _where(scope: str, key: str) -> str:
+    # The answer is bound to its own (scope, key): it cannot be replayed as another caller's answer.
+    return f"idempotency_keys/body/{hashlib.sha256(orjson.dumps([scope, key])).hexdigest()}"

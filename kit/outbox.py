@@ -5,6 +5,9 @@ business change. ``OutboxRelay`` claims due messages with ``FOR UPDATE SKIP LOCK
 with many replicas), hands each to ``deliver`` and marks it delivered, or schedules a retry
 with exponential backoff. Receivers deduplicate on the message id (sent as Idempotency-Key),
 so a crash between delivery and commit at worst repeats a delivery the receiver ignores.
+
+Payloads are sealed at rest (kit.sealing, the sealer bound to the session): they carry personnummer of
+recipients. ``deliver`` gets them opened. Delivered rows are purged after a short retention (kit.housekeeping).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from kit.sealing import Sealer, sealer_of
 from kit.tables import OutboxMessage
 
 log = logging.getLogger("kit.outbox")
@@ -30,9 +34,23 @@ Deliver = Callable[[OutboxMessage], Awaitable[None]]
 
 def enqueue(session: AsyncSession, topic: str, payload: dict[str, Any],
             message_id: uuid.UUID | None = None) -> OutboxMessage:
-    message = OutboxMessage(id=message_id or uuid.uuid4(), topic=topic, payload=payload)
+    message_id = message_id or uuid.uuid4()
+    sealed = sealer_of(session).seal_json(payload, _where(message_id))
+    message = OutboxMessage(id=message_id, topic=topic, payload=sealed)
     session.add(message)
     return message
+
+
+def _where(message_id: uuid.UUID) -> str:
+    return f"outbox/payload/{message_id}"
+
+
+def opened(sealer: Sealer, message: OutboxMessage) -> OutboxMessage:
+    """The message with its payload opened (what ``deliver`` is given)."""
+    return OutboxMessage(id=message.id, topic=message.topic,
+                         payload=sealer.open_json(message.payload, _where(message.id)),
+                         created_at=message.created_at, available_at=message.available_at,
+                         attempts=message.attempts, last_error=message.last_error, delivered_at=message.delivered_at)
 
 
 _CLAIM = text(
@@ -75,10 +93,11 @@ class OutboxRelay:
         delivered = 0
         async with self.sessions() as session, session.begin():
             rows = (await session.execute(_CLAIM, {"limit": self.batch_size})).mappings().all()
+            sealer = sealer_of(session)
             for row in rows:
-                message = OutboxMessage(**row)
                 try:
-                    await self.deliver(message)
+                    # A payload that will not open (a key removed too early) is retried like a failed delivery.
+                    await self.deliver(opened(sealer, OutboxMessage(**row)))
                 except Exception as exc:
                     attempts = row["attempts"] + 1
                     delay = min(self.base_backoff * 2 ** (attempts - 1), self.max_backoff)

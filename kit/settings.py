@@ -2,11 +2,17 @@
 
 A value is looked up as ``<SERVICE>_<NAME>`` first and ``BISTAND_<NAME>`` second, so ops can
 set what is common (issuer, audience) once and still override it per service.
+
+Secrets have public development defaults, so that `make run` and the tests need no setup. In production
+(``BISTAND_ENV=production``, set by the Kubernetes production overlay) a process refuses to start while any
+secret is missing or still a development value (``check_production``). A secret is a setting whose default
+holds a development marker (``dev-insecure``: a service that adds a secret names its default that way and is
+covered without further code), or one listed in ``secret_settings``.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic_settings import (
     BaseSettings,
@@ -16,13 +22,31 @@ from pydantic_settings import (
 )
 from sqlalchemy.engine import make_url
 
+from kit.sealing import Keyring, development_keys
+
 COMMON_PREFIX = "BISTAND_"
+
+# What marks a value as a public development one: the defaults (dev-insecure), the dev overlay's Secret
+# (dev-overlay) and the dev database password (dev-only).
+DEVELOPMENT_MARKERS = ("dev-insecure", "dev-overlay", "dev-only")
+MIN_SECRET_CHARS = 16
+
+
+class InsecureSettings(RuntimeError):
+    """Production mode with a missing or development secret. The message names variables, never values."""
 
 
 class LayeredSettings(BaseSettings):
     """Token checking and limits, shared by the services and the gateway."""
 
     model_config = SettingsConfigDict(extra="ignore")
+
+    # "production" (BISTAND_ENV): refuse to start with a missing or development secret.
+    env: Literal["development", "production"] = "development"
+    # Secrets beyond those whose default is marked as a development value (see the module's docstring).
+    secret_settings: ClassVar[tuple[str, ...]] = ()
+    # Public development values that carry no marker (key material of development key rings).
+    development_values: ClassVar[tuple[str, ...]] = ()
 
     auth_issuer: str = "http://127.0.0.1:8090"
     auth_audience: str = "bistand"
@@ -47,6 +71,43 @@ class LayeredSettings(BaseSettings):
     def jwks_url(self) -> str:
         return self.auth_jwks_url or f"{self.auth_issuer.rstrip('/')}/jwks.json"
 
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    def env_name(self, field: str) -> str:
+        return f"{self.model_config.get('env_prefix') or COMMON_PREFIX}{field.upper()}"
+
+    def is_development_value(self, value: str) -> bool:
+        return any(m in value for m in DEVELOPMENT_MARKERS) or any(
+            v and v in value for v in self.development_values)
+
+    def insecure_settings(self) -> list[str]:
+        """The variables that make this unfit for production: a secret missing, too short or a development
+        value, or any setting holding a development value (such as the dev database password)."""
+        out = []
+        for name, info in type(self).model_fields.items():
+            value = getattr(self, name)
+            default = info.default
+            secret = name in self.secret_settings or (isinstance(default, str) and self.is_development_value(default))
+            text = value if isinstance(value, str) else ""
+            if (secret and len(text.strip()) < MIN_SECRET_CHARS) or (text and self.is_development_value(text)):
+                out.append(self.env_name(name))
+        return out
+
+    def check_production(self) -> None:
+        """In production mode, refuse to run with a missing or development secret (names only, no values)."""
+        if not self.is_production:
+            return
+        insecure = self.insecure_settings()
+        if insecure:
+            raise InsecureSettings(
+                f"{COMMON_PREFIX}ENV=production, but these are missing or public development values: "
+                f"{', '.join(insecure)}. Set them from the Secret (README: Deploying).")
+
+
+DEV_SEALING_KEYS = development_keys("bistand kit development sealing key - not for production")
+
 
 class KitSettings(LayeredSettings):
     model_config = SettingsConfigDict(extra="ignore", env_prefix="KIT_")
@@ -68,6 +129,24 @@ class KitSettings(LayeredSettings):
     # A service token carries the audience of the one service it is for, named by this pattern ({audience}: the
     # common audience, {service}: the service's name); the IdP is configured with the same names.
     auth_service_audience_pattern: str = "{audience}:{service}"
+
+    # Seals the kit's rows at rest (idempotency answers, outbox payloads): "kid:base64key,...", the first seals,
+    # all open. The default is a DEVELOPMENT key from a public string; production needs real keys (32 bytes).
+    sealing_keys: str | None = DEV_SEALING_KEYS
+    # The development key's material, and the dev IdP's client secrets (simulators/idp).
+    development_values: ClassVar[tuple[str, ...]] = (
+        DEV_SEALING_KEYS.partition(":")[2], "dev-applications", "dev-calculation", "dev-messaging", "dev-meetings")
+
+    # Housekeeping (kit.housekeeping): idempotency rows live for their retry window, delivered outbox rows
+    # for a short retention; a pass every interval.
+    idempotency_window_hours: float = 24.0
+    outbox_retention_hours: float = 24.0
+    housekeeping_interval_seconds: float = 600.0
+    housekeeping_enabled: bool = True
+
+    def sealing_keyring(self) -> Keyring:
+        """The key ring the kit seals this service's rows with (a bad one stops the start)."""
+        return Keyring.parse(self.sealing_keys or "")
 
     @property
     def token_url(self) -> str:

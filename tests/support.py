@@ -126,3 +126,29 @@ def seeding_setup(issuer: Issuer, service: str, app: Any) -> Iterator[tuple[str,
         settings = GatewaySettings(auth_issuer=ISSUER, auth_audience=AUDIENCE, **urls)
         with serve_in_thread(Gateway(settings, verifier_for(issuer))) as gateway:
             yield gateway, idp, served
+
+
+async def outbox_rows(db_url: str, service: str, settings: Any = None) -> list[Any]:
+    """The outbox as its relay sees it: (id, topic, payload, ...) with the payloads opened by the service's
+    sealer (its settings' key ring; the development one by default). In the database they are sealed."""
+    import importlib
+
+    from sqlalchemy import text
+
+    from kit.db import make_engine
+    from kit.outbox import opened
+    from kit.sealing import Sealer
+    from kit.tables import OutboxMessage
+
+    if settings is None:
+        module = importlib.import_module(f"services.{service}.settings")
+        cls = next(v for k, v in vars(module).items() if k.endswith("Settings") and k != "KitSettings")
+        settings = cls(database_url=db_url)
+    sealer = Sealer(settings.sealing_keyring(), service)
+    engine = make_engine(db_url)
+    try:
+        async with engine.connect() as conn:
+            rows = (await conn.execute(text("SELECT * FROM outbox ORDER BY created_at, topic"))).mappings().all()
+    finally:
+        await engine.dispose()
+    return [opened(sealer, OutboxMessage(**row)) for row in rows]

@@ -15,6 +15,7 @@ from starlette.responses import Response
 
 from kit.app import ServiceContext, create_service_app
 from kit.db import plain_url
+from kit.http import service_client
 from kit.outbox import OutboxRelay
 from kit.problems import ProblemResponse
 from services.messaging import store
@@ -23,6 +24,7 @@ from services.messaging.delivery import Notifier
 from services.messaging.domain.crypto import Keyring
 from services.messaging.domain.errors import DomainError
 from services.messaging.live import Hub
+from services.messaging.protection import ProtectionOwner
 from services.messaging.settings import MessagingSettings
 
 log = logging.getLogger("messaging")
@@ -35,7 +37,8 @@ def utcnow() -> dt.datetime:
 
 
 def _hook(settings: MessagingSettings, keyring: Keyring, clock: Clock,
-          sms_transport: httpx.AsyncBaseTransport | None) -> Any:
+          sms_transport: httpx.AsyncBaseTransport | None,
+          applications_transport: httpx.AsyncBaseTransport | None) -> Any:
     @contextlib.asynccontextmanager
     async def hook(app: FastAPI, ctx: ServiceContext) -> AsyncIterator[None]:
         if keyring.is_development:
@@ -44,6 +47,13 @@ def _hook(settings: MessagingSettings, keyring: Keyring, clock: Clock,
         if settings.sms_url:
             sms = httpx.AsyncClient(base_url=settings.sms_url.rstrip("/"), transport=sms_transport,
                                     timeout=httpx.Timeout(settings.http_timeout_seconds, connect=2.0))
+        applications = None
+        if settings.applications_url:
+            applications = service_client(settings.applications_url.rstrip("/"), tokens=ctx.tokens_for("applications"),
+                                          timeout_seconds=settings.http_timeout_seconds,
+                                          transport=applications_transport)
+        else:
+            log.warning("no applications_url: protected identity comes from messaging's own copy only")
         notifier = Notifier(settings, ctx.sessions, keyring, sms, clock)
         relay = OutboxRelay(ctx.sessions, notifier.deliver, poll_seconds=settings.notify_poll_seconds,
                             base_backoff_seconds=settings.notify_backoff_seconds,
@@ -54,7 +64,8 @@ def _hook(settings: MessagingSettings, keyring: Keyring, clock: Clock,
             await hub.connect()  # listening before the first request, so no early event is missed
         except Exception as exc:  # the database may come later; run() keeps trying
             log.warning("live updates not listening yet", extra={"error": type(exc).__name__})
-        ctx.extras.update(keyring=keyring, clock=clock, relay=relay, hub=hub, notifier=notifier)
+        ctx.extras.update(keyring=keyring, clock=clock, relay=relay, hub=hub, notifier=notifier,
+                          protection=ProtectionOwner(applications) if applications is not None else None)
         ctx.spawn(hub.run(ctx.stop), "messaging-live")
         if settings.notify_relay_enabled:
             ctx.spawn(relay.run_forever(ctx.stop), "messaging-notifications")
@@ -62,8 +73,9 @@ def _hook(settings: MessagingSettings, keyring: Keyring, clock: Clock,
         try:
             yield
         finally:
-            if sms is not None:
-                await sms.aclose()
+            for client in (sms, applications):
+                if client is not None:
+                    await client.aclose()
 
     return hook
 
@@ -91,8 +103,10 @@ async def _on_domain_error(request: Request, exc: Exception) -> Response:
 
 
 def create_app(settings: MessagingSettings | None = None, *, clock: Clock | None = None,
-               sms_transport: httpx.AsyncBaseTransport | None = None, **kwargs: Any) -> FastAPI:
-    """``clock`` (tests: a fixed or stepping time), ``sms_transport`` (tests: an in-process SMS gateway)."""
+               sms_transport: httpx.AsyncBaseTransport | None = None,
+               applications_transport: httpx.AsyncBaseTransport | None = None, **kwargs: Any) -> FastAPI:
+    """``clock`` (tests: a fixed or stepping time), ``sms_transport`` (tests: an in-process SMS gateway),
+    ``applications_transport`` (tests: the applications app in-process, the owner of protected identity)."""
     settings = settings or MessagingSettings()
     keyring = Keyring.parse(settings.encryption_keys)  # bad keys stop the start, not the first message
     app = create_service_app(
@@ -101,7 +115,7 @@ def create_app(settings: MessagingSettings | None = None, *, clock: Clock | None
         description="Secure two-way messages between client and caseworker, notifications without content.",
         settings=settings,
         routers=[threads.router, contacts.router, events.router, stream.router, export.router],
-        hooks=[_hook(settings, keyring, clock or utcnow, sms_transport)],
+        hooks=[_hook(settings, keyring, clock or utcnow, sms_transport, applications_transport)],
         **kwargs,
     )
     app.add_exception_handler(DomainError, _on_domain_error)

@@ -93,7 +93,7 @@ class Notifier:
         if attempts >= self.settings.notify_max_attempts:
             return "failed", f"gave up after {attempts} attempts"
         channel = notify.Channel(row.channel)
-        contact = await store.get_contact(session, self.keyring, row.personal_number)
+        contact = await store.get_contact_by_ref(session, self.keyring, row.person_ref)
         channels = notify.should_notify(protected_identity=protected,
                                         channels=contact.channels if contact else frozenset())
         if protected:

@@ -2,10 +2,12 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from pydantic import field_validator
 from pydantic_settings import SettingsConfigDict
 
-from kit.settings import KitSettings, comma_list
-from services.messaging.domain.crypto import DEV_KEYS
+from kit.settings import KitSettings
+from services.messaging.domain import intake
+from services.messaging.domain.crypto import DEV_KEYS, Keyring
 
 
 class MessagingSettings(KitSettings):
@@ -16,7 +18,16 @@ class MessagingSettings(KitSettings):
 
     # "kid:base64key,kid:base64key", the first seals, all open. The default is a DEVELOPMENT key derived
     # from a public string (kid "dev-insecure"): set real keys in production (32 random bytes each).
+    # They seal the kit's rows of this service too (idempotency answers, outbox payloads).
     encryption_keys: str = DEV_KEYS
+    sealing_keys: str | None = None  # not used: see encryption_keys
+    development_values: ClassVar[tuple[str, ...]] = (
+        *KitSettings.development_values, DEV_KEYS.partition(":")[2],
+        "pHXuHtmuloiw8MdEZX9nd1t1ViDQ6ogL8wk5l+LG+HU=")  # deploy/overlays/dev's key
+
+    # The owner of protected identity (BISTAND_APPLICATIONS_URL is set by `make run` and the manifests): asked
+    # before a thread is started. Unset: messaging relies on its own copy (development only; refused in production).
+    applications_url: str | None = None
 
     # Where notifications point the client (never to the content itself).
     public_base_url: str = "https://minasidor.kommun.example"
@@ -55,8 +66,32 @@ class MessagingSettings(KitSettings):
     sse_max_stream_seconds: float = 900.0  # also never past the token's expiry: the client reconnects
     sse_max_streams_per_user: int = 10  # a new stream beyond this ends the caller's oldest one
 
-    # Which service clients may post events (client_id of the service token).
-    event_senders: str = "applications,meetings"
+    # Which service (client_id of its token) may post which topics: "topic.*=client_id" pairs, comma-separated.
+    # A topic no pair matches is refused (403), whoever sends it.
+    event_topic_senders: str = "application.*=applications,meeting.*=meetings"
+    # How far an event's occurred_at may run ahead of our clock, and how old it may be (else 422).
+    event_max_ahead_seconds: int = 300
+    event_max_age_days: int = 365
 
-    def event_sender_set(self) -> frozenset[str]:
-        return frozenset(comma_list(self.event_senders))
+    @field_validator("event_topic_senders")
+    @classmethod
+    def _parse_topic_senders(cls, value: str) -> str:
+        intake.parse_topic_senders(value)  # a malformed rule stops the start, not the first event
+        return value
+
+    def topic_rules(self) -> tuple[intake.TopicRule, ...]:
+        return intake.parse_topic_senders(self.event_topic_senders)
+
+    @property
+    def event_senders(self) -> str:
+        """The service clients that may post events at all (kit.auth.require_service_client's setting)."""
+        return ",".join(sorted(intake.senders(self.topic_rules())))
+
+    def sealing_keyring(self) -> Keyring:
+        return Keyring.parse(self.encryption_keys)
+
+    def insecure_settings(self) -> list[str]:
+        out = super().insecure_settings()
+        if not self.applications_url:  # without the owner of protected identity we would trust our copy alone
+            out.append("BISTAND_APPLICATIONS_URL")
+        return out

@@ -14,7 +14,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, LargeBinary, SmallInteger, Text, insert, text
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    SmallInteger,
+    Text,
+    insert,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -107,6 +119,8 @@ class ContactRow(SQLModel, table=True):
     language: str = Field(default="sv", sa_column=Column(Text, nullable=False))
     updated_at: dt.datetime = Field(sa_column=Column(_ts(), nullable=False))
     updated_by: str = Field(sa_column=Column(Text, nullable=False))
+    # What notifications name the person by (migration 0004): random and stable, never the personnummer.
+    person_ref: uuid.UUID | None = Field(default=None, sa_column=Column(UUID(as_uuid=True)))
 
 
 # --- cases (a projection of the applications service's events) --------------------------------------------
@@ -157,10 +171,11 @@ async def mark_protected(session: AsyncSession, personal_numbers: list[str]) -> 
     await session.execute(text(
         "INSERT INTO protected_persons (personal_number) SELECT unnest(CAST(:r AS text[])) "
         "ON CONFLICT DO NOTHING"), params)
-    await session.execute(text("DELETE FROM contacts WHERE personal_number = ANY(CAST(:r AS text[]))"), params)
     await session.execute(text(
         "UPDATE notifications SET status = 'cancelled', detail = 'protected identity' "
-        "WHERE status = 'pending' AND personal_number = ANY(CAST(:r AS text[]))"), params)
+        "WHERE status = 'pending' AND person_ref IN "
+        "(SELECT person_ref FROM contacts WHERE personal_number = ANY(CAST(:r AS text[])))"), params)
+    await session.execute(text("DELETE FROM contacts WHERE personal_number = ANY(CAST(:r AS text[]))"), params)
     await session.execute(text(
         "UPDATE threads SET protected_identity = true WHERE NOT protected_identity AND id IN "
         "(SELECT thread_id FROM thread_members WHERE personal_number = ANY(CAST(:r AS text[])))"), params)
@@ -195,7 +210,7 @@ class ThreadRecord:
 
     def facts(self) -> ThreadFacts:
         return ThreadFacts(unit=self.unit, members=self.members, protected_identity=self.protected_identity,
-                           assigned_to=self.assigned_to)
+                           assigned_to=self.assigned_to, created_by=self.created_by)
 
 
 def _thread(keyring: Keyring, row: Any, members: frozenset[str] = frozenset()) -> ThreadRecord:
@@ -244,13 +259,13 @@ async def get_thread(session: AsyncSession, keyring: Keyring, thread_id: uuid.UU
 async def thread_facts(session: AsyncSession, thread_id: uuid.UUID) -> ThreadFacts | None:
     """Only what access depends on (no decryption): for fanning live events out to the right streams."""
     row = (await session.execute(text(
-        "SELECT unit, protected_identity, assigned_to, "
+        "SELECT unit, protected_identity, assigned_to, created_by, "
         "ARRAY(SELECT personal_number FROM thread_members WHERE thread_id = t.id) AS members "
         "FROM threads t WHERE id = :id"), {"id": thread_id})).first()
     if row is None:
         return None
     return ThreadFacts(unit=row.unit, members=frozenset(row.members), protected_identity=row.protected_identity,
-                       assigned_to=row.assigned_to)
+                       assigned_to=row.assigned_to, created_by=row.created_by)
 
 
 async def set_assignee(session: AsyncSession, thread_id: uuid.UUID, assignee: str | None) -> None:
@@ -276,9 +291,14 @@ async def client_threads(session: AsyncSession, keyring: Keyring, *, personal_nu
     return [_thread(keyring, r) for r in rows]
 
 
+# An employment officer (work_only) sees only the threads they are a party to (domain.access.is_unit_staff).
+_PARTY_TO = "(NOT :wo OR t.created_by = :sub OR t.assigned_to = :sub)"
+
+
 async def staff_threads(session: AsyncSession, keyring: Keyring, *, sub: str, units: list[str],
                         protected_access: bool, view: str, reader: str, now: dt.datetime,
-                        case_id: uuid.UUID | None = None, limit: int = 100) -> list[ThreadRecord]:
+                        case_id: uuid.UUID | None = None, limit: int = 100,
+                        work_only: bool = False) -> list[ThreadRecord]:
     """view: "mine" (effectively mine, including as a substitute), "unit" (the unit inbox: nobody's, or their
     assignee is away without a substitute) or "all". Unread: for "unit" what no caseworker has read yet,
     otherwise what I have not read."""
@@ -286,7 +306,8 @@ async def staff_threads(session: AsyncSession, keyring: Keyring, *, sub: str, un
         f"WITH v AS (SELECT t.*, {_EFFECTIVE} AS effective FROM threads t "  # noqa: S608 - a constant fragment
         "LEFT JOIN absences a ON a.sub = t.assigned_to "
         "WHERE (t.unit = ANY(CAST(:units AS text[])) OR t.assigned_to = :sub) "
-        "AND (NOT t.protected_identity OR :pa) AND (CAST(:case AS uuid) IS NULL OR t.case_id = :case)) "
+        f"AND (NOT t.protected_identity OR :pa) AND {_PARTY_TO} "
+        "AND (CAST(:case AS uuid) IS NULL OR t.case_id = :case)) "
         "SELECT v.*, (SELECT count(*) FROM messages m WHERE m.thread_id = v.id AND m.sender_side = 'client' "
         "AND m.retracted_at IS NULL AND m.seq > CASE WHEN :view = 'unit' THEN v.staff_read_seq "
         "ELSE COALESCE(rs.last_read_seq, 0) END) AS unread "
@@ -294,7 +315,7 @@ async def staff_threads(session: AsyncSession, keyring: Keyring, *, sub: str, un
         "WHERE :view = 'all' OR (:view = 'mine' AND v.effective = :sub) OR (:view = 'unit' AND v.effective IS NULL) "
         "ORDER BY v.last_message_at DESC NULLS LAST, v.created_at DESC LIMIT :limit"),
         {"units": units, "sub": sub, "pa": protected_access, "view": view, "reader": reader, "now": now,
-         "case": case_id, "limit": limit})).all()
+         "case": case_id, "limit": limit, "wo": work_only})).all()
     return [_thread(keyring, r) for r in rows]
 
 
@@ -307,19 +328,20 @@ async def unread_in_thread(session: AsyncSession, thread_id: uuid.UUID, *, side:
 
 
 async def staff_unread(session: AsyncSession, *, sub: str, units: list[str], protected_access: bool,
-                       reader: str, now: dt.datetime) -> tuple[int, dict[str, int]]:
+                       reader: str, now: dt.datetime, work_only: bool = False) -> tuple[int, dict[str, int]]:
     """(unread in my threads, unread per unit inbox) without decrypting anything."""
     rows = (await session.execute(text(
         f"WITH v AS (SELECT t.id, t.unit, t.staff_read_seq, {_EFFECTIVE} AS effective "  # noqa: S608 - constant
         "FROM threads t "
         "LEFT JOIN absences a ON a.sub = t.assigned_to "
-        "WHERE (t.unit = ANY(CAST(:units AS text[])) OR t.assigned_to = :sub) AND (NOT t.protected_identity OR :pa)) "
+        "WHERE (t.unit = ANY(CAST(:units AS text[])) OR t.assigned_to = :sub) AND (NOT t.protected_identity OR :pa) "
+        f"AND {_PARTY_TO}) "
         "SELECT v.unit, v.effective, (SELECT count(*) FROM messages m WHERE m.thread_id = v.id "
         "AND m.sender_side = 'client' AND m.retracted_at IS NULL AND m.seq > CASE WHEN v.effective IS NULL "
         "THEN v.staff_read_seq ELSE COALESCE(rs.last_read_seq, 0) END) AS unread "
         "FROM v LEFT JOIN read_state rs ON rs.thread_id = v.id AND rs.reader = :reader "
         "WHERE v.effective = :sub OR v.effective IS NULL"),
-        {"units": units, "sub": sub, "pa": protected_access, "reader": reader, "now": now})).all()
+        {"units": units, "sub": sub, "pa": protected_access, "reader": reader, "now": now, "wo": work_only})).all()
     mine = 0
     inbox = dict.fromkeys(sorted(units), 0)
     for row in rows:
@@ -408,8 +430,9 @@ def _meta(keyring: Keyring, m: Any) -> AttachmentMeta:
 
 
 async def list_messages(session: AsyncSession, keyring: Keyring, thread_id: uuid.UUID, *, after_seq: int = 0,
-                        limit: int = 100, with_retracted_bodies: bool = False,
-                        message_id: uuid.UUID | None = None) -> list[MessageRecord]:
+                        limit: int = 100, message_id: uuid.UUID | None = None) -> list[MessageRecord]:
+    """Retracted messages come without their text and files, for everyone and every purpose (the export too):
+    what a sender took back within the window is not part of the record; that it was sent and retracted is."""
     rows = (await session.execute(text(
         "SELECT m.*, r.read_at FROM messages m LEFT JOIN message_receipts r ON r.message_id = m.id "
         "WHERE m.thread_id = :t AND m.seq > :after AND (CAST(:mid AS uuid) IS NULL OR m.id = :mid) "
@@ -426,7 +449,7 @@ async def list_messages(session: AsyncSession, keyring: Keyring, thread_id: uuid
         by_message.setdefault(f.message_id, []).append(_meta(keyring, f._mapping))
     out = []
     for r in rows:
-        hidden = r.retracted_at is not None and not with_retracted_bodies
+        hidden = r.retracted_at is not None
         out.append(MessageRecord(
             id=r.id, thread_id=r.thread_id, seq=r.seq, sender_sub=r.sender_sub, sender_side=Side(r.sender_side),
             sender_name=r.sender_name,
@@ -548,10 +571,19 @@ async def put_contact(session: AsyncSession, keyring: Keyring, personal_number: 
 
 
 async def get_contact(session: AsyncSession, keyring: Keyring, personal_number: str) -> Contact | None:
-    row = await session.get(ContactRow, personal_number)
+    return _contact(keyring, await session.get(ContactRow, personal_number))
+
+
+async def get_contact_by_ref(session: AsyncSession, keyring: Keyring, person_ref: uuid.UUID) -> Contact | None:
+    """A notification's person: its contact details, found by the reference it keeps instead of a personnummer."""
+    row = (await session.execute(select(ContactRow).where(ContactRow.person_ref == person_ref))).scalars().first()
+    return _contact(keyring, row)
+
+
+def _contact(keyring: Keyring, row: ContactRow | None) -> Contact | None:
     if row is None:
         return None
-    details = orjson.loads(keyring.open(row.key_id, row.details, aad("contacts", "details", personal_number)))
+    details = orjson.loads(keyring.open(row.key_id, row.details, aad("contacts", "details", row.personal_number)))
     return Contact(details.get("phone"), details.get("email"), frozenset(Channel(c) for c in row.channels),
                    row.language)  # type: ignore[arg-type]
 
@@ -561,14 +593,16 @@ async def delete_contact(session: AsyncSession, personal_number: str) -> None:
 
 
 async def known_in_units(session: AsyncSession, personal_number: str, units: list[str],
-                         protected_access: bool) -> bool:
-    """Is this person a client of one of these units (a thread or a case there)? Staff act only for them."""
+                         protected_access: bool, *, sub: str = "", work_only: bool = False) -> bool:
+    """Is this person a client of one of these units (a thread or a case there) whom the caller may see?
+    Staff act only for them. An employment officer: only people in threads they are a party to."""
     row = (await session.execute(text(
-        "SELECT EXISTS (SELECT 1 FROM thread_members tm JOIN threads t ON t.id = tm.thread_id "
-        "WHERE tm.personal_number = :p AND t.unit = ANY(CAST(:u AS text[])) AND (NOT t.protected_identity OR :pa)) "
-        "OR EXISTS (SELECT 1 FROM cases c WHERE :p = ANY(c.recipients) AND c.unit = ANY(CAST(:u AS text[])) "
-        "AND (NOT c.protected_identity OR :pa))"),
-        {"p": personal_number, "u": units, "pa": protected_access})).scalar_one()
+        "SELECT EXISTS (SELECT 1 FROM thread_members tm JOIN threads t ON t.id = tm.thread_id "  # noqa: S608
+        "WHERE tm.personal_number = :p AND t.unit = ANY(CAST(:u AS text[])) AND (NOT t.protected_identity OR :pa) "
+        f"AND {_PARTY_TO}) "
+        "OR (NOT :wo AND EXISTS (SELECT 1 FROM cases c WHERE :p = ANY(c.recipients) "
+        "AND c.unit = ANY(CAST(:u AS text[])) AND (NOT c.protected_identity OR :pa)))"),
+        {"p": personal_number, "u": units, "pa": protected_access, "sub": sub, "wo": work_only})).scalar_one()
     return bool(row)
 
 
@@ -607,13 +641,13 @@ async def create_notifications(session: AsyncSession, *, source: str, kind: Kind
         return []
     # asyncpg directly: this runs for every message a caseworker sends (see kit.db.driver_connection).
     rows = await (await driver_connection(session)).fetch(
-        "INSERT INTO notifications (id, source, personal_number, channel, kind, thread_id, message_id, created_at, "
-        "starts_at) SELECT gen_random_uuid(), $1::text, c.personal_number, ch, $2::text, $3::uuid, $4::uuid, "
+        "INSERT INTO notifications (id, source, person_ref, channel, kind, thread_id, message_id, created_at, "
+        "starts_at) SELECT gen_random_uuid(), $1::text, c.person_ref, ch, $2::text, $3::uuid, $4::uuid, "
         "$5::timestamptz, $8::timestamptz "
         "FROM contacts c, unnest(c.channels) ch WHERE c.personal_number = ANY($7::text[]) "
         "AND NOT EXISTS (SELECT 1 FROM protected_persons p WHERE p.personal_number = c.personal_number) "
         "AND ($6::timestamptz IS NULL OR NOT EXISTS (SELECT 1 FROM notifications n "
-        "WHERE n.personal_number = c.personal_number AND n.channel = ch AND n.thread_id = $3::uuid "
+        "WHERE n.person_ref = c.person_ref AND n.channel = ch AND n.thread_id = $3::uuid "
         "AND n.kind = $2::text AND n.created_at > $6::timestamptz)) "
         "ORDER BY c.personal_number, ch ON CONFLICT DO NOTHING RETURNING id",
         source, kind.value, thread_id, message_id, now, quiet_since, recipients, starts_at)
@@ -625,8 +659,9 @@ async def create_notifications(session: AsyncSession, *, source: str, kind: Kind
 
 async def get_notification(session: AsyncSession, notification_id: uuid.UUID) -> Any:
     return (await session.execute(text(
-        "SELECT n.*, EXISTS (SELECT 1 FROM protected_persons p WHERE p.personal_number = n.personal_number) "
-        "AS person_protected, COALESCE((SELECT t.protected_identity FROM threads t WHERE t.id = n.thread_id), false) "
+        "SELECT n.*, EXISTS (SELECT 1 FROM contacts c JOIN protected_persons p ON p.personal_number = "
+        "c.personal_number WHERE c.person_ref = n.person_ref) AS person_protected, "
+        "COALESCE((SELECT t.protected_identity FROM threads t WHERE t.id = n.thread_id), false) "
         "AS thread_protected, (SELECT m.retracted_at IS NOT NULL FROM messages m WHERE m.id = n.message_id) "
         "AS retracted FROM notifications n WHERE n.id = :id"), {"id": notification_id})).first()
 

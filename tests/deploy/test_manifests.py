@@ -83,11 +83,12 @@ def _settings_class(prefix: str):
     return next(v for k, v in vars(module).items() if k.endswith("Settings") and k != "KitSettings")
 
 
-def test_every_configured_variable_is_a_real_setting():
+@pytest.mark.parametrize("overlay", ["dev", "production"])
+def test_every_configured_variable_is_a_real_setting(overlay):
     """A typo in a ConfigMap is silently ignored at run time; catch it here."""
     from kit.settings import KitSettings
 
-    objects = _render("dev")
+    objects = _render(overlay)
     keys: set[str] = set()
     for obj in objects:
         if obj["kind"] in ("ConfigMap", "Secret") and obj["metadata"]["name"].startswith("bistand-"):
@@ -118,6 +119,43 @@ def test_message_keys_are_secret_and_valid():
     ring = Keyring.parse(keys)
     assert ring.current_kid == "dev-overlay"
     assert ring.open("dev-overlay", ring.seal(b"hej", b"aad"), b"aad") == b"hej"
+
+
+SECRETS = ("MESSAGING_ENCRYPTION_KEYS", "MEETINGS_LINK_SECRET", "APPLICATIONS_TRUST_CHECK_SEED",
+           "APPLICATIONS_SEALING_KEYS", "CALCULATION_SEALING_KEYS", "MEETINGS_SEALING_KEYS")
+
+
+def _config(objects: list[dict]) -> dict[str, str]:
+    return next(o for o in objects if o["kind"] == "ConfigMap" and o["metadata"]["name"].startswith("bistand-config"))[
+        "data"]
+
+
+def test_production_runs_in_production_mode_with_secrets_from_a_secret():
+    """The production overlay sets BISTAND_ENV=production; secrets come only from the Secret every container
+    loads; with the overlay's configuration alone (no Secret), every service refuses to start, naming them."""
+    from kit.settings import InsecureSettings
+
+    objects = _render("production")
+    config = _config(objects)
+    assert config["BISTAND_ENV"] == "production"
+    assert not set(SECRETS) & set(config)
+    for obj in objects:
+        if obj["kind"] == "Deployment" and obj["metadata"]["name"] in SERVICES:
+            for container in _containers(obj):
+                assert {"secretRef": {"name": "bistand-secrets"}} in container["envFrom"]
+    with pytest.MonkeyPatch.context() as env:
+        for key, value in config.items():
+            env.setenv(key, value)
+        for service in SERVICES:
+            settings = _settings_class(service.upper())(database_url="postgresql://u:p@db/x")
+            with pytest.raises(InsecureSettings) as refused:
+                settings.check_production()
+            named = str(refused.value)
+            assert all(s in named for s in SECRETS if s.startswith(service.upper())), (service, named)
+
+
+def test_development_stays_in_development_mode():
+    assert _config(_render("dev")).get("BISTAND_ENV", "development") == "development"
 
 
 def test_every_workload_scales_and_requests_what_scaling_measures(objects):

@@ -134,7 +134,6 @@ async def _plumbing_rows(database_url: str) -> list[tuple[str, str]]:
         await conn.close()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 item 6: outbox and idempotency rows are not sealed yet")
 def test_no_idempotency_outbox_or_notification_row_holds_personal_data(journey):
     _, databases = journey
     checked = 0

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.meetings.conftest import DANA, KARIN, MAJA, Clock, make_app, setup_nord, sql, sthlm
-from tests.support import app_client, fresh_database
+from tests.meetings.conftest import DANA, KARIN, MAJA, Clock, make_app, setup_nord, sthlm
+from tests.support import app_client, fresh_database, outbox_rows
 
 PROBLEM = "urn:bistand:problem:"
 
@@ -91,7 +91,7 @@ async def test_protected_identity_only_with_the_permission(env, as_persona):
                                   params={"from": "2026-03-18", "to": "2026-03-18"})).json()
     assert dana_booking in {b["id"] for b in maja_view}
     # the event to messaging says protected and carries no location
-    [event] = await sql(url, "SELECT payload FROM outbox WHERE payload->'data'->>'booking_id' = :b", b=dana_booking)
+    [event] = [e for e in await outbox_rows(url, "meetings") if e.payload["data"]["booking_id"] == dana_booking]
     assert event.payload["data"]["protected_identity"] is True
     assert event.payload["data"]["recipients"] == [DANA]
     assert "Storgatan" not in str(event.payload)

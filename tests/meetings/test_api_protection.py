@@ -12,7 +12,7 @@ import pytest
 
 from simulators.idp.personas import Persona
 from tests.meetings.conftest import ANNA, CECILIA, KARIN, MAJA, OFFICE, Clock, make_app, setup_nord, sql, sthlm
-from tests.support import app_client, free_port, fresh_database
+from tests.support import app_client, free_port, fresh_database, outbox_rows
 
 PROBLEM = "urn:bistand:problem:"
 UNAVAILABLE = PROBLEM + "protection-owner-unavailable"
@@ -94,7 +94,7 @@ async def test_the_owner_decides_at_booking(env, as_persona, owner):
     r = await book(client, as_persona("maja"), nord.phone, MAJA, sthlm(2026, 3, 17, 9), OWNER_ONLY)
     assert r.status_code == 201, r.text
     assert r.json()["protected_identity"] is True
-    [event] = await sql(url, "SELECT payload FROM outbox WHERE payload->'data'->>'booking_id' = :b", b=r.json()["id"])
+    [event] = [e for e in await outbox_rows(url, "meetings") if e.payload["data"]["booking_id"] == r.json()["id"]]
     assert event.payload["data"]["protected_identity"] is True
     # and the one who booked cannot bring in an uncleared colleague
     r = await client.post(f"/bookings/{r.json()['id']}/staff", headers=as_persona("maja"),
@@ -149,8 +149,8 @@ async def test_protected_after_booking_leaves_every_uncleared_view(env, as_perso
     # its reminder says protected, so messaging tells nothing
     clock.set(sthlm(2026, 3, 17, 10, 30))
     await app.state.kit.extras["workers"].scheduler.run_once()
-    rows = await sql(url, "SELECT payload FROM outbox WHERE topic = 'meeting.reminder' "
-                          "AND payload->'data'->>'booking_id' = :b", b=bid)
+    rows = [e for e in await outbox_rows(url, "meetings")
+            if e.topic == "meeting.reminder" and e.payload["data"]["booking_id"] == bid]
     assert rows and all(row.payload["data"]["protected_identity"] is True for row in rows)
     assert OFFICE not in str([row.payload for row in rows])
 

@@ -134,6 +134,7 @@ async def test_messaging_takes_the_events_in(issuer, as_persona, idp_url, owner)
                 assert failed[0].n == 0
             protected = await sql(messaging_db, "SELECT personal_number FROM protected_persons")
             assert [p.personal_number for p in protected] == [DANA]
-        notes = await sql(messaging_db, "SELECT personal_number, kind FROM notifications")
+        notes = await sql(messaging_db, "SELECT c.personal_number, n.kind FROM notifications n "
+                                        "JOIN contacts c ON c.person_ref = n.person_ref")
         assert {n.personal_number for n in notes} == {CECILIA}
         assert {n.kind for n in notes} == {"meeting_booked"}

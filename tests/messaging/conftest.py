@@ -87,8 +87,10 @@ def settings_for(db_url: str, **overrides: Any) -> MessagingSettings:
     return MessagingSettings(**values)
 
 
-def make_app(db_url: str, issuer: Any, clock: Clock | None = None, **overrides: Any) -> Any:
-    return create_app(settings_for(db_url, **overrides), clock=clock, verifier=verifier_for(issuer))
+def make_app(db_url: str, issuer: Any, clock: Clock | None = None, *, applications_transport: Any = None,
+             **overrides: Any) -> Any:
+    extra = {"applications_transport": applications_transport} if applications_transport is not None else {}
+    return create_app(settings_for(db_url, **overrides), clock=clock, verifier=verifier_for(issuer), **extra)
 
 
 def event(topic: str, case_id: uuid.UUID, *, unit: str = "nord", recipients: tuple[str | None, ...] = (ANNA, BERTIL),
@@ -102,10 +104,26 @@ def event(topic: str, case_id: uuid.UUID, *, unit: str = "nord", recipients: tup
 
 @pytest.fixture(scope="module")
 def service_headers(issuer):
-    def headers(event_body: dict[str, Any] | None = None, client_id: str = "applications") -> dict[str, str]:
+    def headers(event_body: dict[str, Any] | None = None, client_id: str | None = None) -> dict[str, str]:
+        """A service token; for an event, by default of the service that owns its topic."""
+        if client_id is None:
+            client_id = "meetings" if event_body is not None and event_body["topic"].startswith("meeting.") \
+                else "applications"
         out = {"Authorization": f"Bearer {issuer.service_token(client_id)}"}
         if event_body is not None:
             out["Idempotency-Key"] = event_body["id"]
         return out
 
     return headers
+
+
+async def make_known(client: Any, headers: Any, *personal_numbers: str, unit: str = "nord",
+                     protected: bool = False) -> uuid.UUID:
+    """Make people clients of a unit, as the applications service's events do (a case there): staff write only
+    to clients their unit knows. ``headers``: the service_headers fixture. Returns the case id."""
+    case = uuid.uuid4()
+    body = event("application.submitted", case, unit=unit, recipients=personal_numbers, protected=protected,
+                 occurred_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1))
+    response = await client.post("/events", json=body, headers=headers(body))
+    assert response.status_code == 202, response.text
+    return case

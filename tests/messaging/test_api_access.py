@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from tests.messaging.conftest import CECILIA, DANA, PDF, event, make_app
+from tests.messaging.conftest import CECILIA, DANA, PDF, event, make_app, make_known
 from tests.support import app_client, fresh_database
 
 
@@ -36,6 +36,7 @@ async def world(client, as_persona, service_headers):
                                    json={"case_id": str(case), "subject": "Hushållet", "body": "Hej"})).json()
     protected = (await client.post("/threads", headers=as_persona("dana"),
                                    json={"case_id": str(protected_case), "subject": "Skyddad", "body": "Hej"})).json()
+    await make_known(client, service_headers, CECILIA, unit="syd")
     syd = (await client.post("/threads", headers=as_persona("lars"),
                              json={"personal_number": CECILIA, "subject": "Syd", "body": "Hej Cecilia"})).json()
     attachment = (await client.post(f"/threads/{household['id']}/attachments", headers=as_persona("anna"),

@@ -106,7 +106,7 @@ add("PUT", "/contacts", {"karin": 404},  # a protected client, caller not cleare
 add("POST", "/events", {"anna": 403, "karin": 403, "adam": 403, "other-service": 401, "anon": 401, "forged": 401},
     lambda w: event("application.submitted", uuid.uuid4()))
 add("GET", "/me/stream", NO_ROLE)
-add("GET", "/cases/{case}/export", {"anna": 403, "cecilia": 403, **NO_ROLE, "lars": 404, "nils": 404, "karin": 200,
+add("GET", "/cases/{case}/export", {"anna": 403, "cecilia": 403, **NO_ROLE, "lars": 404, "nils": 403, "karin": 200,
                                     "tove": 200}, route="/cases/{case_id}/export")
 add("GET", "/cases/{protected_case}/export", {"karin": 404, "tove": 404, "maja": 200}, route="/cases/{case_id}/export")
 
@@ -137,7 +137,8 @@ def headers_for(issuer, as_persona):
 async def world(client, as_persona, headers_for):
     case, protected_case = uuid.uuid4(), uuid.uuid4()
     for body in (event("application.submitted", case),
-                 event("application.submitted", protected_case, recipients=(DANA,), protected=True)):
+                 event("application.submitted", protected_case, recipients=(DANA,), protected=True),
+                 event("application.submitted", uuid.uuid4(), unit="syd", recipients=(CECILIA,))):
         r = await client.post("/events", json=body, headers={**headers_for("service"), "Idempotency-Key": body["id"]})
         assert r.status_code == 202, r.text
 

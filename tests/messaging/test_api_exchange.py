@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from kit.db import make_engine
-from tests.messaging.conftest import ANNA, PDF, PNG, Clock, event, make_app
+from tests.messaging.conftest import ANNA, PDF, PNG, Clock, event, make_app, make_known
 from tests.support import app_client, fresh_database
 
 
@@ -31,8 +31,9 @@ async def app(db_url, issuer, clock, smtp):
 
 
 @pytest.fixture(scope="module")
-async def client(app):
+async def client(app, service_headers):
     async with app_client(app) as c:
+        await make_known(c, service_headers, ANNA)  # a client of unit Nord, so staff may write to her
         yield c
 
 

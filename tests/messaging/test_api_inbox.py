@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from tests.messaging.conftest import Clock, event, make_app
+from tests.messaging.conftest import ANNA, Clock, event, make_app, make_known
 from tests.support import app_client, fresh_database
 
 
@@ -25,8 +25,9 @@ def clock():
 
 
 @pytest.fixture
-async def client(db_url, issuer, clock):
+async def client(db_url, issuer, clock, service_headers):
     async with app_client(make_app(db_url, issuer, clock)) as c:
+        await make_known(c, service_headers, ANNA)  # a client of unit Nord, so staff may write to her
         yield c
 
 
@@ -88,7 +89,7 @@ async def test_unread_counts_for_client_caseworker_and_unit_inbox(client, as_per
 async def test_the_thread_follows_the_cases_caseworker(client, as_persona, service_headers):
     anna, karin, maja = as_persona("anna"), as_persona("karin"), as_persona("maja")
     case = uuid.uuid4()
-    t0 = dt.datetime.now(dt.UTC)
+    t0 = dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)  # events are never from the future
     first = event("application.submitted", case, caseworker="persona:karin", occurred_at=t0)
     await client.post("/events", json=first, headers=service_headers(first))
     tid = (await client.post("/threads", headers=anna, json={"case_id": str(case), "subject": "Ärendet"})).json()["id"]

@@ -3,6 +3,7 @@ saying only that there is something to read and where; once each; never for prot
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import uuid
 
@@ -11,9 +12,10 @@ import pytest
 from sqlalchemy import text
 
 from kit.db import make_engine
+from kit.outbox import opened
 from kit.tables import OutboxMessage
-from tests.messaging.conftest import ANNA, BERTIL, CECILIA, DANA, Clock, event, make_app
-from tests.support import app_client, free_port, fresh_database
+from tests.messaging.conftest import ANNA, BERTIL, CECILIA, DANA, Clock, event, make_app, make_known
+from tests.support import app_client, free_port, fresh_database, outbox_rows
 
 PHONE = "+46701234567"
 EMAIL = "anna@example.se"
@@ -46,8 +48,9 @@ async def app(db_url, issuer, clock, wiring):
 
 
 @pytest.fixture(scope="module")
-async def client(app, as_persona):
+async def client(app, as_persona, service_headers):
     async with app_client(app) as c:
+        await make_known(c, service_headers, ANNA)  # a client of unit Nord, so staff may write to her
         response = await c.put("/me/contact", headers=as_persona("anna"),
                                json={"phone": "070-123 45 67", "email": EMAIL, "channels": ["sms", "email"]})
         assert response.status_code == 200, response.text
@@ -115,12 +118,15 @@ async def test_the_same_event_twice_notifies_once(app, client, service_headers, 
     assert mail["Subject"] == "Något att komplettera"
 
 
-async def test_outbox_holds_ids_only(client, db_url, service_headers):
+async def test_outbox_holds_ids_only_and_those_sealed(app, client, db_url, service_headers):
     await post_event(client, service_headers, event("application.decided", uuid.uuid4(), recipients=(ANNA,)))
-    rows = await sql(db_url, "SELECT payload::text AS p FROM outbox")
-    assert rows and all(set(__import__("json").loads(r.p)) == {"notification_id"} for r in rows)
-    dump = " ".join(r.p for r in rows)
+    rows = await sql(db_url, "SELECT id, topic, payload FROM outbox")
+    sealer = app.state.kit.extras["sealer"]
+    payloads = [opened(sealer, OutboxMessage(id=r.id, topic=r.topic, payload=r.payload)).payload for r in rows]
+    assert payloads and all(set(p) == {"notification_id"} for p in payloads)
+    dump = " ".join(str(r.payload) for r in rows)
     assert PHONE not in dump and EMAIL not in dump and ANNA not in dump
+    assert not any(p["notification_id"] in dump for p in payloads)  # sealed: not even the id shows
 
 
 async def test_unknown_topics_are_accepted_and_ignored(client, service_headers, db_url):
@@ -188,9 +194,9 @@ async def test_sms_gateway_failures_are_retried_and_sent_once(app, client, servi
     await relay(app).run_once()  # SMS fails again (backoff 0 s in tests)
     await relay(app).run_once()
     assert len(sms_to(sms_url)) == before + 1
-    rows = await sql(db_url, "SELECT o.attempts FROM outbox o JOIN notifications n "
-                             "ON n.id = CAST(o.payload->>'notification_id' AS uuid) "
-                             "WHERE n.source = :s AND n.channel = 'sms'", s=f"event:{body['id']}")
+    (sms,) = await sql(db_url, "SELECT id FROM notifications WHERE source = :s AND channel = 'sms'",
+                       s=f"event:{body['id']}")
+    rows = [m for m in await outbox_rows(db_url, "messaging") if m.payload["notification_id"] == str(sms.id)]
     assert [r.attempts for r in rows] == [3]
 
 
@@ -201,6 +207,7 @@ async def test_nothing_for_protected_identity(issuer, as_persona, service_header
         async with app_client(app) as client:
             anna = as_persona("anna")
             await client.put("/me/contact", headers=anna, json={"email": "skyddad@example.se", "channels": ["email"]})
+            await make_known(client, service_headers, ANNA)
             # A message is on its way when Anna's case turns out to be protected: it is not sent.
             tid = (await client.post("/threads", headers=as_persona("karin"),
                                      json={"personal_number": ANNA, "subject": "x", "body": "y"})).json()["id"]
@@ -261,8 +268,8 @@ async def test_a_crash_after_sending_does_not_send_again(issuer, service_headers
             await client.put("/me/contact", headers=as_persona("anna"), json={"email": address, "channels": ["email"]})
             await post_event(client, service_headers, event("application.decided", uuid.uuid4(), recipients=(ANNA,)))
             (row,) = await sql(url, "SELECT id, topic, payload, attempts FROM outbox")
-            await app.state.kit.extras["notifier"].deliver(OutboxMessage(id=row.id, topic=row.topic,
-                                                                         payload=row.payload, attempts=0))
+            stored = OutboxMessage(id=row.id, topic=row.topic, payload=row.payload, attempts=0)
+            await app.state.kit.extras["notifier"].deliver(opened(app.state.kit.extras["sealer"], stored))
             assert len(sink.to(address)) == 1
             assert await relay(app).run_once() == 1  # the entry is closed...
             assert len(sink.to(address)) == 1  # ...without a second mail
@@ -337,7 +344,7 @@ async def test_contact_details_never_reach_the_logs(app, client, as_persona, ser
 
 
 def meeting_event(topic: str, *, recipients=(ANNA,), protected: bool = False, **extra) -> dict:
-    return {"id": str(uuid.uuid4()), "topic": topic, "occurred_at": "2026-11-25T12:00:00+00:00",
+    return {"id": str(uuid.uuid4()), "topic": topic, "occurred_at": dt.datetime.now(dt.UTC).isoformat(),
             "payload": {"booking_id": str(uuid.uuid4()), "unit": "nord", "recipients": list(recipients),
                         "protected_identity": protected, "starts_at": "2026-12-01T09:00:00+00:00",
                         "channel": "in_person", **extra}}
@@ -377,3 +384,15 @@ async def test_a_meeting_event_without_a_time_is_422(client, service_headers):
     response = await client.post("/events", json=body, headers=service_headers(body, client_id="meetings"))
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "payload.starts_at"
+
+
+async def test_a_notification_row_names_nobody(app, client, service_headers, db_url):
+    """It keeps a reference to the contact it goes to, not the personnummer (migration 0004)."""
+    body = event("application.decided", uuid.uuid4(), recipients=(ANNA,))
+    assert (await post_event(client, service_headers, body))["notifications"] == 2
+    rows = await sql(db_url, "SELECT row_to_json(n)::text AS t FROM notifications n WHERE source = :s",
+                     s=f"event:{body['id']}")
+    assert len(rows) == 2 and not any(ANNA in r.t or ANNA[2:] in r.t for r in rows)
+    await drain(app)  # and they are still delivered, to the right person
+    statuses = await sql(db_url, "SELECT status FROM notifications WHERE source = :s", s=f"event:{body['id']}")
+    assert {r.status for r in statuses} == {"sent"}

@@ -18,7 +18,7 @@ from kit.auth import Principal
 from kit.db import make_engine, make_sessionmaker, plain_url
 from services.messaging.domain.access import Party
 from services.messaging.live import Hub
-from tests.messaging.conftest import CECILIA, make_app
+from tests.messaging.conftest import CECILIA, make_app, make_known
 from tests.support import AUDIENCE, ISSUER, app_client, free_port, fresh_database, serve_in_thread, verifier_for
 
 
@@ -37,9 +37,10 @@ def replica_a(db_url, issuer):
 
 
 @pytest.fixture(scope="module")
-async def replica_b(db_url, issuer):
+async def replica_b(db_url, issuer, service_headers):
     """Another replica, in-process: where the writes happen."""
     async with app_client(make_app(db_url, issuer)) as client:
+        await make_known(client, service_headers, CECILIA, unit="syd")  # so Lars may write to her
         yield client
 
 

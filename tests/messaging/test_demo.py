@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from services.messaging.demo import BODY, seed
-from tests.messaging.conftest import make_app
+from tests.messaging.conftest import ANNA, make_app, make_known
 from tests.support import fresh_database, seeding_setup
 
 
@@ -16,8 +16,10 @@ async def db_url():
         yield url
 
 
-async def test_seed_is_idempotent(db_url, issuer, as_persona):
+async def test_seed_is_idempotent(db_url, issuer, as_persona, service_headers):
     with seeding_setup(issuer, "messaging", make_app(db_url, issuer)) as (gateway, idp, service):
+        async with httpx.AsyncClient(base_url=service) as http:
+            await make_known(http, service_headers, ANNA)  # what the applications demo's case event does
         await seed(gateway, idp)
         await seed(gateway, idp)
         async with httpx.AsyncClient(base_url=service) as http:

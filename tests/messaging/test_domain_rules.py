@@ -153,7 +153,15 @@ ASSIGNED_ACROSS = ThreadFacts(unit="syd", members=frozenset({CECILIA}), assigned
     # Assigned to someone outside the thread's unit: the assignment alone shows them nothing.
     (party({"caseworker"}, unit="nord", sub="karin"), ASSIGNED_ACROSS, None, False),
     (party({"team_lead"}, unit="nord"), HOUSEHOLD, Side.STAFF, False),
-    (party({"employment_officer"}, unit="nord"), HOUSEHOLD, Side.STAFF, True),
+    # An employment officer: only threads they are a party to (started, or handed to them), not the unit's.
+    (party({"employment_officer"}, unit="nord"), HOUSEHOLD, None, False),
+    (party({"employment_officer"}, unit="nord", sub="nora"), ThreadFacts(
+        unit="nord", members=frozenset({ANNA}), created_by="nora"), Side.STAFF, True),
+    (party({"employment_officer"}, unit="nord", sub="nora"), ThreadFacts(
+        unit="nord", members=frozenset({ANNA}), assigned_to="nora"), Side.STAFF, True),
+    (party({"employment_officer"}, unit="syd", sub="nora"), ThreadFacts(
+        unit="nord", members=frozenset({ANNA}), created_by="nora"), None, False),
+    (party({"employment_officer", "caseworker"}, unit="nord"), HOUSEHOLD, Side.STAFF, True),
     (party({"admin"}), HOUSEHOLD, None, False),
     (party({"service"}), HOUSEHOLD, None, False),
     # A caseworker who is also a member of the household acts as the client (nobody handles their own case).

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import datetime as dt
 import uuid
 
 import pytest
@@ -16,6 +18,7 @@ from kit.auth import Principal, authenticate
 from kit.db import make_engine, make_sessionmaker
 from kit.outbox import OutboxRelay, enqueue
 from kit.problems import Problem, not_found
+from kit.sealing import Keyring, Sealer, Tampered, bind
 from kit.settings import KitSettings
 from tests.support import app_client, fresh_database, verifier_for
 
@@ -59,6 +62,16 @@ async def upload(request: Request) -> dict[str, int]:
 @router.get("/private")
 async def private(principal: Principal = Depends(authenticate)) -> dict[str, str]:
     return {"sub": principal.sub}
+
+
+SEALER = Sealer(KitSettings().sealing_keyring(), "calculation")
+
+
+def _sessions(engine):
+    """Sessions as a service has them: with its sealer for the kit's sealed rows."""
+    sessions = make_sessionmaker(engine)
+    bind(sessions, SEALER)
+    return sessions
 
 
 def _app(url: str, issuer, **settings):
@@ -180,7 +193,7 @@ async def test_metrics_have_routes_latency_and_pool(client):
 
 async def test_outbox_delivers_once_retries_with_backoff(db_url):
     engine = make_engine(db_url)
-    sessions = make_sessionmaker(engine)
+    sessions = _sessions(engine)
     topic = f"test.{uuid.uuid4().hex}"
     delivered: list[uuid.UUID] = []
     fail = {"left": 1}
@@ -213,7 +226,7 @@ async def test_outbox_delivers_once_retries_with_backoff(db_url):
 
 async def test_outbox_backoff_postpones_the_retry(db_url):
     engine = make_engine(db_url)
-    sessions = make_sessionmaker(engine)
+    sessions = _sessions(engine)
     topic = f"test.{uuid.uuid4().hex}"
     calls = []
 
@@ -235,7 +248,7 @@ async def test_outbox_backoff_postpones_the_retry(db_url):
 
 async def test_audit_log_is_append_only(db_url):
     engine = make_engine(db_url)
-    sessions = make_sessionmaker(engine)
+    sessions = _sessions(engine)
     actor = Principal(sub="persona:karin", roles=frozenset({"caseworker"}), unit="nord")
     try:
         async with sessions() as s, s.begin():
@@ -253,7 +266,7 @@ async def test_audit_log_is_append_only(db_url):
 
 async def test_idempotency_key_returns_the_first_answer(db_url):
     engine = make_engine(db_url)
-    sessions = make_sessionmaker(engine)
+    sessions = _sessions(engine)
     key = uuid.uuid4().hex
     try:
         async with sessions() as s, s.begin():
@@ -268,5 +281,140 @@ async def test_idempotency_key_returns_the_first_answer(db_url):
         assert reused.value.status == 422
         async with sessions() as s, s.begin():  # another caller's key space
             assert await idempotency.claim(s, "bertil", key, "h1") is None
+    finally:
+        await engine.dispose()
+
+
+# --- nothing personal in the kit's rows, and nothing kept longer than needed (sealing, housekeeping) -----------
+
+PNR = "198903149808"
+SECRET_TEXT = "Hemligt: hyran och skulden"
+
+
+async def test_idempotency_rows_hold_no_content(db_url):
+    engine = make_engine(db_url)
+    sessions = _sessions(engine)
+    key = uuid.uuid4().hex
+    request = {"personal_number": PNR}  # short enough that a plain hash could be found by trying numbers
+    try:
+        async with sessions() as s, s.begin():
+            assert await idempotency.claim(s, "karin", key, idempotency.request_hash(request)) is None
+            await idempotency.complete(s, "karin", key, 201, {"subject": SECRET_TEXT, "personal_number": PNR})
+        async with engine.connect() as conn:
+            rows = (await conn.execute(text("SELECT scope, key, request_hash, body::text AS body "
+                                            "FROM idempotency_keys"))).all()
+        row = next(r for r in rows if r.body and "karin" not in r.scope and SEALER.matches(r.key, key))
+        assert PNR not in row.body and "Hemligt" not in row.body and "subject" not in row.body
+        assert not any("karin" in r.scope or key in r.key for r in rows)  # who asked, and their key: fingerprints
+        assert idempotency.request_hash(request) not in row.request_hash  # a keyed fingerprint instead
+        async with sessions() as s, s.begin():  # the retry still gets the first answer, opened
+            stored = await idempotency.claim(s, "karin", key, idempotency.request_hash(request))
+        assert stored == idempotency.StoredAnswer(201, {"subject": SECRET_TEXT, "personal_number": PNR})
+        async with sessions() as s, s.begin():
+            with pytest.raises(Problem):
+                await idempotency.claim(s, "karin", key, idempotency.request_hash({"personal_number": "x"}))
+    finally:
+        await engine.dispose()
+
+
+async def test_a_sealed_answer_cannot_be_moved_to_another_key(db_url):
+    """The associated data binds an answer to its (scope, key): copying it over another caller's row fails."""
+    engine = make_engine(db_url)
+    sessions = _sessions(engine)
+    mine, theirs = uuid.uuid4().hex, uuid.uuid4().hex
+    try:
+        async with sessions() as s, s.begin():
+            for key, body in ((mine, {"id": "mine"}), (theirs, {"id": "theirs"})):
+                await idempotency.claim(s, "k", key, "h")
+                await idempotency.complete(s, "k", key, 201, body)
+            await s.execute(text("UPDATE idempotency_keys SET body = (SELECT body FROM idempotency_keys "
+                                 "WHERE key = :a) WHERE key = :b"),
+                            {"a": SEALER.fingerprint(theirs), "b": SEALER.fingerprint(mine)})
+        async with sessions() as s, s.begin():
+            with pytest.raises(Tampered):
+                await idempotency.claim(s, "k", mine, "h")
+    finally:
+        await engine.dispose()
+
+
+async def test_outbox_payloads_are_sealed_and_delivered_open(db_url):
+    engine = make_engine(db_url)
+    sessions = _sessions(engine)
+    topic = f"test.{uuid.uuid4().hex}"
+    got = []
+
+    async def deliver(message):
+        if message.topic == topic:
+            got.append(message.payload)
+
+    try:
+        async with sessions() as s, s.begin():
+            enqueue(s, topic, {"recipients": [PNR], "note": SECRET_TEXT})
+        async with engine.connect() as conn:
+            raw = (await conn.execute(text("SELECT payload::text FROM outbox WHERE topic = :t"), {"t": topic})).scalar()
+        assert PNR not in raw and "Hemligt" not in raw and "recipients" not in raw
+        await OutboxRelay(sessions, deliver, batch_size=1000).run_once()
+        assert got == [{"recipients": [PNR], "note": SECRET_TEXT}]
+    finally:
+        await engine.dispose()
+
+
+async def test_without_a_sealer_nothing_is_written():
+    """Fail closed: a session nobody bound a sealer to cannot write the kit's rows in the clear."""
+    async with fresh_database("calculation") as url:
+        engine = make_engine(url)
+        try:
+            async with make_sessionmaker(engine)() as s:
+                with pytest.raises(RuntimeError, match="no sealer"):
+                    enqueue(s, "t", {"recipients": [PNR]})
+                with pytest.raises(RuntimeError, match="no sealer"):
+                    await idempotency.claim(s, "k", "key", "h")
+        finally:
+            await engine.dispose()
+
+
+async def test_housekeeping_purges_after_the_window_and_keeps_what_is_pending(issuer):
+    """An injected clock stands for time passing: rows go after their window, undelivered events never."""
+    async with fresh_database("calculation") as url:
+        app = _app(url, issuer, idempotency_window_hours=24, outbox_retention_hours=2)
+        async with app_client(app):
+            ctx = app.state.kit
+            assert any(t.get_name() == "calculation-housekeeping" for t in ctx.background)  # every service runs it
+            async with ctx.sessions() as s, s.begin():
+                await idempotency.claim(s, "anna", "k1", "h")
+                await idempotency.complete(s, "anna", "k1", 201, {"subject": SECRET_TEXT})
+                delivered = enqueue(s, "t.delivered", {"recipients": [PNR]}).id
+                pending = enqueue(s, "t.pending", {"recipients": [PNR]}).id
+            async with ctx.sessions() as s, s.begin():
+                await s.execute(text("UPDATE outbox SET delivered_at = now() WHERE id = :id"), {"id": delivered})
+            housekeeping = ctx.extras["housekeeping"]
+            start = dt.datetime.now(dt.UTC)
+            housekeeping.clock = lambda: start + dt.timedelta(hours=1)
+            assert await housekeeping.run_once() == (0, 0)  # within both windows
+            housekeeping.clock = lambda: start + dt.timedelta(hours=3)
+            assert await housekeeping.run_once() == (0, 1)  # the delivered event's retention is over
+            housekeeping.clock = lambda: start + dt.timedelta(hours=25)
+            assert await housekeeping.run_once() == (1, 0)  # the retry window is over
+            housekeeping.clock = lambda: start + dt.timedelta(days=400)
+            await housekeeping.run_once()
+            async with ctx.sessions() as s:
+                left = (await s.execute(text("SELECT id FROM outbox"))).scalars().all()
+            assert left == [pending]  # still waiting for its receiver: never purged
+
+
+async def test_a_retry_across_a_key_rotation_still_gets_the_first_answer(db_url):
+    engine = make_engine(db_url)
+    old, rotated = make_sessionmaker(engine), make_sessionmaker(engine)
+    ring = KitSettings().sealing_keyring()
+    bind(old, Sealer(ring, "calculation"))
+    bind(rotated, Sealer(Keyring.parse(f"k2:{base64.b64encode(bytes(32)).decode()},{KitSettings().sealing_keys}"),
+                         "calculation"))
+    key = uuid.uuid4().hex
+    try:
+        async with old() as s, s.begin():
+            assert await idempotency.claim(s, "anna", key, "h") is None
+            await idempotency.complete(s, "anna", key, 201, {"id": "first"})
+        async with rotated() as s, s.begin():  # a new key seals now; the old one still opens
+            assert await idempotency.claim(s, "anna", key, "h") == idempotency.StoredAnswer(201, {"id": "first"})
     finally:
         await engine.dispose()

@@ -67,7 +67,8 @@ async def put_contact_for_client(body: StaffContactIn, request: Request,
                                  principal: Principal = Depends(authenticate),
                                  p: Party = Depends(deps.staff_writer)) -> ContactOut:
     pnr = body.personal_number.value  # in the body, never the URL
-    if not await store.known_in_units(session, pnr, sorted(p.units), p.protected_access):
+    if not await store.known_in_units(session, pnr, sorted(p.units), p.protected_access, sub=p.sub,
+                                      work_only=p.work_only):
         raise not_found("client")
     contact = notify.make_contact(phone=body.phone, email=body.email, channels=body.channels,
                                   language=body.language,

@@ -22,6 +22,7 @@ from services.messaging import store
 from services.messaging.domain import access
 from services.messaging.domain.access import Party, Side
 from services.messaging.domain.crypto import Keyring
+from services.messaging.protection import ProtectionOwner, ProtectionUnavailable
 from services.messaging.settings import MessagingSettings
 
 
@@ -43,6 +44,19 @@ def clock(request: Request) -> dt.datetime:
 
 def service_extra(request: Request, name: str) -> Any:
     return context(request).extras[name]
+
+
+async def owner_protected(request: Request, personal_numbers: list[str]) -> frozenset[str]:
+    """Who of these the owner (applications) says has protected identity. Fails closed: no answer, no thread
+    (503 whoever it is about). Without a configured owner (development): nobody beyond our own copy."""
+    owner: ProtectionOwner | None = context(request).extras.get("protection")
+    if owner is None:
+        return frozenset()
+    try:
+        return await owner.protected_among(personal_numbers)
+    except ProtectionUnavailable:
+        raise Problem(503, "protection-check-unavailable", "Try again shortly",
+                      "We could not check who may see this right now; nothing was started.") from None
 
 
 async def party(principal: Principal = Depends(authenticate)) -> Party:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Annotated, Any, TypeVar
 
@@ -17,7 +18,7 @@ from kit.problems import Problem, validation_errors
 from services.messaging import flows
 from services.messaging.api import deps
 from services.messaging.api.schemas import EventIn, EventOut, EventPayload, MeetingEventPayload
-from services.messaging.domain import notify
+from services.messaging.domain import intake, notify
 
 log = logging.getLogger("messaging.events")
 
@@ -44,8 +45,21 @@ async def receive_event(event: EventIn, request: Request,
                         principal: Principal = Depends(require_service_client(setting="event_senders")),
                         ) -> JSONResponse:
     sender = principal.client_id
-    if sender not in deps.settings_of(request).event_sender_set():
+    settings = deps.settings_of(request)
+    rules = settings.topic_rules()
+    # Checked before anything is stored: a refused event leaves no trace but the log.
+    if sender not in intake.senders(rules):
         raise Problem(403, "event-sender-not-allowed", "Forbidden", "This service may not post events here.")
+    if not intake.may_post(rules, sender, event.topic):
+        log.warning("event topic refused for its sender", extra={"event_id": str(event.id), "topic": event.topic,
+                                                                 "sender": sender})
+        raise Problem(403, "event-topic-not-allowed", "Forbidden", "This service may not post events of this topic.")
+    why = intake.occurred_at_problem(event.occurred_at, deps.clock(request),
+                                     max_ahead=dt.timedelta(seconds=settings.event_max_ahead_seconds),
+                                     max_age=dt.timedelta(days=settings.event_max_age_days))
+    if why is not None:
+        raise Problem(422, "event-time-out-of-range", "Unbelievable event time", why,
+                      errors=[{"field": "occurred_at", "message": why, "code": "out_of_range"}])
     key = idempotency.check_key(idempotency_key) or str(event.id)
     # The event id names the event: its hash is the id and topic, so a re-serialised retry still matches.
     stored = await idempotency.claim(session, "events", key,

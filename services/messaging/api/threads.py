@@ -88,9 +88,12 @@ async def create_thread(body: ThreadCreate, request: Request, idempotency_key: I
             unit, members, protected = body.unit, [p.personal_number], False
         else:
             raise Problem(422, "thread-needs-unit", "Say who the thread is with", "Give a case_id or a unit.")
-        protected = protected or p.protected_identity
+        owner_protected = await deps.owner_protected(request, members)
+        protected = protected or p.protected_identity or bool(owner_protected)
         if p.protected_identity:
             await store.mark_protected(session, [p.personal_number])
+        if owner_protected:
+            await store.mark_protected(session, sorted(owner_protected))
         assignee = inbox.assignee_for_new_thread(case_caseworker=case.caseworker_sub if case else None,
                                                  created_by_staff=None)
         side = Side.CLIENT
@@ -98,27 +101,41 @@ async def create_thread(body: ThreadCreate, request: Request, idempotency_key: I
         if not p.can_write_as_staff:
             raise Problem(403, "forbidden", "Forbidden", "Only caseworkers may start threads.")
         if body.case_id is not None:
+            # Could the caller see the thread they are about to start? (An employment officer: as its starter.)
             if case is None or not access.is_unit_staff(p, access.ThreadFacts(
-                    unit=case.unit, members=frozenset(case.recipients), protected_identity=case.protected_identity)):
+                    unit=case.unit, members=frozenset(case.recipients), protected_identity=case.protected_identity,
+                    created_by=p.sub)):
                 raise not_found("case")
             if not case.recipients:
                 raise Problem(409, "case-without-household", "The case has no household yet",
                               "Messaging has not been told who the case is about yet; try again shortly.")
             unit, members, protected = case.unit, list(case.recipients), case.protected_identity
+            owner_protected = await deps.owner_protected(request, members)
+            if owner_protected and not p.protected_access:
+                raise not_found("case")  # as for a protected case we already knew of
+            protected = protected or bool(owner_protected)
         elif body.personal_number is not None:
             unit = body.unit or (next(iter(p.units)) if len(p.units) == 1 else "")
             if unit not in p.units:
                 raise Problem(422, "unit-not-yours", "Not your unit",
                               "Give one of your units for a thread without a case.")
             members = [body.personal_number.value]
-            protected = body.protected_identity or await store.any_protected(session, members)
+            # Staff write only to clients their unit knows and they may see. A person nobody here knows, another
+            # unit's client and a protected client (to an uncleared caller) get the very same 404: otherwise the
+            # answer would tell who is protected.
+            if not await store.known_in_units(session, members[0], [unit], p.protected_access, sub=p.sub,
+                                              work_only=p.work_only):
+                raise not_found("client")
+            owner_protected = await deps.owner_protected(request, members)
+            protected = (body.protected_identity or bool(owner_protected)
+                         or await store.any_protected(session, members))
             if protected and not p.protected_access:
-                # As for a case: an uncleared caseworker learns nothing, not even that the person is protected.
                 raise not_found("client")
         else:
             raise Problem(422, "thread-needs-client", "Say who the thread is with",
                           "Give a case_id or the client's personal_number.")
         if protected:
+            # Only cleared staff get here with it: the owner's word, our copy, or their own (audited) marking.
             await store.mark_protected(session, members)
         assignee = inbox.assignee_for_new_thread(case_caseworker=case.caseworker_sub if case else None,
                                                  created_by_staff=p.sub)
@@ -163,7 +180,8 @@ async def list_threads(request: Request, view: Literal["mine", "unit", "all"] = 
         return [ThreadOut.of(t, Side.CLIENT) for t in threads]
     threads = await store.staff_threads(
         session, keyring, sub=p.sub, units=sorted(p.units), protected_access=p.protected_access, view=view,
-        reader=access.reader_key(p, Side.STAFF), now=deps.clock(request), case_id=case_id, limit=limit)
+        reader=access.reader_key(p, Side.STAFF), now=deps.clock(request), case_id=case_id, limit=limit,
+        work_only=p.work_only)
     return [ThreadOut.of(t, Side.STAFF) for t in threads]
 
 
@@ -328,7 +346,8 @@ async def unread(request: Request, session: AsyncSession = Depends(db_session),
         return UnreadOut(total=sum(per.values()), threads=per)
     mine, units = await store.staff_unread(session, sub=p.sub, units=sorted(p.units),
                                            protected_access=p.protected_access,
-                                           reader=access.reader_key(p, Side.STAFF), now=deps.clock(request))
+                                           reader=access.reader_key(p, Side.STAFF), now=deps.clock(request),
+                                           work_only=p.work_only)
     return UnreadOut(total=mine + sum(units.values()), mine=mine, unit_inbox=units)
 
 

@@ -1,8 +1,12 @@
 """Who sees which thread, and on which side they write: the object-level (BOLA) rules as pure functions.
 
     client              threads whose household they belong to (by personal number), protected or not
-    caseworker,         threads of their unit(s), or assigned to them; protected-identity threads only
-    employment_officer  with the protected_identity permission. They read and write.
+    caseworker          threads of their unit(s); protected-identity threads only with the
+                        protected_identity permission. They read and write.
+    employment_officer  as a caseworker, but only threads they are a party to (they started it, or it is
+                        assigned to them): they work on the plan toward work, not on the money, so the
+                        unit's other threads (and the case export) are not theirs; the same rule as in
+                        applications, where they see a case's status, plan and meetings only
     team_lead           as a caseworker, but reads only (supervision)
     admin, service      no thread at all (the service role only posts events)
 
@@ -20,6 +24,8 @@ from services.applications.domain.personal_number import normalise_personal_numb
 PROTECTED_PERMISSION = "protected_identity"
 STAFF_WRITERS = frozenset({"caseworker", "employment_officer"})
 STAFF_READERS = STAFF_WRITERS | {"team_lead"}
+WORK_ONLY_ROLE = "employment_officer"
+FULL_STAFF = frozenset({"caseworker", "team_lead"})
 
 
 class Side(StrEnum):
@@ -73,6 +79,11 @@ class Party:
     def can_write_as_staff(self) -> bool:
         return not self.roles.isdisjoint(STAFF_WRITERS)
 
+    @property
+    def work_only(self) -> bool:
+        """An employment officer without a wider staff role: only the threads they are a party to."""
+        return WORK_ONLY_ROLE in self.roles and self.roles.isdisjoint(FULL_STAFF)
+
 
 @dataclass(frozen=True)
 class ThreadFacts:
@@ -80,6 +91,7 @@ class ThreadFacts:
     members: frozenset[str] = field(repr=False)  # normalised personal numbers of the household
     protected_identity: bool = False
     assigned_to: str | None = None
+    created_by: str | None = None
 
 
 def is_member(party: Party, thread: ThreadFacts) -> bool:
@@ -93,7 +105,9 @@ def is_unit_staff(party: Party, thread: ThreadFacts) -> bool:
         return False
     # The unit decides, never the assignment alone: a thread handed (by mistake or on purpose) to someone
     # outside the unit must not show them the household's messages.
-    return thread.unit in party.units
+    if thread.unit not in party.units:
+        return False
+    return not party.work_only or party.sub in (thread.created_by, thread.assigned_to)
 
 
 def side(party: Party, thread: ThreadFacts) -> Side | None:

@@ -1,0 +1,115 @@
+"""Starting a thread must not tell who has protected identity.
+
+Before: an uncleared caseworker got 404 for a protected client and 201 for anyone else, so the status code
+named the protected. Now staff write only to clients their unit knows and they may see: a protected client,
+a stranger and another unit's client get the very same answer. And messaging asks the owner of protected
+identity (the applications service, in-process here) before it starts a thread, failing closed."""
+
+from __future__ import annotations
+
+import contextlib
+
+import httpx
+import pytest
+
+from services.applications.app import create_app as create_applications
+from simulators.idp.app import create_app as create_idp
+from tests.applications.conftest import settings_for as applications_settings
+from tests.applications.conftest import single
+from tests.messaging.conftest import ANNA, BERTIL, CECILIA, DANA, make_app, make_known
+from tests.support import app_client, fresh_database, serve_in_thread, verifier_for
+
+STRANGER = "198001029803"  # a valid test number nobody here has heard of
+
+
+@pytest.fixture(scope="module")
+async def db_url():
+    async with fresh_database("messaging") as url:
+        yield url
+
+
+def _same(a: httpx.Response, b: httpx.Response) -> None:
+    """Status, type and body alike, but for the request's own id."""
+    def seen(r: httpx.Response) -> tuple:
+        return r.status_code, r.headers["content-type"], {k: v for k, v in r.json().items() if k != "request_id"}
+
+    assert seen(a) == seen(b)
+
+
+async def _start(client, headers, pnr: str, **extra) -> httpx.Response:
+    return await client.post("/threads", headers=headers, json={"personal_number": pnr, "unit": "nord",
+                                                                "subject": "Hej", "body": "Hur går det?", **extra})
+
+
+async def test_protected_stranger_and_other_units_client_get_the_same_answer(db_url, issuer, as_persona,
+                                                                             service_headers):
+    async with app_client(make_app(db_url, issuer)) as client:
+        await make_known(client, service_headers, ANNA)
+        await make_known(client, service_headers, DANA, protected=True)
+        await make_known(client, service_headers, CECILIA, unit="syd")
+        karin = as_persona("karin")
+        protected = await _start(client, karin, DANA)
+        assert protected.status_code == 404
+        for other in (STRANGER, CECILIA):
+            _same(await _start(client, karin, other), protected)
+        # Ticking the box changes nothing either.
+        _same(await _start(client, karin, STRANGER, protected_identity=True), protected)
+        assert DANA not in protected.text
+        # The unit's own, visible client: a thread, as before.
+        assert (await _start(client, karin, ANNA)).status_code == 201
+        # Cleared staff write to the protected client; the thread stays hidden from the uncleared.
+        made = await _start(client, as_persona("maja"), DANA)
+        assert made.status_code == 201, made.text
+        assert (await client.get(f"/threads/{made.json()['id']}", headers=karin)).status_code == 404
+
+
+@contextlib.asynccontextmanager
+async def _with_owner(issuer, messaging_db: str, *, owner_up: bool = True):
+    """Messaging wired to the real applications app (in-process, own database) and a real IdP for its token."""
+    async with fresh_database("applications") as apps_db:
+        applications = create_applications(applications_settings(apps_db), verifier=verifier_for(issuer))
+        with serve_in_thread(create_idp(issuer.settings, issuer)) as idp:
+            async with app_client(applications, base_url="http://applications") as apps:
+                transport = httpx.ASGITransport(app=applications) if owner_up else _Down()
+                messaging = make_app(messaging_db, issuer, applications_transport=transport,
+                                     applications_url="http://applications", auth_token_url=f"{idp}/token",
+                                     service_client_id="messaging",
+                                     service_client_secret="dev-messaging")  # noqa: S106 - the IdP's dev secret
+                async with app_client(messaging) as client:
+                    yield apps, client
+
+
+class _Down(httpx.AsyncBaseTransport):
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("applications is down", request=request)
+
+
+async def test_the_owner_decides_and_the_answer_stays_the_same(issuer, as_persona, service_headers):
+    async with fresh_database("messaging") as messaging_db, _with_owner(issuer, messaging_db) as (apps, client):
+        # Dana's own login marks her protected at the owner; messaging's copy does not know it yet.
+        draft = await apps.post("/applications", json=single(DANA, period="2026-04"), headers=as_persona("dana"))
+        assert draft.status_code == 201, draft.text
+        await make_known(client, service_headers, DANA, BERTIL)  # an older, unprotected picture of a case
+        karin = as_persona("karin")
+        refused = await _start(client, karin, DANA)
+        _same(refused, await _start(client, karin, STRANGER))
+        assert refused.status_code == 404
+        assert (await _start(client, karin, BERTIL)).status_code == 201  # the owner knows no protection for him
+        made = await _start(client, as_persona("maja"), DANA)
+        assert made.status_code == 201
+        assert (await client.get(f"/threads/{made.json()['id']}", headers=karin)).status_code == 404
+        assert (await client.get("/threads", headers=karin)).text.count(made.json()["id"]) == 0
+
+
+async def test_without_the_owners_answer_nothing_is_started(issuer, as_persona, service_headers):
+    async with fresh_database("messaging") as messaging_db, \
+            _with_owner(issuer, messaging_db, owner_up=False) as (_, client):
+        await make_known(client, service_headers, ANNA, DANA)
+        karin = as_persona("karin")
+        down = await _start(client, karin, ANNA)
+        assert down.status_code == 503 and down.json()["type"] == "urn:bistand:problem:protection-check-unavailable"
+        _same(await _start(client, karin, DANA), down)  # the same for everyone the unit knows
+        assert (await client.get("/threads", headers=as_persona("maja"))).json() == []
+        # A client's own thread waits for the owner too (their protection decides who may read it).
+        own = await client.post("/threads", headers=as_persona("anna"), json={"unit": "nord", "subject": "Hej"})
+        assert own.status_code == 503
