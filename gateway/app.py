@@ -25,6 +25,7 @@ from gateway import docs, openapi
 from gateway.paths import invalid_path, matches
 from gateway.ratelimit import TokenBuckets
 from gateway.settings import GatewaySettings
+from kit import tracing
 from kit.auth import TokenRejected, TokenVerifier, bearer_token
 from kit.context import accept_or_make_request_id, request_id_var
 from kit.logs import configure_logging
@@ -463,5 +464,7 @@ async def _raw(send: Send, status: int, body: bytes, content_type: bytes,
 
 
 def create_app(settings: GatewaySettings | None = None,
-               verifier: TokenVerifier | None = None) -> Gateway:
-    return Gateway(settings, verifier)
+               verifier: TokenVerifier | None = None) -> Any:
+    """The gateway, in a server span per request when tracing is on (kit.tracing; OTEL_* variables)."""
+    tracing.setup("gateway")
+    return tracing.wrap_asgi(Gateway(settings, verifier))

@@ -15,7 +15,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from kit import migrations
+from kit import migrations, tracing
 from kit.auth import TokenVerifier, authenticate
 from kit.db import make_engine, make_sessionmaker, pool_status
 from kit.health import identity_router
@@ -104,6 +104,7 @@ def create_service_app(
     settings.check_production()  # a missing or development secret in production stops the start, here
     sealer = Sealer(settings.sealing_keyring(), name)  # and so does a malformed key ring
     metrics = Metrics(name)
+    tracing.setup(name)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -158,6 +159,7 @@ def create_service_app(
     for router in app.kit_routers:
         app.include_router(router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    tracing.instrument_app(app)
     return app
 
 

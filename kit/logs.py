@@ -4,31 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 import sys
 import traceback
 
 import orjson
-from personnummer import personnummer as _pnr
 
+from kit import tracing
 from kit.context import current_request_id
+from kit.redact import REDACTED, redact
+
+__all__ = ["REDACTED", "JsonFormatter", "configure_logging", "redact"]
 
 _QUOTING_DRIVERS = frozenset({"asyncpg", "sqlalchemy", "psycopg", "psycopg2"})
 _RESERVED = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message"}
-
-# A personnummer or samordningsnummer in any of its written forms, not inside a longer run of digits.
-_PNR_LIKE = re.compile(r"(?<![0-9])(?:[0-9]{2})?[0-9]{6}[-+]?[0-9]{4}(?![0-9])")
-REDACTED = "[personnummer]"
-
-
-def _mask(match: re.Match[str]) -> str:
-    return REDACTED if _pnr.valid(match.group(0)) else match.group(0)
-
-
-def redact(text: str) -> str:
-    """Masks every valid personnummer: the last line of defence when an exception or a library quotes one
-    (a database error's DETAIL, a validation message). What code logs on purpose never names people."""
-    return _PNR_LIKE.sub(_mask, text) if any(c.isdigit() for c in text) else text
 
 
 class JsonFormatter(logging.Formatter):
@@ -64,6 +52,9 @@ class JsonFormatter(logging.Formatter):
         rid = current_request_id()
         if rid:
             entry["request_id"] = rid
+        trace_id = tracing.current_trace_id()
+        if trace_id:
+            entry["trace_id"] = trace_id
         for key, value in record.__dict__.items():
             if key not in _RESERVED and not key.startswith("_"):
                 entry[key] = value

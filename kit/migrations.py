@@ -114,6 +114,15 @@ def create_kit_tables() -> None:
     create_idempotency_table()
 
 
+def add_outbox_trace_context() -> None:
+    """The W3C trace context of the change that wrote an event, so its delivery continues that trace."""
+    op.add_column("outbox", sa.Column("trace_context", pg.JSONB))
+
+
+def drop_outbox_trace_context() -> None:
+    op.drop_column("outbox", "trace_context")
+
+
 def drop_kit_tables() -> None:
     op.drop_table("idempotency_keys")
     op.drop_table("outbox")

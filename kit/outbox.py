@@ -24,6 +24,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from kit import tracing
 from kit.sealing import Sealer, sealer_of
 from kit.tables import OutboxMessage
 
@@ -36,7 +37,7 @@ def enqueue(session: AsyncSession, topic: str, payload: dict[str, Any],
             message_id: uuid.UUID | None = None) -> OutboxMessage:
     message_id = message_id or uuid.uuid4()
     sealed = sealer_of(session).seal_json(payload, _where(message_id))
-    message = OutboxMessage(id=message_id, topic=topic, payload=sealed)
+    message = OutboxMessage(id=message_id, topic=topic, payload=sealed, trace_context=tracing.inject() or None)
     session.add(message)
     return message
 
@@ -50,12 +51,13 @@ def opened(sealer: Sealer, message: OutboxMessage) -> OutboxMessage:
     return OutboxMessage(id=message.id, topic=message.topic,
                          payload=sealer.open_json(message.payload, _where(message.id)),
                          created_at=message.created_at, available_at=message.available_at,
-                         attempts=message.attempts, last_error=message.last_error, delivered_at=message.delivered_at)
+                         attempts=message.attempts, last_error=message.last_error, delivered_at=message.delivered_at,
+                         trace_context=message.trace_context)
 
 
 _CLAIM = text(
     """
-    SELECT id, topic, payload, created_at, available_at, attempts, last_error, delivered_at
+    SELECT id, topic, payload, created_at, available_at, attempts, last_error, delivered_at, trace_context
     FROM outbox
     WHERE delivered_at IS NULL AND available_at <= now()
     ORDER BY available_at, created_at
@@ -97,7 +99,8 @@ class OutboxRelay:
             for row in rows:
                 try:
                     # A payload that will not open (a key removed too early) is retried like a failed delivery.
-                    await self.deliver(opened(sealer, OutboxMessage(**row)))
+                    with tracing.continued(row["trace_context"], f"outbox deliver {row['topic']}"):
+                        await self.deliver(opened(sealer, OutboxMessage(**row)))
                 except Exception as exc:
                     attempts = row["attempts"] + 1
                     delay = min(self.base_backoff * 2 ** (attempts - 1), self.max_backoff)

@@ -19,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from kit import tracing
 from kit.context import current_request_id
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -72,6 +73,9 @@ def problem_body(
     rid = current_request_id()
     if rid:
         body["request_id"] = rid
+    trace_id = tracing.current_trace_id()
+    if trace_id:
+        body["trace_id"] = trace_id
     body.update(extra)
     return body
 

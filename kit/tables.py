@@ -44,3 +44,5 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_column=Column(Text))
     delivered_at: dt.datetime | None = Field(default=None,
                                              sa_column=Column(DateTime(timezone=True)))
+    # W3C trace headers of the change that wrote the event (no personal data): the delivery continues that trace.
+    trace_context: dict[str, str] | None = Field(default=None, sa_column=Column(JSONB))

@@ -173,7 +173,7 @@ async def test_request_id_is_kept_or_made(client):
 async def test_readyz_true_when_migrated(client):
     response = await client.get("/readyz")
     assert response.status_code == 200
-    assert response.json()["migrations"] == ["calculation_0001"]
+    assert response.json()["migrations"] == ["calculation_0002"]
 
 
 async def test_readyz_false_before_migrations(issuer):

@@ -1,0 +1,20 @@
+"""messaging: the outbox keeps the trace context of the change that wrote each event (kit.tracing).
+
+Revision ID: messaging_0005
+Revises: messaging_0004
+"""
+
+from kit.migrations import add_outbox_trace_context, drop_outbox_trace_context
+
+revision = "messaging_0005"
+down_revision = "messaging_0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    add_outbox_trace_context()
+
+
+def downgrade() -> None:
+    drop_outbox_trace_context()
