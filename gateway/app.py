@@ -23,7 +23,7 @@ from yarl import URL
 
 from gateway import docs, openapi
 from gateway.paths import invalid_path, matches
-from gateway.ratelimit import TokenBuckets
+from gateway.ratelimit import make_limits
 from gateway.settings import GatewaySettings
 from kit import tracing
 from kit.auth import TokenRejected, TokenVerifier, bearer_token
@@ -77,11 +77,11 @@ class Gateway:
         self.verifier = verifier or TokenVerifier(
             issuer=settings.auth_issuer, audience=settings.auth_audience,
             jwks_url=settings.jwks_url, leeway_seconds=settings.auth_leeway_seconds)
-        self.per_ip = TokenBuckets(settings.rate_per_ip_per_second, settings.rate_per_ip_burst)
-        self.per_client = TokenBuckets(settings.rate_per_client_per_second,
-                                       settings.rate_per_client_burst)
-        self.public_ip = TokenBuckets(settings.rate_public_per_minute / 60.0,
-                                      settings.rate_public_burst)
+        self.limits = make_limits({
+            "ip": (settings.rate_per_ip_per_second, settings.rate_per_ip_burst),
+            "client": (settings.rate_per_client_per_second, settings.rate_per_client_burst),
+            "public": (settings.rate_public_per_minute / 60.0, settings.rate_public_burst),
+        }, settings.shared_redis_url(), prefix=settings.redis_prefix)
         self.metrics = Metrics("gateway")
         self.http: aiohttp.ClientSession | None = None
         self._openapi: tuple[float, bytes] | None = None
@@ -103,6 +103,7 @@ class Gateway:
     async def shutdown(self) -> None:
         if self.http is not None:
             await self.http.close()
+        await self.limits.close()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -185,9 +186,9 @@ class Gateway:
 
         ip = self._client_ip(scope)
         public = matches(self.public, method, path)
-        wait = self.per_ip.take(ip)
+        wait = await self.limits.take("ip", ip)
         if not wait and public:
-            wait = self.public_ip.take(ip)
+            wait = await self.limits.take("public", ip)
         if wait:
             await _too_many(send, wait)
             return
@@ -205,7 +206,7 @@ class Gateway:
                 await send_problem(send, 401, detail="The token is not valid.",
                                    headers=[(b"www-authenticate", b'Bearer realm="bistand"')])
                 return
-            wait = self.per_client.take(principal.sub)
+            wait = await self.limits.take("client", principal.sub)
             if wait:
                 await _too_many(send, wait)
                 return

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+
 from pydantic_settings import SettingsConfigDict
 
 from gateway.paths import Route, parse_routes
@@ -46,6 +48,14 @@ class GatewaySettings(LayeredSettings):
     trusted_proxies: int = 0
 
     cors_origins: str = ""
+
+    # Rate limits shared by every replica (Redis); unset: in memory, per replica. REDIS_URL is read too.
+    redis_url: str | None = None
+    # Key prefix in Redis (environments or test runs sharing one Redis keep apart).
+    redis_prefix: str = "bistand:rate"
+
+    def shared_redis_url(self) -> str | None:
+        return self.redis_url or os.environ.get("REDIS_URL") or None
 
     def service_urls(self) -> dict[str, str]:
         return {name: getattr(self, f"{name}_url").rstrip("/") for name in SERVICES}
