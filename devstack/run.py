@@ -49,7 +49,11 @@ def main() -> int:
     database_urls = asyncio.run(prepare_databases(server, names))
     print("databases created and migrated:", ", ".join(database_urls))
     ports = Ports.from_env()
-    stack = Stack(database_urls, ports, log_dir=DATA / "logs")
+    # BISTAND_REPLICAS=2: two processes of every service (the next ones at port + 10, + 20, …); the gateway
+    # takes turns between them, as a Kubernetes Service would.
+    replicas = max(1, int(os.environ.get("BISTAND_REPLICAS", "1")))
+    extra = {s: [getattr(ports, s) + 10 * n for n in range(1, replicas)] for s in SERVICES}
+    stack = Stack(database_urls, ports, log_dir=DATA / "logs", extra_replicas=extra)
     # A plain flag, not threading.Event: a signal handler that calls Event.set() while the main thread is
     # inside Event.wait() re-enters the event's lock and hangs for good (seen: Ctrl-C that never stopped).
     stopping = False
@@ -69,7 +73,7 @@ def main() -> int:
 Bistånd is up.
   gateway   {gw}        (API under {gw}/api/<service>/, docs {gw}/docs)
   identity  {idp}        (personas: {idp}/dev/personas)
-  services  {', '.join(f'{s} {url(getattr(ports, s))}' for s in SERVICES)}
+  services  {', '.join(f'{s} {" ".join(url(p) for p in stack.replica_ports(s))}' for s in SERVICES)}
   demo data {', '.join(seeded) or 'none yet'}; logs in {DATA / 'logs'}
 
 Try it:

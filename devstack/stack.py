@@ -66,6 +66,11 @@ class Stack:
     extra_env: dict[str, str] = field(default_factory=dict)
     log_dir: Path | None = None
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    # More replicas of a service: their ports (the first replica has the service's port in ``ports``).
+    extra_replicas: dict[str, list[int]] = field(default_factory=dict)
+
+    def replica_ports(self, service: str) -> list[int]:
+        return [getattr(self.ports, service), *self.extra_replicas.get(service, [])]
 
     def env(self) -> dict[str, str]:
         issuer = url(self.ports.idp)
@@ -76,7 +81,8 @@ class Stack:
             env[f"{prefix}_DATABASE_URL"] = self.database_urls[service]
             env.setdefault(f"{prefix}_SERVICE_CLIENT_ID", service)
             env.setdefault(f"{prefix}_SERVICE_CLIENT_SECRET", f"dev-{service}")
-            env[f"GATEWAY_{prefix}_URL"] = url(getattr(self.ports, service))
+            # The gateway takes turns between the replicas; services call each other at the first one.
+            env[f"GATEWAY_{prefix}_URL"] = ",".join(url(p) for p in self.replica_ports(service))
             env[f"BISTAND_{prefix}_URL"] = url(getattr(self.ports, service))
         env.update(self.extra_env)
         return env
@@ -101,6 +107,8 @@ class Stack:
             "idp": ("simulators.idp.app:create_app", self.ports.idp),
             "sms": ("simulators.sms.app:create_app", self.ports.sms),
             **{s: (f"services.{s}.app:create_app", getattr(self.ports, s)) for s in SERVICES},
+            **{f"{s}-{n}": (f"services.{s}.app:create_app", port) for s in SERVICES
+               for n, port in enumerate(self.extra_replicas.get(s, []), start=2)},
             "gateway": ("gateway.app:create_app", self.ports.gateway),
         }
         for name, (target, port) in targets.items():
@@ -113,7 +121,9 @@ class Stack:
     def wait_ready(self, timeout: float = 60.0) -> None:
         checks = {"idp": f"{url(self.ports.idp)}/livez", "sms": f"{url(self.ports.sms)}/livez",
                   "gateway": f"{url(self.ports.gateway)}/livez",
-                  **{s: f"{url(getattr(self.ports, s))}/readyz" for s in SERVICES}}
+                  **{s: f"{url(getattr(self.ports, s))}/readyz" for s in SERVICES},
+                  **{f"{s}-{n}": f"{url(port)}/readyz" for s in SERVICES
+                     for n, port in enumerate(self.extra_replicas.get(s, []), start=2)}}
         deadline = time.monotonic() + timeout
         pending = {n: checks[n] for n in self.processes}
         with httpx.Client(timeout=1.0) as client:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import itertools
 import logging
 import time
 from typing import Any
@@ -71,6 +72,8 @@ class Gateway:
                  verifier: TokenVerifier | None = None) -> None:
         self.settings = settings = settings or GatewaySettings()
         self.services = settings.service_urls()
+        self.replicas = settings.service_replicas()
+        self._turns = {name: itertools.cycle(urls) for name, urls in self.replicas.items()}
         self.public = settings.public_route_list()
         self.streams = settings.stream_route_list()
         self.cors = settings.cors_origin_set()
@@ -171,7 +174,8 @@ class Gateway:
     async def _proxy(self, scope: Scope, receive: Receive, send: Send, rid: str) -> None:
         path: str = scope["path"]
         parts = path.split("/", 3)  # ["", "api", service, rest]
-        base = self.services.get(parts[2]) if len(parts) > 2 else None
+        turns = self._turns.get(parts[2]) if len(parts) > 2 else None
+        base = next(turns) if turns is not None else None
         if base is None:
             await send_problem(send, 404, detail="No such service.")
             return
@@ -352,10 +356,17 @@ class Gateway:
             except (aiohttp.ClientError, TimeoutError):
                 return "unreachable"
 
+        async def service_state(name: str) -> str:
+            # Ready while any replica is: the others' state is said, so ops see a replica that is down.
+            answers = await asyncio.gather(*(ready(u) for u in self.replicas[name]))
+            up = sum(a == "ready" for a in answers)
+            if up == len(answers):
+                return "ready"
+            return f"ready ({up} of {len(answers)})" if up else answers[0]
+
         names = list(self.services)
-        states = dict(zip(names, await asyncio.gather(*(ready(self.services[n]) for n in names)),
-                          strict=True))
-        if all(state == "ready" for state in states.values()):
+        states = dict(zip(names, await asyncio.gather(*(service_state(n) for n in names)), strict=True))
+        if all(state.startswith("ready") for state in states.values()):
             await _json(send, 200, {"status": "ready", "services": states})
         else:
             await send_problem(send, 503, slug="not-ready", title="Not ready",

@@ -58,7 +58,13 @@ class GatewaySettings(LayeredSettings):
         return self.redis_url or os.environ.get("REDIS_URL") or None
 
     def service_urls(self) -> dict[str, str]:
-        return {name: getattr(self, f"{name}_url").rstrip("/") for name in SERVICES}
+        """Each service's first address (its OpenAPI document is read there)."""
+        return {name: urls[0] for name, urls in self.service_replicas().items()}
+
+    def service_replicas(self) -> dict[str, tuple[str, ...]]:
+        """Each service's addresses: ``GATEWAY_<SERVICE>_URL`` may list several (comma-separated replicas without
+        a load balancer in front, as `BISTAND_REPLICAS=2 make run` starts them); requests take turns."""
+        return {name: tuple(u.rstrip("/") for u in comma_list(getattr(self, f"{name}_url"))) for name in SERVICES}
 
     def public_route_list(self) -> tuple[Route, ...]:
         return parse_routes(self.public_routes)

@@ -17,12 +17,13 @@ from tests.support import free_port, server_url
 
 @contextlib.contextmanager
 def running_stack(prefix: str, extra_env: dict[str, str] | None = None,
-                  log_dir: Path | None = None) -> Iterator[Stack]:
+                  log_dir: Path | None = None, replicas: int = 1) -> Iterator[Stack]:
     suffix = uuid.uuid4().hex[:8]
     names = {s: f"t_{prefix}_{s}_{suffix}" for s in SERVICES}
     database_urls = asyncio.run(prepare_databases(server_url(), names))
     ports = Ports(**{name: free_port() for name in Ports.__dataclass_fields__})
-    running = Stack(database_urls, ports, extra_env=extra_env or {}, log_dir=log_dir)
+    extra = {s: [free_port() for _ in range(replicas - 1)] for s in SERVICES}
+    running = Stack(database_urls, ports, extra_env=extra_env or {}, log_dir=log_dir, extra_replicas=extra)
     try:
         running.start()
         running.wait_ready()
