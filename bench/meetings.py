@@ -216,8 +216,10 @@ def main() -> None:
 
     from bench.stack import running
 
-    with running(services=("meetings",), extra_env={"MEETINGS_MESSAGING_URL": "", "MEETINGS_DB_POOL_SIZE": "20",
-                                                    "GATEWAY_UPSTREAM_POOL_SIZE": "200"}) as (stack, token):
+    # applications answers who has protected identity (meetings asks it before it names anyone)
+    with running(services=("applications", "meetings"),
+                 extra_env={"MEETINGS_MESSAGING_URL": "", "MEETINGS_DB_POOL_SIZE": "20",
+                            "GATEWAY_UPSTREAM_POOL_SIZE": "200"}) as (stack, token):
         db_url = stack.database_urls["meetings"]
         type_id, _ = asyncio.run(seed_unit(db_url, first))
         anna = {"Authorization": f"Bearer {token('anna').strip()}"}

@@ -42,6 +42,35 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * p / 100))] if ordered else float("nan")
 
 
+async def introduce_anna(http: aiohttp.ClientSession, gateway: str, anna: dict[str, str], api: str,
+                         karin: dict[str, str]) -> None:
+    """Staff write only to clients their unit knows: Anna applies for this month (applications tells messaging
+    through its outbox), and the first thread can be opened once messaging has taken that event in."""
+    import datetime as dt
+
+    pnr = PERSONAS["anna"].personal_number
+    content = {"kind": "first", "period": dt.date.today().strftime("%Y-%m"),
+               "household": {"applicant": {"personal_number": pnr}},
+               "housing": {"type": "rental", "rent": 6200, "household_size": 1},
+               "incomes": {"items": [{"type": "wages_net", "member": "applicant", "amount": 900}]},
+               "costs": [{"type": "household_electricity", "amount": 300}], "assets": {"none_declared": True},
+               "plan": {"activities": [{"member": "applicant", "status": "registered_at_af"}]}}
+    async with http.post(f"{gateway}/api/applications/applications", headers=anna, json=content) as r:
+        assert r.status == 201, await r.text()
+        case = (await r.json())["id"]
+    for step in ("signatures", "submit"):
+        async with http.post(f"{gateway}/api/applications/applications/{case}/{step}", headers=anna) as r:
+            assert r.status in (200, 201), await r.text()
+    deadline = time.perf_counter() + 20
+    while True:  # polling another process's delivery, not waiting for time to pass
+        async with http.post(f"{api}/threads", headers=karin, json={
+                "personal_number": pnr, "unit": "nord", "subject": "Välkommen"}) as r:
+            if r.status == 201:
+                return
+            assert time.perf_counter() < deadline, await r.text()
+        await asyncio.sleep(0.1)
+
+
 async def make_threads(http: aiohttp.ClientSession, api: str, karin: dict[str, str], count: int) -> list[str]:
     ids = []
     for n in range(count):
@@ -140,6 +169,7 @@ async def bench(stack, token, args) -> None:
     karin = {"Authorization": f"Bearer {token('karin')}"}
     anna = {"Authorization": f"Bearer {token('anna')}"}
     async with aiohttp.ClientSession() as http:
+        await introduce_anna(http, url(stack.ports.gateway), anna, direct, karin)
         threads = await make_threads(http, direct, karin, args.connections)
     senders = [anna, karin]
     await send_load(direct, threads, senders, 1.5, args.connections)  # warm up both paths
@@ -174,7 +204,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=20)
     args = parser.parse_args()
     started = time.perf_counter()
-    with running(services=("messaging",), extra_env=LIFTED) as (stack, token):
+    # applications too: it introduces Anna to unit Nord and answers who has protected identity
+    with running(services=("applications", "messaging"), extra_env=LIFTED) as (stack, token):
         asyncio.run(bench(stack, token, args))
     print(f"(bench ran {time.perf_counter() - started:.0f} s in all)")
 
