@@ -60,7 +60,7 @@ def caller_headers(issuer: Any, as_persona: Any, service: str, other_service: st
 
 # --- what a caller would see: the body, not only the status ------------------------------------------------------
 
-def _written_forms(pnr: str) -> tuple[str, ...]:
+def written_forms(pnr: str) -> tuple[str, ...]:
     """A personnummer as it may appear in a body: 12 or 10 digits, with or without the dash."""
     return pnr, pnr[2:], f"{pnr[:8]}-{pnr[8:]}", f"{pnr[2:8]}-{pnr[8:]}"
 
@@ -68,7 +68,7 @@ def _written_forms(pnr: str) -> tuple[str, ...]:
 def _people() -> dict[str, tuple[str, ...]]:
     from simulators.idp.personas import PERSONAS
 
-    return {key: (*(_written_forms(p.personal_number) if p.personal_number else ()), p.name)
+    return {key: (*(written_forms(p.personal_number) if p.personal_number else ()), p.name)
             for key, p in PERSONAS.items() if "client" in p.roles}
 
 

@@ -17,7 +17,7 @@ import pytest
 
 from devstack.stack import SERVICES, url
 from kit.db import plain_url
-from tests.access_matrix import _written_forms
+from tests.access_matrix import written_forms
 from tests.e2e.conftest import running_stack, this_month
 
 pytestmark = pytest.mark.xdist_group("e2e")
@@ -45,7 +45,7 @@ def _content(pnr: str, name: str, period: str, partner: tuple[str, str] | None =
 
 
 def _marks() -> list[str]:
-    return [form for pnr in (ANNA, BERTIL, DANA, OLLE) for form in _written_forms(pnr)] + [
+    return [form for pnr in (ANNA, BERTIL, DANA, OLLE) for form in written_forms(pnr)] + [
         *NAMES, SECRET_SUBJECT, SECRET_BODY, SECRET_REPLY, "Kalle"]
 
 

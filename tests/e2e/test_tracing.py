@@ -21,7 +21,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from devstack.stack import url
-from tests.access_matrix import _written_forms
+from tests.access_matrix import written_forms
 from tests.e2e.conftest import running_stack
 from tests.support import serve_in_thread
 
@@ -157,7 +157,7 @@ def test_problem_details_and_log_lines_carry_the_trace_id(traced, journey):
 def test_no_span_carries_personal_data_an_address_or_a_query(traced, journey):
     _, receiver, _ = traced
     assert receiver.trace_with(_is_server_span("/decision"), {"bistand-applications"})
-    marks = [form for pnr in (ANNA, BERTIL) for form in _written_forms(pnr)] + [*NAMES]
+    marks = [form for pnr in (ANNA, BERTIL) for form in written_forms(pnr)] + [*NAMES]
     with receiver.lock:
         spans = list(receiver.spans)
     assert len(spans) > 20

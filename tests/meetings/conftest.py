@@ -63,6 +63,17 @@ class Clock:
         self.now = value.astimezone(dt.UTC)
 
 
+@pytest.fixture(scope="module")
+def clock() -> Clock:
+    """The module's app clock; with ``monday_morning`` every test starts on Monday 16 March 2026, 09:00."""
+    return Clock()
+
+
+@pytest.fixture
+def monday_morning(clock: Clock) -> None:
+    clock.set(sthlm(2026, 3, 16, 9))
+
+
 def settings_for(db_url: str, **overrides: Any) -> MeetingsSettings:
     values: dict[str, Any] = dict(database_url=db_url, worker_enabled=False, outbox_backoff_seconds=0.0,
                                   db_pool_size=20, db_max_overflow=40, db_pool_timeout_seconds=30.0)

@@ -18,10 +18,6 @@ from tests.support import app_client, fresh_database, outbox_rows
 PROBLEM = "urn:bistand:problem:"
 
 
-@pytest.fixture(scope="module")
-def clock():
-    return Clock()
-
 
 @pytest.fixture(scope="module")
 async def env(issuer, as_persona, clock, owner):
@@ -33,8 +29,8 @@ async def env(issuer, as_persona, clock, owner):
 
 
 @pytest.fixture(autouse=True)
-def reset_clock(clock):
-    clock.set(sthlm(2026, 3, 16, 9))
+def _start(monday_morning):
+    """Every test starts on Monday morning (conftest)."""
 
 
 def at(day: int, hour: int, month: int = 3) -> str:

@@ -10,20 +10,16 @@ import hashlib
 import icalendar
 import pytest
 
-from tests.meetings.conftest import CECILIA, Clock, make_app, setup_nord, sql, sthlm
+from tests.meetings.conftest import CECILIA, make_app, setup_nord, sql, sthlm
 from tests.support import app_client, fresh_database
 
 PROBLEM = "urn:bistand:problem:"
 
 
-@pytest.fixture(scope="module")
-def clock():
-    return Clock()
-
 
 @pytest.fixture(autouse=True)
-def reset_clock(clock):
-    clock.set(sthlm(2026, 3, 16, 9))
+def _start(monday_morning):
+    """Every test starts on Monday morning (conftest)."""
 
 
 @pytest.fixture(scope="module")

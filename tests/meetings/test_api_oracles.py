@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.meetings.conftest import CECILIA, DANA, KARIN, LARS, MAJA, Clock, make_app, setup_nord, sthlm
+from tests.meetings.conftest import CECILIA, DANA, KARIN, LARS, MAJA, make_app, setup_nord, sthlm
 from tests.support import app_client, fresh_database
 
 PROBLEM = "urn:bistand:problem:"
@@ -21,14 +21,10 @@ UNKNOWN = "195001019826"  # a valid personnummer this service has never seen
 CLIENTS = {"protected": DANA, "known": CECILIA, "unknown": UNKNOWN}
 
 
-@pytest.fixture(scope="module")
-def clock():
-    return Clock()
-
 
 @pytest.fixture(autouse=True)
-def reset_clock(clock):
-    clock.set(sthlm(2026, 3, 16, 9))
+def _start(monday_morning):
+    """Every test starts on Monday morning (conftest)."""
 
 
 @pytest.fixture(scope="module")

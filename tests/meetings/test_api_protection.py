@@ -11,7 +11,7 @@ import icalendar
 import pytest
 
 from simulators.idp.personas import Persona
-from tests.meetings.conftest import ANNA, CECILIA, KARIN, MAJA, OFFICE, Clock, make_app, setup_nord, sql, sthlm
+from tests.meetings.conftest import ANNA, CECILIA, KARIN, MAJA, OFFICE, make_app, setup_nord, sql, sthlm
 from tests.support import app_client, free_port, fresh_database, outbox_rows
 
 PROBLEM = "urn:bistand:problem:"
@@ -47,14 +47,10 @@ class Counting(httpx.AsyncBaseTransport):
         return await self.inner.handle_async_request(request)
 
 
-@pytest.fixture(scope="module")
-def clock():
-    return Clock()
-
 
 @pytest.fixture(autouse=True)
-def reset_clock(clock):
-    clock.set(sthlm(2026, 3, 16, 9))
+def _start(monday_morning):
+    """Every test starts on Monday morning (conftest)."""
 
 
 @pytest.fixture(scope="module")

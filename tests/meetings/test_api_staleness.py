@@ -13,7 +13,7 @@ import datetime as dt
 import pytest
 
 from simulators.idp.personas import PERSONAS, Persona
-from tests.meetings.conftest import DANA, MAJA, WEEKDAY_HOURS, Clock, make_app, setup_nord, sthlm
+from tests.meetings.conftest import DANA, MAJA, WEEKDAY_HOURS, make_app, setup_nord, sthlm
 from tests.support import app_client, fresh_database
 
 PROBLEM = "urn:bistand:problem:"
@@ -26,14 +26,10 @@ OLLE = Persona("olle", "Olle Olsson", ("caseworker",), unit="nord")
 OLLE_MOVED = Persona("olle", "Olle Olsson", ("caseworker",), unit="syd")
 
 
-@pytest.fixture(scope="module")
-def clock():
-    return Clock()
-
 
 @pytest.fixture(autouse=True)
-def reset_clock(clock):
-    clock.set(sthlm(2026, 3, 16, 9))
+def _start(monday_morning):
+    """Every test starts on Monday morning (conftest)."""
 
 
 @pytest.fixture(scope="module")
