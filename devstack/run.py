@@ -28,11 +28,11 @@ def _server_url() -> tuple[str, bool]:
 
 
 async def _seed(ports: Ports) -> list[str]:
-    """Each service may ship demo data (services/<name>/demo.py: async seed(gateway, idp))."""
+    """Demo data per service (devstack/demo/<name>.py: async seed(gateway, idp)), seeded through the gateway."""
     done = []
     for service in SERVICES:
         try:
-            module = importlib.import_module(f"services.{service}.demo")
+            module = importlib.import_module(f"devstack.demo.{service}")
         except ModuleNotFoundError:
             continue
         await module.seed(url(ports.gateway), url(ports.idp))

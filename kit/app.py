@@ -25,7 +25,7 @@ from kit.http import AudienceTokens, ServiceTokenProvider
 from kit.logs import configure_logging
 from kit.metrics import Metrics
 from kit.middleware import BodyLimitMiddleware, RequestContextMiddleware
-from kit.problems import document_problems, install_problem_handlers
+from kit.problems import document_problems, domain_problem, install_problem_handlers
 from kit.sealing import Sealer, bind
 from kit.settings import KitSettings
 
@@ -44,7 +44,12 @@ class ServiceContext:
     service_tokens: ServiceTokenProvider | None = None
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     background: list[asyncio.Task[Any]] = field(default_factory=list)
-    extras: dict[str, Any] = field(default_factory=dict)
+    sealer: Sealer | None = None
+    housekeeping: Housekeeping | None = None
+    # The service's own typed runtime (its clock, relay, clients...), set by its start-up hook and read through
+    # a typed accessor in its api/deps.py.
+    runtime: Any = None
+    extras: dict[str, Any] = field(default_factory=dict)  # being replaced by ``runtime``
 
     def tokens_for(self, service: str) -> AudienceTokens | None:
         """Service tokens for calls to ``service`` (None without client credentials)."""
@@ -100,7 +105,9 @@ def create_service_app(
     hooks: Sequence[Hook] = (),
     verifier: TokenVerifier | None = None,
     version: str = "0.1.0",
+    domain_errors: type[Exception] | None = None,
 ) -> FastAPI:
+    """``domain_errors``: the service's broken-rule exception, answered by kit.problems.domain_problem."""
     settings.check_production()  # a missing or development secret in production stops the start, here
     sealer = Sealer(settings.sealing_keyring(), name)  # and so does a malformed key ring
     metrics = Metrics(name)
@@ -130,7 +137,7 @@ def create_service_app(
             ctx.sessions, idempotency_window=dt.timedelta(hours=settings.idempotency_window_hours),
             outbox_retention=dt.timedelta(hours=settings.outbox_retention_hours),
             every_seconds=settings.housekeeping_interval_seconds)
-        ctx.extras.update(sealer=sealer, housekeeping=housekeeping)
+        ctx.sealer, ctx.housekeeping = sealer, housekeeping
         if settings.housekeeping_enabled:
             ctx.spawn(housekeeping.run_forever(ctx.stop), f"{name}-housekeeping")
         app.state.kit = ctx
@@ -155,6 +162,8 @@ def create_service_app(
     app = ServiceApp(title=title, description=description, version=version, lifespan=lifespan)
     app.kit_metrics = metrics
     install_problem_handlers(app)
+    if domain_errors is not None:
+        app.add_exception_handler(domain_errors, domain_problem)
     app.kit_routers = [health_router, identity_router, *routers]
     for router in app.kit_routers:
         app.include_router(router)

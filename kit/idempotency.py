@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
+from fastapi import Header
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -94,3 +95,39 @@ def _ids(sealer: Sealer, scope: str, key: str) -> list[tuple[str, str]]:
 def _where(scope: str, key: str) -> str:
     # The answer is bound to its own (scope, key): it cannot be replayed as another caller's answer.
     return f"idempotency_keys/body/{hashlib.sha256(orjson.dumps([scope, key])).hexdigest()}"
+
+
+# --- the dependency every service's routers use --------------------------------------------------------------
+
+RETRY_SAFELY = "Retry safely: the first answer is returned again."
+
+
+@dataclass(slots=True)
+class Idempotency:
+    """A request's Idempotency-Key (checked) and the two steps around the work done under it.
+
+    ``claim`` returns the first answer for a retry, or None (the work is ours to do); ``complete`` records this
+    answer in the same transaction as the work. Without a key both do nothing: every request does the work.
+    """
+
+    key: str | None
+    scope: str = ""
+
+    async def claim(self, session: AsyncSession, scope: str, payload: Any) -> StoredAnswer | None:
+        if self.key is None:
+            return None
+        self.scope = scope
+        return await claim(session, scope, self.key, request_hash(payload))
+
+    async def complete(self, session: AsyncSession, status: int, body: Any) -> None:
+        if self.key is not None:
+            await complete(session, self.scope, self.key, status, body)
+
+
+def idempotency_key(description: str | None = RETRY_SAFELY) -> Any:
+    """A FastAPI dependency: ``Depends(idempotency_key())`` gives an :class:`Idempotency` for the request."""
+    async def dependency(key: Annotated[str | None, Header(alias="Idempotency-Key", description=description)] = None,
+                         ) -> Idempotency:
+        return Idempotency(check_key(key))
+
+    return dependency

@@ -266,3 +266,14 @@ def document_problems(document: dict[str, Any], authenticated: set[tuple[str, st
             if "422" in responses:
                 responses["422"] = _problem_response(422)
     return document
+
+
+async def domain_problem(request: Request, exc: Exception) -> Response:
+    """The one answer to a broken domain rule: any exception with ``status``, ``code``, ``title``, ``detail`` and
+    ``extra`` (a service's DomainError). Its extra members join the body; a 429 says when to retry."""
+    status: int = getattr(exc, "status", 409)
+    extra: dict[str, Any] = dict(getattr(exc, "extra", {}))
+    headers = {"Retry-After": str(extra["retry_after"])} if status == 429 and "retry_after" in extra else {}
+    return ProblemResponse(status, slug=getattr(exc, "code", "domain-error"), title=getattr(exc, "title", "Conflict"),
+                           detail=getattr(exc, "detail", str(exc)), instance=request.url.path, headers=headers,
+                           **extra)

@@ -8,16 +8,14 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from fastapi import FastAPI, Request
-from starlette.responses import Response
+from fastapi import FastAPI
 
 from kit.app import ServiceContext, create_service_app
 from kit.http import service_client
 from kit.outbox import EventDelivery, OutboxRelay
-from kit.problems import ProblemResponse
 from services.applications.api import applications, documents, internal, lifecycle, me, protection, queue
-from services.applications.domain.errors import DomainError
 from services.applications.settings import ApplicationsSettings
+from values.errors import DomainError
 
 log = logging.getLogger("applications")
 
@@ -54,12 +52,6 @@ def _hook(settings: ApplicationsSettings, clock: Clock) -> Any:
     return hook
 
 
-async def _on_domain_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, DomainError)
-    return ProblemResponse(exc.status, slug=exc.code, title=exc.title, detail=exc.detail,
-                           instance=request.url.path, **exc.extra)
-
-
 def create_app(settings: ApplicationsSettings | None = None, *, clock: Clock | None = None,
                **kwargs: Any) -> FastAPI:
     """``clock``: tests pass a fixed or stepping time."""
@@ -72,9 +64,9 @@ def create_app(settings: ApplicationsSettings | None = None, *, clock: Clock | N
         routers=[applications.router, documents.router, internal.router, lifecycle.router, me.router, protection.router,
                  queue.router],
         hooks=[_hook(settings, clock or utcnow)],
+        domain_errors=DomainError,
         **kwargs,
     )
-    app.add_exception_handler(DomainError, _on_domain_error)
     return app
 
 

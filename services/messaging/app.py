@@ -10,14 +10,12 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
-from fastapi import FastAPI, Request
-from starlette.responses import Response
+from fastapi import FastAPI
 
 from kit.app import ServiceContext, create_service_app
 from kit.db import plain_url
 from kit.http import service_client
 from kit.outbox import OutboxRelay
-from kit.problems import ProblemResponse
 from services.messaging import store
 from services.messaging.api import contacts, events, export, stream, threads
 from services.messaging.delivery import Notifier
@@ -93,15 +91,6 @@ async def _sweep_forever(ctx: ServiceContext, clock: Clock, every_seconds: float
             await asyncio.wait_for(ctx.stop.wait(), every_seconds)
 
 
-async def _on_domain_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, DomainError)
-    headers = {}
-    if exc.status == 429 and "retry_after" in exc.extra:
-        headers["Retry-After"] = str(exc.extra["retry_after"])
-    return ProblemResponse(exc.status, slug=exc.code, title=exc.title, detail=exc.detail,
-                           instance=request.url.path, headers=headers, **exc.extra)
-
-
 def create_app(settings: MessagingSettings | None = None, *, clock: Clock | None = None,
                sms_transport: httpx.AsyncBaseTransport | None = None,
                applications_transport: httpx.AsyncBaseTransport | None = None, **kwargs: Any) -> FastAPI:
@@ -116,7 +105,7 @@ def create_app(settings: MessagingSettings | None = None, *, clock: Clock | None
         settings=settings,
         routers=[threads.router, contacts.router, events.router, stream.router, export.router],
         hooks=[_hook(settings, keyring, clock or utcnow, sms_transport, applications_transport)],
+        domain_errors=DomainError,
         **kwargs,
     )
-    app.add_exception_handler(DomainError, _on_domain_error)
     return app

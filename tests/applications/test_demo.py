@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from services.applications.demo import seed
+from devstack.demo.applications import seed
 from tests.applications.conftest import make_app
 from tests.support import fresh_database, seeding_setup
 

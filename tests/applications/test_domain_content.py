@@ -17,12 +17,12 @@ from services.applications.domain.content import (
     next_period,
     period_last_day,
 )
-from services.applications.domain.personal_number import (
+from tests.applications.test_domain_factories import ANNA, PERIOD, couple, couple_dict, pnr_for
+from values.personal_number import (
     PersonalNumber,
     is_valid_personal_number,
     normalise_personal_number,
 )
-from tests.applications.test_domain_factories import ANNA, PERIOD, couple, couple_dict, pnr_for
 
 
 @pytest.mark.parametrize("raw", ["198903149808", "8903149808", "890314-9808", "19890314-9808", " 19890314 9808 "])

@@ -7,7 +7,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.applications.domain.errors import DomainError
 from services.applications.domain.lifecycle import (
     INITIAL,
     PENDING,
@@ -28,6 +27,7 @@ from services.applications.domain.lifecycle import (
     roles_for,
     transition,
 )
+from values.errors import DomainError
 
 S, E, R, OC = CaseStatus, Event, ActorRole, Outcome
 CLIENT, CO, CW, LEAD, SYS = R.CLIENT, R.CO_APPLICANT, R.CASEWORKER, R.TEAM_LEAD, R.SYSTEM

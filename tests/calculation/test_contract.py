@@ -1,4 +1,4 @@
-"""The applications service's reading of our answer (services/applications/calculation.py) must add up for
+"""The applications service's reading of our answer (services/applications/integration/calculation.py) must add up for
 every kind of result: it turns the lines into decision components and refuses results that do not give
 the entitlement. Run against real results here, so a change on either side shows up at once."""
 
@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from hypothesis import given
 
-from services.applications.calculation import components_from_result, snapshot
 from services.applications.domain.decision import ComponentKind, entitlement
+from services.applications.integration.calculation import components_from_result, snapshot
 from tests.calculation.conftest import child, months_before, req
 from tests.calculation.test_properties import SETTINGS, households
 

@@ -136,7 +136,7 @@ def test_apply_calculate_decide_and_the_client_is_told(stack, api, mail):
 
 
 def test_a_booked_meeting_reaches_the_client_with_the_time_only(stack, api):
-    from services.meetings import demo
+    from devstack.demo import meetings as demo
 
     client, h = api
     phone = "+46701234598"

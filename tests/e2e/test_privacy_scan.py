@@ -99,7 +99,7 @@ def journey(tmp_path_factory):
                                    "content": _content(OLLE, NAMES[3], this_month())})
             assert paper.status_code == 201, paper.text
 
-        from services.meetings import demo
+        from devstack.demo import meetings as demo
 
         asyncio.run(demo.seed(url(stack.ports.gateway), url(stack.ports.idp)))  # Anna books a meeting
         databases = dict(stack.database_urls)

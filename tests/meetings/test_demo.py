@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from services.meetings.demo import TYPES, seed
+from devstack.demo.meetings import TYPES, seed
 from tests.meetings.conftest import applications_app, make_app
 from tests.support import fresh_database, seeding_setup, serve_in_thread
 

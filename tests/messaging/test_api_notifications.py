@@ -121,7 +121,7 @@ async def test_the_same_event_twice_notifies_once(app, client, service_headers, 
 async def test_outbox_holds_ids_only_and_those_sealed(app, client, db_url, service_headers):
     await post_event(client, service_headers, event("application.decided", uuid.uuid4(), recipients=(ANNA,)))
     rows = await sql(db_url, "SELECT id, topic, payload FROM outbox")
-    sealer = app.state.kit.extras["sealer"]
+    sealer = app.state.kit.sealer
     payloads = [opened(sealer, OutboxMessage(id=r.id, topic=r.topic, payload=r.payload)).payload for r in rows]
     assert payloads and all(set(p) == {"notification_id"} for p in payloads)
     dump = " ".join(str(r.payload) for r in rows)
@@ -269,7 +269,7 @@ async def test_a_crash_after_sending_does_not_send_again(issuer, service_headers
             await post_event(client, service_headers, event("application.decided", uuid.uuid4(), recipients=(ANNA,)))
             (row,) = await sql(url, "SELECT id, topic, payload, attempts FROM outbox")
             stored = OutboxMessage(id=row.id, topic=row.topic, payload=row.payload, attempts=0)
-            await app.state.kit.extras["notifier"].deliver(opened(app.state.kit.extras["sealer"], stored))
+            await app.state.kit.extras["notifier"].deliver(opened(app.state.kit.sealer, stored))
             assert len(sink.to(address)) == 1
             assert await relay(app).run_once() == 1  # the entry is closed...
             assert len(sink.to(address)) == 1  # ...without a second mail

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from services.messaging.demo import BODY, seed
+from devstack.demo.messaging import BODY, seed
 from tests.messaging.conftest import ANNA, make_app, make_known
 from tests.support import fresh_database, seeding_setup
 

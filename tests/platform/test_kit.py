@@ -387,7 +387,7 @@ async def test_housekeeping_purges_after_the_window_and_keeps_what_is_pending(is
                 pending = enqueue(s, "t.pending", {"recipients": [PNR]}).id
             async with ctx.sessions() as s, s.begin():
                 await s.execute(text("UPDATE outbox SET delivered_at = now() WHERE id = :id"), {"id": delivered})
-            housekeeping = ctx.extras["housekeeping"]
+            housekeeping = ctx.housekeeping
             start = dt.datetime.now(dt.UTC)
             housekeeping.clock = lambda: start + dt.timedelta(hours=1)
             assert await housekeeping.run_once() == (0, 0)  # within both windows

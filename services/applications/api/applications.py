@@ -22,8 +22,8 @@ from services.applications.domain.access import PROTECTED_PERMISSION, AccessPrin
 from services.applications.domain.completeness import ensure_complete
 from services.applications.domain.content import Applicant, DraftContent, Household
 from services.applications.domain.lifecycle import ActorRole, CaseStatus, Event, RoleNotAllowed, transition
-from services.applications.domain.personal_number import normalise_personal_number
 from services.applications.domain.prefill import prefill_monthly
+from values.personal_number import normalise_personal_number
 
 router = APIRouter(tags=["applications"])
 

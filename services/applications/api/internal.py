@@ -10,35 +10,23 @@ from __future__ import annotations
 import logging
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from contracts.protection import PATH, ProtectionAnswer, ProtectionQuery
 from kit.auth import Principal, require_service_client
 from kit.db import session as db_session
 from services.applications import store
-from services.applications.domain.personal_number import PersonalNumber
 
 log = logging.getLogger("applications.internal")
 
 router = APIRouter(tags=["internal"])
 
 
-class ProtectionQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    personal_numbers: list[PersonalNumber] = Field(min_length=1, max_length=100,
-                                                   description="The people about to be shown (12 or 10 digits).")
-
-
-class ProtectionAnswer(BaseModel):
-    protected: list[str] = Field(description="Those asked about who have protected identity (12 digits).")
-
-
 # Only the services that show people (APPLICATIONS_PROTECTION_READERS); persons and other services get 403.
 protection_reader = require_service_client(setting="protection_readers")
 
 
-@router.post("/internal/protection", response_model=ProtectionAnswer,
+@router.post(PATH, response_model=ProtectionAnswer,
              summary="Services only: which of these people have protected identity (the owner's answer)")
 async def protection(query: ProtectionQuery, session: AsyncSession = Depends(db_session),
                      principal: Principal = Depends(protection_reader)) -> ProtectionAnswer:

@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from kit.db import session as db_session
 from kit.problems import Problem, not_found, validation_errors
-from services.applications import calculation, events, store
+from services.applications import events, store
 from services.applications.api import common, deps, schemas
 from services.applications.api.deps import CaseContext
 from services.applications.domain.access import Section
@@ -24,6 +24,7 @@ from services.applications.domain.completeness import content_gaps
 from services.applications.domain.decision import Decision, DecisionComponent, DecisionInput, make_decision
 from services.applications.domain.lifecycle import ActorRole, CaseStatus, Event, Outcome, check_due_date, is_overdue
 from services.applications.domain.pdf import DecisionView, render_decision_pdf
+from services.applications.integration import calculation
 
 router = APIRouter(tags=["case handling"])
 

@@ -19,7 +19,7 @@ from services.applications.domain.completeness import missing_items
 from services.applications.domain.content import ApplicationKind
 from services.applications.domain.lifecycle import CaseStatus
 from services.applications.domain.months import month_name
-from services.applications.domain.personal_number import normalise_personal_number
+from values.personal_number import normalise_personal_number
 
 router = APIRouter(tags=["mina sidor"])
 

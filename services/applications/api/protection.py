@@ -24,7 +24,7 @@ from services.applications import store
 from services.applications.api import deps
 from services.applications.api.schemas import _In
 from services.applications.domain.access import REGISTRAR_PERMISSION
-from services.applications.domain.personal_number import PersonalNumber
+from values.personal_number import PersonalNumber
 
 router = APIRouter(tags=["protected identity"])
 

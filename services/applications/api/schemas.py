@@ -18,9 +18,9 @@ from services.applications.domain.completeness import missing_items
 from services.applications.domain.content import DraftContent, Period
 from services.applications.domain.decision import Reason
 from services.applications.domain.languages import Language
-from services.applications.domain.personal_number import PersonalNumber
 from services.applications.domain.signing import RequiredSignatures, Signature, required_signers
 from services.applications.domain.text import NoNulModel
+from values.personal_number import PersonalNumber
 
 STOCKHOLM = zoneinfo.ZoneInfo("Europe/Stockholm")
 Source = Literal["paper", "phone", "visit"]

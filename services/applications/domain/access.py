@@ -26,7 +26,7 @@ from enum import StrEnum
 from typing import Any
 
 from services.applications.domain.lifecycle import ActorRole
-from services.applications.domain.personal_number import normalise_personal_number
+from values.personal_number import normalise_personal_number
 
 PROTECTED_PERMISSION = "protected_identity"  # the token permission that sets protected_access
 REGISTRAR_PERMISSION = "protected_identity_registrar"  # may set or lift a person's protected identity (audited)

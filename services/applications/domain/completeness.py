@@ -21,8 +21,8 @@ from services.applications.domain.content import (
     period_first_day,
     period_last_day,
 )
-from services.applications.domain.errors import DomainError
 from services.applications.domain.labels import INCOME_LABELS, ROLE_LABELS, Lang
+from values.errors import DomainError
 
 if TYPE_CHECKING:
     from services.applications.domain.signing import Signature

@@ -13,8 +13,8 @@ from typing import Annotated, Any, Self
 
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
-from services.applications.domain.personal_number import PersonalNumber
 from services.applications.domain.text import NoNulModel
+from values.personal_number import PersonalNumber
 
 MAX_KRONOR = 1_000_000_000  # a sanity ceiling, not a rule: stops overflow and typos with many zeros
 

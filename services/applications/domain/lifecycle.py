@@ -16,7 +16,7 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
-from services.applications.domain.errors import DomainError
+from values.errors import DomainError
 
 
 class CaseStatus(StrEnum):

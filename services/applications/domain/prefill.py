@@ -8,7 +8,7 @@ from services.applications.domain.content import (
     Incomes,
     period_first_day,
 )
-from services.applications.domain.errors import DomainError
+from values.errors import DomainError
 
 
 class PrefillPeriodError(DomainError):

@@ -15,8 +15,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, StringConstraints
 
 from services.applications.domain.content import APPLICANT, PARTNER, DraftContent
-from services.applications.domain.errors import DomainError
-from services.applications.domain.personal_number import PersonalNumber
+from values.errors import DomainError
+from values.personal_number import PersonalNumber
 
 # Bump when the content model changes in a way that changes its JSON: old hashes stay explainable.
 SIGNING_FORMAT = "bistand.application.v1"

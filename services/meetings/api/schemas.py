@@ -8,7 +8,6 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from services.applications.domain.personal_number import PersonalNumber
 from services.meetings.domain.availability import LocalOrAware, WeeklyHours
 from services.meetings.domain.bookings import (
     AccessibilityNeed,
@@ -21,6 +20,7 @@ from services.meetings.domain.bookings import (
     UtcDatetime,
 )
 from services.meetings.domain.meeting_types import Channel, MeetingKind, MeetingType
+from values.personal_number import PersonalNumber
 
 Unit = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]

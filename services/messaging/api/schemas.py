@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
-from services.applications.domain.personal_number import PersonalNumber
+from contracts.events import EventIn, EventOut, EventPayload, MeetingEventPayload  # noqa: F401
 from services.messaging.domain.access import Side
 from services.messaging.store import AttachmentMeta, MessageRecord, ThreadRecord
+from values.personal_number import PersonalNumber
 
 Unit = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
 # Generous caps for the parser; the domain applies the real limits with stable problem types.
@@ -154,37 +155,3 @@ class ContactOut(BaseModel):
     channels: list[str]
     language: str
 
-
-class EventPayload(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-    case_id: uuid.UUID
-    unit: Unit
-    recipients: list[PersonalNumber] = Field(default_factory=list, max_length=20)
-    protected_identity: bool = False
-    caseworker_sub: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
-
-
-class MeetingEventPayload(BaseModel):
-    """meeting.* events: who to tell and when the meeting is. A location sent here is ignored, never stored."""
-    model_config = ConfigDict(extra="ignore")
-
-    booking_id: uuid.UUID
-    unit: Unit
-    recipients: list[PersonalNumber] = Field(default_factory=list, max_length=20)
-    protected_identity: bool = False
-    starts_at: AwareDatetime
-    channel: Annotated[str, StringConstraints(max_length=40)] | None = None
-
-
-class EventIn(BaseModel):
-    id: uuid.UUID
-    topic: Annotated[str, StringConstraints(min_length=1, max_length=200)]
-    occurred_at: AwareDatetime
-    payload: dict[str, Any] = Field(default_factory=dict)
-
-
-class EventOut(BaseModel):
-    id: uuid.UUID
-    status: Literal["accepted", "ignored"]
-    notifications: int

@@ -19,7 +19,6 @@ from kit import audit, idempotency
 from kit.auth import Principal, authenticate
 from kit.db import session as db_session
 from kit.problems import Problem, not_found
-from services.applications.domain.attachments import EXTENSIONS, SNIFF_BYTES, AttachmentRejected, check_upload
 from services.messaging import flows, store
 from services.messaging.api import deps
 from services.messaging.api.deps import ThreadAccess
@@ -38,6 +37,7 @@ from services.messaging.api.schemas import (
 )
 from services.messaging.domain import access, inbox, rules
 from services.messaging.domain.access import Party, Side
+from values.files import EXTENSIONS, SNIFF_BYTES, AttachmentRejected, check_upload
 
 router = APIRouter(tags=["threads"])
 

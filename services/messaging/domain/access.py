@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from services.applications.domain.personal_number import normalise_personal_number
+from values.personal_number import normalise_personal_number
 
 PROTECTED_PERMISSION = "protected_identity"
 STAFF_WRITERS = frozenset({"caseworker", "employment_officer"})

@@ -6,7 +6,7 @@ and ours reach the caller in one shape.
 
 from __future__ import annotations
 
-from services.applications.domain.errors import DomainError
+from values.errors import DomainError
 
 
 class MessagingError(DomainError):

@@ -1,0 +1,77 @@
+"""Outbox events, as messaging's POST /events takes them: the envelope and each topic's payload.
+
+The producer builds the payload with the model here and sends ``model_dump(mode="json")``; the consumer
+validates with the same model. Payloads carry routing facts only (who to tell, when), never what a case or
+a meeting says.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+from values.personal_number import PersonalNumber
+
+Unit = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
+
+# applications.* : a case moved
+APPLICATION_SUBMITTED = "application.submitted"
+APPLICATION_ASSIGNED = "application.assigned"
+APPLICATION_INFO_REQUESTED = "application.info_requested"
+APPLICATION_DECIDED = "application.decided"
+APPLICATION_TOPICS = frozenset({APPLICATION_SUBMITTED, APPLICATION_ASSIGNED, APPLICATION_INFO_REQUESTED,
+                                APPLICATION_DECIDED})
+
+# meeting.* : a booking changed, or a reminder is due
+MEETING_BOOKED = "meeting.booked"
+MEETING_CHANGED = "meeting.changed"
+MEETING_CANCELLED = "meeting.cancelled"
+MEETING_REMINDER = "meeting.reminder"
+MEETING_TOPICS = frozenset({MEETING_BOOKED, MEETING_CHANGED, MEETING_CANCELLED, MEETING_REMINDER})
+
+
+# The envelope: the id is the receiver's idempotency key, whatever the number of deliveries. (No docstring:
+# it would change the published schema.)
+class EventIn(BaseModel):
+    id: uuid.UUID
+    topic: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    occurred_at: AwareDatetime
+    payload: dict[str, Any] = Field(default_factory=dict)
+
+
+class EventOut(BaseModel):
+    id: uuid.UUID
+    status: Literal["accepted", "ignored"]
+    notifications: int
+
+
+class EventPayload(BaseModel):
+    """application.* events: the case, its unit, who to tell, and the caseworker to tell (if any)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    case_id: uuid.UUID
+    unit: Unit
+    recipients: list[PersonalNumber] = Field(default_factory=list, max_length=20)
+    protected_identity: bool = False
+    caseworker_sub: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+
+
+class MeetingEventPayload(BaseModel):
+    """meeting.* events: who to tell and when the meeting is. A location sent here is ignored, never stored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    booking_id: uuid.UUID
+    unit: Unit
+    recipients: list[PersonalNumber] = Field(default_factory=list, max_length=20)
+    protected_identity: bool = False
+    starts_at: AwareDatetime
+    channel: Annotated[str, StringConstraints(max_length=40)] | None = None
+
+
+def utc_iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).isoformat()
