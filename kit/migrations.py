@@ -10,11 +10,11 @@ import sqlalchemy as sa
 from alembic import command, context, op
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from kit.db import async_url
+from kit.tables import AuditEntry, IdempotencyRecord, OutboxMessage
 
 ROOT = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -69,24 +69,9 @@ def run_env() -> None:
 
 
 def create_kit_tables() -> None:
-    """Called from each service's first migration: the audit log and the outbox."""
-    op.create_table(
-        "audit_log",
-        sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
-        sa.Column("at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
-        sa.Column("actor", sa.Text, nullable=False),
-        sa.Column("actor_roles", sa.Text, nullable=False),
-        sa.Column("actor_unit", sa.Text),
-        sa.Column("action", sa.Text, nullable=False),
-        sa.Column("resource_type", sa.Text, nullable=False),
-        sa.Column("resource_id", sa.Text),
-        sa.Column("subject", sa.Text),
-        sa.Column("purpose", sa.Text),
-        sa.Column("request_id", sa.Text),
-        sa.Column("details", pg.JSONB),
-    )
-    op.create_index("ix_audit_log_resource", "audit_log", ["resource_type", "resource_id"])
-    op.create_index("ix_audit_log_actor_at", "audit_log", ["actor", "at"])
+    """Called from each service's first migration: the audit log, the outbox and the idempotency keys, as
+    kit.tables defines them (the outbox's trace context came later: add_outbox_trace_context)."""
+    _create(AuditEntry.__table__)
     # Append-only, enforced by the database rather than by convention.
     op.execute(
         "CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
@@ -96,27 +81,13 @@ def create_kit_tables() -> None:
         "CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log "
         "FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()"
     )
-    op.create_table(
-        "outbox",
-        sa.Column("id", pg.UUID(as_uuid=True), primary_key=True),
-        sa.Column("topic", sa.Text, nullable=False),
-        sa.Column("payload", pg.JSONB, nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False,
-                  server_default=sa.func.now()),
-        sa.Column("available_at", sa.DateTime(timezone=True), nullable=False,
-                  server_default=sa.func.now()),
-        sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
-        sa.Column("last_error", sa.Text),
-        sa.Column("delivered_at", sa.DateTime(timezone=True)),
-    )
-    op.create_index("ix_outbox_due", "outbox", ["available_at"],
-                    postgresql_where=sa.text("delivered_at IS NULL"))
+    _create(OutboxMessage.__table__, leave_out={"trace_context"})
     create_idempotency_table()
 
 
 def add_outbox_trace_context() -> None:
     """The W3C trace context of the change that wrote an event, so its delivery continues that trace."""
-    op.add_column("outbox", sa.Column("trace_context", pg.JSONB))
+    op.add_column("outbox", OutboxMessage.__table__.c.trace_context._copy())
 
 
 def drop_outbox_trace_context() -> None:
@@ -132,16 +103,16 @@ def drop_kit_tables() -> None:
 
 
 def create_idempotency_table() -> None:
-    op.create_table(
-        "idempotency_keys",
-        sa.Column("scope", sa.Text, primary_key=True),
-        sa.Column("key", sa.Text, primary_key=True),
-        sa.Column("request_hash", sa.Text, nullable=False),
-        sa.Column("status", sa.Integer),
-        sa.Column("body", pg.JSONB),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False,
-                  server_default=sa.func.now()),
-    )
+    _create(IdempotencyRecord.__table__)
+
+
+def _create(table: sa.Table, leave_out: frozenset[str] | set[str] = frozenset()) -> None:
+    """``table`` as kit.tables defines it, its indexes included, less the columns a later migration adds.
+    The columns are copied: a column belongs to one table, and these belong to the model's."""
+    op.create_table(table.name, *(column._copy() for column in table.columns if column.name not in leave_out))
+    for index in sorted(table.indexes, key=lambda index: index.name or ""):
+        op.create_index(index.name, table.name, [column.name for column in index.columns],
+                        unique=index.unique, **index.dialect_kwargs)
 
 
 async def _upgrade_locked(service: str, url: str) -> None:
