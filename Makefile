@@ -28,10 +28,12 @@ run: $(STAMP)
 
 test: $(STAMP) $(TOOLS_STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	BISTAND_POLICY_TOOLS=$(TOOLS)/bin $(BIN)/python -m pytest -n auto --dist loadgroup -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 bench: $(STAMP)
 	$(BIN)/python bench/gateway.py
