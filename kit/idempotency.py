@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
 import orjson
 from fastapi import Header
@@ -126,8 +126,11 @@ class Idempotency:
 
 def idempotency_key(description: str | None = RETRY_SAFELY) -> Any:
     """A FastAPI dependency: ``Depends(idempotency_key())`` gives an :class:`Idempotency` for the request."""
-    async def dependency(key: Annotated[str | None, Header(alias="Idempotency-Key", description=description)] = None,
-                         ) -> Idempotency:
+    # The header is the parameter's default, not its annotation: annotations are strings here (PEP 563) and
+    # FastAPI resolves them in this module's globals, where ``description`` is not.
+    header = Header(None, alias="Idempotency-Key", description=description)
+
+    async def dependency(key: str | None = header) -> Idempotency:
         return Idempotency(check_key(key))
 
     return dependency

@@ -7,8 +7,9 @@ import base64
 import datetime as dt
 import uuid
 
+import httpx
 import pytest
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 
@@ -281,6 +282,40 @@ async def test_idempotency_key_returns_the_first_answer(db_url):
         assert reused.value.status == 422
         async with sessions() as s, s.begin():  # another caller's key space
             assert await idempotency.claim(s, "bertil", key, "h1") is None
+    finally:
+        await engine.dispose()
+
+
+async def test_idempotency_dependency_reads_the_header_and_keeps_the_first_answer(db_url):
+    """kit.idempotency.idempotency_key(): the header checked, optional and documented; claim/complete through it."""
+    app = FastAPI()
+
+    @app.post("/things")
+    async def make(idem: idempotency.Idempotency = Depends(idempotency.idempotency_key())) -> dict[str, str | None]:
+        return {"key": idem.key}
+
+    parameter = app.openapi()["paths"]["/things"]["post"]["parameters"][0]
+    assert (parameter["name"], parameter["in"], parameter["required"]) == ("Idempotency-Key", "header", False)
+    assert parameter["description"] == idempotency.RETRY_SAFELY
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        assert (await client.post("/things", headers={"Idempotency-Key": "k1"})).json() == {"key": "k1"}
+        assert (await client.post("/things")).json() == {"key": None}
+        with pytest.raises(Problem) as bad:  # no problem handlers on this bare app: the Problem itself surfaces
+            await client.post("/things", headers={"Idempotency-Key": "x" * 201})
+        assert bad.value.status == 400
+
+    engine = make_engine(db_url)
+    sessions = _sessions(engine)
+    keyed, unkeyed = idempotency.Idempotency(uuid.uuid4().hex), idempotency.Idempotency(None)
+    try:
+        async with sessions() as s, s.begin():
+            assert await keyed.claim(s, "anna", {"a": 1}) is None
+            await keyed.complete(s, 201, {"id": "first"})
+            assert await unkeyed.claim(s, "anna", {"a": 1}) is None  # without a key every request does the work
+            await unkeyed.complete(s, 201, {"id": "ignored"})
+        async with sessions() as s, s.begin():
+            again = idempotency.Idempotency(keyed.key)
+            assert await again.claim(s, "anna", {"a": 1}) == idempotency.StoredAnswer(201, {"id": "first"})
     finally:
         await engine.dispose()
 
