@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import datetime as dt
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -16,22 +14,17 @@ from kit.app import ServiceContext, create_service_app
 from kit.db import plain_url
 from kit.http import service_client
 from kit.outbox import OutboxRelay
-from services.messaging import store
+from services.messaging import workers
 from services.messaging.api import contacts, events, export, stream, threads
-from services.messaging.delivery import Notifier
 from services.messaging.domain.crypto import Keyring
 from services.messaging.domain.errors import DomainError
-from services.messaging.live import Hub
-from services.messaging.protection import ProtectionOwner
+from services.messaging.integration.protection import ProtectionOwner
+from services.messaging.service.live import Hub
+from services.messaging.service.notifications import Notifier
+from services.messaging.service.runtime import Clock, Runtime, utcnow
 from services.messaging.settings import MessagingSettings
 
 log = logging.getLogger("messaging")
-
-Clock = Callable[[], dt.datetime]
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def _hook(settings: MessagingSettings, keyring: Keyring, clock: Clock,
@@ -62,12 +55,10 @@ def _hook(settings: MessagingSettings, keyring: Keyring, clock: Clock,
             await hub.connect()  # listening before the first request, so no early event is missed
         except Exception as exc:  # the database may come later; run() keeps trying
             log.warning("live updates not listening yet", extra={"error": type(exc).__name__})
-        ctx.extras.update(keyring=keyring, clock=clock, relay=relay, hub=hub, notifier=notifier,
-                          protection=ProtectionOwner(applications) if applications is not None else None)
-        ctx.spawn(hub.run(ctx.stop), "messaging-live")
-        if settings.notify_relay_enabled:
-            ctx.spawn(relay.run_forever(ctx.stop), "messaging-notifications")
-        ctx.spawn(_sweep_forever(ctx, clock), "messaging-sweep")
+        rt = Runtime(settings=settings, keyring=keyring, clock=clock, sessions=ctx.sessions, relay=relay, hub=hub,
+                     notifier=notifier, protection=ProtectionOwner(applications) if applications is not None else None)
+        ctx.runtime = rt
+        workers.start(ctx, rt)
         try:
             yield
         finally:
@@ -76,19 +67,6 @@ def _hook(settings: MessagingSettings, keyring: Keyring, clock: Clock,
                     await client.aclose()
 
     return hook
-
-
-async def _sweep_forever(ctx: ServiceContext, clock: Clock, every_seconds: float = 3600) -> None:
-    """Drop uploads never sent with a message after a day."""
-    while not ctx.stop.is_set():
-        try:
-            async with ctx.sessions() as session:
-                await store.sweep_pending_attachments(session, clock() - dt.timedelta(days=1))
-                await session.commit()
-        except Exception:
-            log.exception("sweeping unsent attachments failed")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(ctx.stop.wait(), every_seconds)
 
 
 def create_app(settings: MessagingSettings | None = None, *, clock: Clock | None = None,

@@ -106,7 +106,7 @@ async def test_client_and_caseworker_exchange_with_attachment_and_read_receipt(
     reply = await client.post(f"/threads/{tid}/messages", headers=karin, json={"body": reply_text})
     assert reply.status_code == 201 and reply.json()["sender_name"] == "Karin Karlsson"
     before = len(sink.to("anna@example.se"))
-    assert await app.state.kit.extras["relay"].run_once() >= 1
+    assert await app.state.kit.runtime.relay.run_once() >= 1
     mails = sink.to("anna@example.se")[before:]
     assert len(mails) == 1
     mail = mails[0]

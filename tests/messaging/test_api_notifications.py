@@ -58,7 +58,7 @@ async def client(app, as_persona, service_headers):
 
 
 def relay(app):
-    return app.state.kit.extras["relay"]
+    return app.state.kit.runtime.relay
 
 
 async def drain(app) -> None:
@@ -269,7 +269,7 @@ async def test_a_crash_after_sending_does_not_send_again(issuer, service_headers
             await post_event(client, service_headers, event("application.decided", uuid.uuid4(), recipients=(ANNA,)))
             (row,) = await sql(url, "SELECT id, topic, payload, attempts FROM outbox")
             stored = OutboxMessage(id=row.id, topic=row.topic, payload=row.payload, attempts=0)
-            await app.state.kit.extras["notifier"].deliver(opened(app.state.kit.sealer, stored))
+            await app.state.kit.runtime.notifier.deliver(opened(app.state.kit.sealer, stored))
             assert len(sink.to(address)) == 1
             assert await relay(app).run_once() == 1  # the entry is closed...
             assert len(sink.to(address)) == 1  # ...without a second mail

@@ -17,7 +17,7 @@ from gateway.settings import GatewaySettings
 from kit.auth import Principal
 from kit.db import make_engine, make_sessionmaker, plain_url
 from services.messaging.domain.access import Party
-from services.messaging.live import Hub
+from services.messaging.service.live import Hub
 from tests.messaging.conftest import CECILIA, make_app, make_known
 from tests.support import AUDIENCE, ISSUER, app_client, free_port, fresh_database, serve_in_thread, verifier_for
 

@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from kit.db import plain_url
-from services.messaging import store
+from services.messaging.store.live import NOTIFY_CHANNEL
 from tests.messaging.conftest import Clock, make_app
 from tests.support import app_client, fresh_database
 
@@ -48,7 +48,7 @@ async def test_a_sent_message_is_announced_with_ids_only(db_url, issuer, as_pers
     """The NOTIFY carries the same fields publish() would, and nothing of the content."""
     heard: asyncio.Queue[str] = asyncio.Queue()
     conn = await asyncpg.connect(plain_url(db_url))
-    await conn.add_listener(store.NOTIFY_CHANNEL, lambda *args: heard.put_nowait(args[-1]))
+    await conn.add_listener(NOTIFY_CHANNEL, lambda *args: heard.put_nowait(args[-1]))
     try:
         app = make_app(db_url, issuer, Clock())
         async with app_client(app) as client:

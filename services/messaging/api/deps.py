@@ -5,58 +5,51 @@ A thread the caller may not see answers 404, exactly like a thread that does not
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
-from dataclasses import dataclass
-from typing import Any
+from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from kit import audit
 from kit.app import ServiceContext
-from kit.auth import Principal, authenticate
+from kit.auth import Principal, authenticate, require_service_client
 from kit.db import session as db_session
-from kit.problems import Problem, not_found
-from services.messaging import store
-from services.messaging.domain import access
-from services.messaging.domain.access import Party, Side
-from services.messaging.domain.crypto import Keyring
-from services.messaging.protection import ProtectionOwner, ProtectionUnavailable
-from services.messaging.settings import MessagingSettings
+from kit.idempotency import RETRY_SAFELY, Idempotency, check_key
+from kit.problems import Problem
+from services.messaging.domain import access, intake
+from services.messaging.domain.access import Party
+from services.messaging.service.access import ThreadAccess, load_thread
+from services.messaging.service.runtime import Runtime
+
+__all__ = ["ThreadAccess", "case_exporter", "client", "current_runtime", "event_idempotency", "event_sender",
+           "idempotency", "managed_thread", "participant", "party", "readable_thread", "runtime", "staff",
+           "staff_writer", "thread_starter", "writable_thread"]
 
 
 def context(request: Request) -> ServiceContext:
     return request.app.state.kit  # type: ignore[no-any-return]
 
 
-def settings_of(request: Request) -> MessagingSettings:
-    return context(request).settings  # type: ignore[return-value]
+def runtime(request: Request) -> Runtime:
+    """The service's runtime (settings, keys, clock, relay, hub, clients), set by app.py's start-up hook."""
+    return context(request).runtime  # type: ignore[no-any-return]
 
 
-def keyring_of(request: Request) -> Keyring:
-    return context(request).extras["keyring"]  # type: ignore[no-any-return]
+async def current_runtime(request: Request) -> Runtime:
+    """``runtime`` as a route dependency (async, so it costs no thread-pool hop)."""
+    return runtime(request)
 
 
-def clock(request: Request) -> dt.datetime:
-    return context(request).extras["clock"]()  # type: ignore[no-any-return]
+# kit.idempotency.idempotency_key(description) is the dependency to use, but its header annotation names a local
+# variable that ``from __future__ import annotations`` (in kit) leaves unresolvable for FastAPI; these two are the
+# same dependency spelled at module level (the second for events, whose header has no description).
+async def idempotency(key: Annotated[str | None, Header(alias="Idempotency-Key", description=RETRY_SAFELY)] = None,
+                      ) -> Idempotency:
+    return Idempotency(check_key(key))
 
 
-def service_extra(request: Request, name: str) -> Any:
-    return context(request).extras[name]
-
-
-async def owner_protected(request: Request, personal_numbers: list[str]) -> frozenset[str]:
-    """Who of these the owner (applications) says has protected identity. Fails closed: no answer, no thread
-    (503 whoever it is about). Without a configured owner (development): nobody beyond our own copy."""
-    owner: ProtectionOwner | None = context(request).extras.get("protection")
-    if owner is None:
-        return frozenset()
-    try:
-        return await owner.protected_among(personal_numbers)
-    except ProtectionUnavailable:
-        raise Problem(503, "protection-check-unavailable", "Try again shortly",
-                      "We could not check who may see this right now; nothing was started.") from None
+async def event_idempotency(key: Annotated[str | None, Header(alias="Idempotency-Key")] = None) -> Idempotency:
+    return Idempotency(check_key(key))
 
 
 async def party(principal: Principal = Depends(authenticate)) -> Party:
@@ -67,6 +60,13 @@ async def participant(p: Party = Depends(party)) -> Party:
     """Clients (with a personal number) and unit staff; everyone else has no threads."""
     if not (p.is_client or p.is_staff):
         raise Problem(403, "forbidden", "Forbidden", "Your role has no messages.")
+    return p
+
+
+async def thread_starter(p: Party = Depends(participant)) -> Party:
+    """Clients, and among staff the caseworkers."""
+    if not p.is_client and not p.can_write_as_staff:
+        raise Problem(403, "forbidden", "Forbidden", "Only caseworkers may start threads.")
     return p
 
 
@@ -82,45 +82,34 @@ async def staff_writer(p: Party = Depends(party)) -> Party:
     return p
 
 
+async def case_exporter(p: Party = Depends(staff)) -> Party:
+    """The unit's caseworkers and team leads. Employment officers see only the threads they are a party to, never
+    the case's other (money) threads."""
+    if p.work_only:
+        # A role rule, the same answer for every case: nothing to learn about the case from it.
+        raise Problem(403, "forbidden", "Forbidden", "Employment officers see their own threads, not case exports.")
+    return p
+
+
 async def client(p: Party = Depends(party)) -> Party:
     if not p.is_client:
         raise Problem(403, "forbidden", "Forbidden", "Only clients have their own contact details here.")
     return p
 
 
-@dataclass
-class ThreadAccess:
-    thread: store.ThreadRecord
-    side: Side
-    party: Party
-    principal: Principal
-
-    @property
-    def reader(self) -> str:
-        return access.reader_key(self.party, self.side)
-
-    @property
-    def staff_view(self) -> bool:
-        return self.side is Side.STAFF
-
-    def audit_read(self, session: AsyncSession, what: str, resource_id: str | None = None,
-                   **details: Any) -> None:
-        """Staff reading a client's messages is recorded (the client's own reads are not)."""
-        if self.staff_view:
-            audit.record(session, self.principal, "read", what, resource_id or str(self.thread.id),
-                         subject=",".join(sorted(self.thread.members)), purpose="messaging",
-                         details={"thread_id": str(self.thread.id), **details})
+async def event_sender(request: Request,
+                       principal: Principal = Depends(require_service_client(setting="event_senders"))) -> str:
+    """The client id of a service that may post events here (each only its own topics: service/events.py)."""
+    if principal.client_id not in intake.senders(runtime(request).settings.topic_rules()):
+        raise Problem(403, "event-sender-not-allowed", "Forbidden", "This service may not post events here.")
+    return principal.client_id
 
 
 async def readable_thread(thread_id: uuid.UUID, request: Request,
                           session: AsyncSession = Depends(db_session),
                           principal: Principal = Depends(authenticate),
                           p: Party = Depends(participant)) -> ThreadAccess:
-    thread = await store.get_thread(session, keyring_of(request), thread_id, clock(request))
-    side = access.side(p, thread.facts()) if thread is not None else None
-    if thread is None or side is None:
-        raise not_found("thread")
-    return ThreadAccess(thread, side, p, principal)
+    return await load_thread(session, runtime(request), thread_id, p, principal)
 
 
 async def writable_thread(t: ThreadAccess = Depends(readable_thread)) -> ThreadAccess:

@@ -8,9 +8,9 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
-from contracts.events import EventIn, EventOut, EventPayload, MeetingEventPayload  # noqa: F401
 from services.messaging.domain.access import Side
-from services.messaging.store import AttachmentMeta, MessageRecord, ThreadRecord
+from services.messaging.service.attachments import AttachmentMeta
+from services.messaging.service.threads import MessageRecord, ThreadRecord
 from values.personal_number import PersonalNumber
 
 Unit = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import time
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from fastapi.responses import StreamingResponse
 
 from kit.auth import Principal, authenticate
 from services.messaging.api import deps
 from services.messaging.domain.access import Party
-from services.messaging.live import Hub, event_stream
+from services.messaging.service.live import event_stream
+from services.messaging.service.runtime import Runtime
 
 router = APIRouter(tags=["live"])
 
@@ -23,10 +24,9 @@ router = APIRouter(tags=["live"])
 @router.get("/me/stream", response_class=StreamingResponse,
             responses={200: {"content": {"text/event-stream": {}}}},
             summary="My live updates (text/event-stream): message, read, retracted, thread, resync, reconnect")
-async def stream(request: Request, principal: Principal = Depends(authenticate),
-                 p: Party = Depends(deps.participant)) -> StreamingResponse:
-    settings = deps.settings_of(request)
-    hub: Hub = deps.service_extra(request, "hub")
+async def stream(principal: Principal = Depends(authenticate), p: Party = Depends(deps.participant),
+                 rt: Runtime = Depends(deps.current_runtime)) -> StreamingResponse:
+    settings, hub = rt.settings, rt.hub
     subscriber = hub.subscribe(p)
     lifetime = settings.sse_max_stream_seconds
     if principal.expires_at:

@@ -1,7 +1,7 @@
 """Domain errors with stable codes; the API turns them into problem+json (``type`` = urn:bistand:problem:<code>).
 
-Built on the applications service's DomainError so that its attachment rules (which we import, not copy)
-and ours reach the caller in one shape.
+Built on the shared ``values.errors.DomainError`` so that the shared attachment rules (``values.files``) and ours
+reach the caller in one shape (kit answers every DomainError).
 """
 
 from __future__ import annotations

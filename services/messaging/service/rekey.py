@@ -1,4 +1,4 @@
-"""``python -m services.messaging.rekey``: re-seal everything under the current (first) key.
+"""``python -m services.messaging.service.rekey``: re-seal everything under the current (first) key.
 
 Run it after putting a new key first in MESSAGING_ENCRYPTION_KEYS (and rolling the service out with it).
 It works in small committed batches (SKIP LOCKED, so replicas keep running); when it reports 0 left, the old
@@ -10,9 +10,9 @@ from __future__ import annotations
 import asyncio
 
 from kit.db import make_engine, make_sessionmaker
-from services.messaging import store
 from services.messaging.domain.crypto import Keyring
 from services.messaging.settings import MessagingSettings
+from services.messaging.store.rekey import rekey_batch
 
 
 async def rekey_all(settings: MessagingSettings, batch: int = 200) -> int:
@@ -23,7 +23,7 @@ async def rekey_all(settings: MessagingSettings, batch: int = 200) -> int:
         sessions = make_sessionmaker(engine)
         while True:
             async with sessions() as session:
-                done = await store.rekey_batch(session, keyring, batch)
+                done = await rekey_batch(session, keyring, batch)
                 await session.commit()
             total += done
             if not done:

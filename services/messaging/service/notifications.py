@@ -17,29 +17,23 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from email.message import EmailMessage
-from typing import Any
 
-import aiosmtplib
 import httpx
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.tables import OutboxMessage
-from services.messaging import store
 from services.messaging.domain import notify
 from services.messaging.domain.crypto import Keyring
+from services.messaging.integration.failures import PermanentFailure
+from services.messaging.integration.mail import send_email
+from services.messaging.integration.sms import send_sms
 from services.messaging.settings import MessagingSettings
+from services.messaging.store import contacts as contacts_store
+from services.messaging.store import notifications as notifications_store
+from services.messaging.store.notifications import NOTIFICATION_TOPIC, NotificationRecord
 
 log = logging.getLogger("messaging.notify")
-
-
-class TransientFailure(Exception):
-    """Try again later (the relay backs off)."""
-
-
-class PermanentFailure(Exception):
-    """Retrying will not help (a refused address, a malformed number)."""
 
 
 @dataclass(frozen=True)
@@ -59,12 +53,13 @@ class Notifier:
         self.clock = clock
 
     async def deliver(self, message: OutboxMessage) -> None:
-        if message.topic != store.NOTIFICATION_TOPIC:
+        """The outbox relay's handler (workers.py): send one notification, exactly once."""
+        if message.topic != NOTIFICATION_TOPIC:
             log.warning("outbox topic not ours; dropped", extra={"topic": message.topic})
             return
         notification_id = uuid.UUID(str(message.payload["notification_id"]))
         async with self.sessions() as session:
-            row = await store.get_notification(session, notification_id)
+            row = await notifications_store.get_notification(session, notification_id)
             if row is None or row.status != "pending":
                 return  # done already: exactly once
             plan = await self._plan(session, row, message.attempts)
@@ -74,9 +69,12 @@ class Notifier:
         text = notify.text(plan.kind, plan.contact.language, self.settings.public_base_url, row.starts_at)
         try:
             if plan.channel is notify.Channel.SMS:
-                await self._send_sms(notification_id, plan.contact.phone or "", text.sms)
+                assert self.sms is not None
+                await send_sms(self.sms, sender=self.settings.sms_sender, notification_id=notification_id,
+                               phone=plan.contact.phone or "", body=text.sms)
             else:
-                await self._send_email(notification_id, plan.contact.email or "", text)
+                await send_email(self.settings, notification_id=notification_id, address=plan.contact.email or "",
+                                 text=text)
         except PermanentFailure as exc:
             async with self.sessions() as session:
                 await self._finish(session, row, "failed", str(exc))
@@ -84,16 +82,17 @@ class Notifier:
         async with self.sessions() as session:
             await self._finish(session, row, "sent", None)
 
-    async def _plan(self, session: AsyncSession, row: Any, attempts: int) -> Plan | tuple[str, str]:
+    async def _plan(self, session: AsyncSession, row: NotificationRecord,
+                    attempts: int) -> Plan | tuple[str, str]:
         """Either an end state without sending, or what to send. ``row``: the notification and the facts
-        that decide it (store.get_notification)."""
+        that decide it."""
         protected = bool(row.person_protected or row.thread_protected)
         if row.retracted:
             return "cancelled", "message retracted"
         if attempts >= self.settings.notify_max_attempts:
             return "failed", f"gave up after {attempts} attempts"
         channel = notify.Channel(row.channel)
-        contact = await store.get_contact_by_ref(session, self.keyring, row.person_ref)
+        contact = await contacts_store.get_contact_by_ref(session, self.keyring, row.person_ref)
         channels = notify.should_notify(protected_identity=protected,
                                         channels=contact.channels if contact else frozenset())
         if protected:
@@ -106,47 +105,10 @@ class Notifier:
             return "skipped", "SMS is not configured"
         return Plan(contact, channel, notify.Kind(row.kind))
 
-    async def _finish(self, session: AsyncSession, row: Any, status: str, detail: str | None) -> None:
-        await store.finish_notification(session, row.id, status, detail, self.clock())
+    async def _finish(self, session: AsyncSession, row: NotificationRecord, status: str,
+                      detail: str | None) -> None:
+        await notifications_store.finish_notification(session, row.id, status, detail, self.clock())
         await session.commit()
         # Ids and kinds only: never the address, the number or the person.
         log.info("notification " + status, extra={
             "notification_id": str(row.id), "channel": row.channel, "kind": row.kind, "detail": detail})
-
-    async def _send_sms(self, notification_id: uuid.UUID, phone: str, body: str) -> None:
-        assert self.sms is not None
-        try:
-            response = await self.sms.post("/messages", json={"to": phone, "text": body,
-                                                              "sender": self.settings.sms_sender},
-                                           headers={"Idempotency-Key": str(notification_id)})
-        except httpx.HTTPError as exc:
-            raise TransientFailure(f"SMS gateway unreachable: {type(exc).__name__}") from None
-        if response.status_code in (408, 425, 429) or response.status_code >= 500:
-            raise TransientFailure(f"SMS gateway answered {response.status_code}")
-        if response.status_code >= 400:
-            raise PermanentFailure(f"SMS gateway refused the message ({response.status_code})")
-
-    async def _send_email(self, notification_id: uuid.UUID, address: str, text: notify.Text) -> None:
-        mail = EmailMessage()
-        mail["From"] = self.settings.smtp_from
-        mail["To"] = address
-        mail["Subject"] = text.subject
-        mail["Message-ID"] = f"<{notification_id}@messaging.bistand>"
-        mail["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to a no-reply address
-        mail.set_content(text.email)
-        try:
-            await aiosmtplib.send(
-                mail, hostname=self.settings.smtp_host, port=self.settings.smtp_port,
-                start_tls=self.settings.smtp_starttls, username=self.settings.smtp_username,
-                password=self.settings.smtp_password, timeout=self.settings.smtp_timeout_seconds)
-        except aiosmtplib.SMTPRecipientsRefused as exc:
-            codes = [response.code for response in exc.recipients]
-            if all(500 <= code < 600 for code in codes):
-                raise PermanentFailure("the mail server refused the address") from None
-            raise TransientFailure("the mail server deferred the address") from None
-        except aiosmtplib.SMTPResponseException as exc:
-            if 500 <= exc.code < 600:
-                raise PermanentFailure(f"the mail server refused the message ({exc.code})") from None
-            raise TransientFailure(f"the mail server answered {exc.code}") from None
-        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-            raise TransientFailure(f"mail server unreachable: {type(exc).__name__}") from None

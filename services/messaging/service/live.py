@@ -26,8 +26,9 @@ import orjson
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.messaging import store
 from services.messaging.domain.access import Party, can_read
+from services.messaging.store import threads as threads_store
+from services.messaging.store.live import NOTIFY_CHANNEL
 
 log = logging.getLogger("messaging.live")
 
@@ -83,7 +84,7 @@ class Hub:
         conn = await asyncpg.connect(self.dsn)
         self._lost.clear()
         conn.add_termination_listener(lambda _c: self._lost.set())
-        await conn.add_listener(store.NOTIFY_CHANNEL, self._on_notify)
+        await conn.add_listener(NOTIFY_CHANNEL, self._on_notify)
         self._conn = conn
         self.listening.set()
 
@@ -142,7 +143,7 @@ class Hub:
         if thread_id is None:
             return 0
         async with self.sessions() as session:
-            facts = await store.thread_facts(session, uuid.UUID(str(thread_id)))
+            facts = await threads_store.thread_facts(session, uuid.UUID(str(thread_id)))
         if facts is None:
             return 0
         count = 0

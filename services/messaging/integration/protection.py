@@ -10,18 +10,15 @@ from __future__ import annotations
 import logging
 
 import httpx
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
+
+from contracts.protection import PATH, ProtectionAnswer, ProtectionQuery
 
 log = logging.getLogger("messaging.protection")
 
 
 class ProtectionUnavailable(Exception):
     """The owner did not give a usable answer (unreachable, refused, malformed)."""
-
-
-class _Answer(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    protected: list[str]
 
 
 class ProtectionOwner:
@@ -35,15 +32,16 @@ class ProtectionOwner:
         if not asked:
             return frozenset()
         try:
-            response = await self.client.post("/internal/protection", json={"personal_numbers": asked})
-        except (httpx.HTTPError, KeyError, ValueError) as exc:  # also: no service token from the IdP
+            query = ProtectionQuery(personal_numbers=asked)  # type: ignore[arg-type]  # validated here
+            response = await self.client.post(PATH, json=query.model_dump(mode="json"))
+        except (httpx.HTTPError, KeyError, ValueError) as exc:  # also: no service token from the IdP, a bad query
             log.warning("protection owner unreachable", extra={"error": type(exc).__name__})
             raise ProtectionUnavailable from None
         if response.status_code != 200:
             log.warning("protection owner refused", extra={"status": response.status_code})
             raise ProtectionUnavailable
         try:
-            answer = _Answer.model_validate_json(response.content)
+            answer = ProtectionAnswer.model_validate_json(response.content)
         except ValidationError:
             log.warning("protection owner answered something else")
             raise ProtectionUnavailable from None

@@ -1,0 +1,120 @@
+"""Events from other services' outboxes: taken in once per event id, whatever the number of deliveries.
+
+Each known topic updates our picture of the case (applications) and notifies the household if the topic calls
+for it; a meeting's topics notify with the time only. The payloads are the shared wire contracts
+(contracts.events), validated here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from contracts.events import EventIn, EventOut, EventPayload, MeetingEventPayload
+from kit.idempotency import Idempotency, StoredAnswer
+from kit.problems import Problem, validation_errors
+from services.messaging.domain import intake, notify
+from services.messaging.service.runtime import Runtime
+from services.messaging.store import cases as cases_store
+from services.messaging.store import notifications as notifications_store
+from services.messaging.store import protection as protection_store
+
+log = logging.getLogger("messaging.events")
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _payload(model: type[M], raw: dict[str, Any]) -> M:
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        errors = [{**e, "field": "payload." + e["field"]} for e in validation_errors(exc.errors())]
+        raise Problem(422, "validation-error", "Invalid request", "The event payload is invalid.",
+                      errors=errors) from None
+
+
+async def receive(session: AsyncSession, rt: Runtime, sender: str, event: EventIn,
+                  idem: Idempotency) -> dict[str, Any] | StoredAnswer:
+    """Take in an event from ``sender`` (a service allowed to post events, api/deps.event_sender). Returns the
+    answer (status accepted or ignored, notifications made), or the first answer to a redelivery."""
+    settings = rt.settings
+    rules = settings.topic_rules()
+    # Checked before anything is stored: a refused event leaves no trace but the log.
+    if not intake.may_post(rules, sender, event.topic):
+        log.warning("event topic refused for its sender", extra={"event_id": str(event.id), "topic": event.topic,
+                                                                 "sender": sender})
+        raise Problem(403, "event-topic-not-allowed", "Forbidden", "This service may not post events of this topic.")
+    why = intake.occurred_at_problem(event.occurred_at, rt.now(),
+                                     max_ahead=dt.timedelta(seconds=settings.event_max_ahead_seconds),
+                                     max_age=dt.timedelta(days=settings.event_max_age_days))
+    if why is not None:
+        raise Problem(422, "event-time-out-of-range", "Unbelievable event time", why,
+                      errors=[{"field": "occurred_at", "message": why, "code": "out_of_range"}])
+    idem = Idempotency(idem.key or str(event.id))  # without a key, the event id names the event
+    # Its hash is the id and topic, so a re-serialised retry still matches.
+    if (stored := await idem.claim(session, "events", {"id": str(event.id), "topic": event.topic})) is not None:
+        return stored
+    known, _ = notify.kind_for_topic(event.topic)
+    made = 0
+    if not known:
+        log.info("event topic not handled; ignored", extra={"event_id": str(event.id), "topic": event.topic,
+                                                            "sender": sender})
+    elif event.topic.startswith("meeting."):
+        meeting = _payload(MeetingEventPayload, event.payload)
+        made = await _take_in_meeting_event(
+            session, event_id=event.id, topic=event.topic, recipients=sorted({r.value for r in meeting.recipients}),
+            protected_identity=meeting.protected_identity, starts_at=meeting.starts_at, now=rt.now())
+        log.info("event taken in", extra={"event_id": str(event.id), "topic": event.topic, "notifications": made})
+    else:
+        payload = _payload(EventPayload, event.payload)
+        made = await _take_in_event(
+            session, event_id=event.id, topic=event.topic, occurred_at=event.occurred_at, case_id=payload.case_id,
+            unit=payload.unit, recipients=sorted({r.value for r in payload.recipients}),
+            protected_identity=payload.protected_identity, caseworker_sub=payload.caseworker_sub, now=rt.now())
+        log.info("event taken in", extra={"event_id": str(event.id), "topic": event.topic, "notifications": made})
+    out = EventOut(id=event.id, status="accepted" if known else "ignored", notifications=made).model_dump(mode="json")
+    await idem.complete(session, 202, out)
+    await session.commit()
+    if made:
+        rt.relay.wake()
+    return out
+
+
+async def _take_in_event(session: AsyncSession, *, event_id: uuid.UUID, topic: str, occurred_at: dt.datetime,
+                         case_id: uuid.UUID, unit: str, recipients: list[str], protected_identity: bool,
+                         caseworker_sub: str | None, now: dt.datetime) -> int:
+    """Update our picture of the case and notify its household, if the topic calls for it. Returns how many
+    notifications were made (none for protected identity: they see it when they log in)."""
+    _, kind = notify.kind_for_topic(topic)
+    await cases_store.apply_case_event(session, case_id=case_id, unit=unit, recipients=recipients,
+                                       protected_identity=protected_identity, caseworker_sub=caseworker_sub,
+                                       occurred_at=occurred_at)
+    if kind is None:
+        return 0
+    if not notify.should_notify(protected_identity=protected_identity, channels=frozenset(notify.Channel)):
+        log.info("no notification: protected identity", extra={"event_id": str(event_id), "topic": topic})
+        return 0
+    made = await notifications_store.create_notifications(session, source=f"event:{event_id}", kind=kind,
+                                                          recipients=recipients, now=now)
+    return len(made)
+
+
+async def _take_in_meeting_event(session: AsyncSession, *, event_id: uuid.UUID, topic: str, recipients: list[str],
+                                 protected_identity: bool, starts_at: dt.datetime, now: dt.datetime) -> int:
+    """A booking made, moved or cancelled, or a reminder due: tell the client when, never where. Protected
+    identity: nothing at all, and from now on nothing else either (protection is sticky)."""
+    _, kind = notify.kind_for_topic(topic)
+    if kind is None:
+        return 0
+    if protected_identity:
+        await protection_store.mark_protected(session, recipients)
+        log.info("no notification: protected identity", extra={"event_id": str(event_id), "topic": topic})
+        return 0
+    made = await notifications_store.create_notifications(session, source=f"event:{event_id}", kind=kind,
+                                                          recipients=recipients, now=now, starts_at=starts_at)
+    return len(made)

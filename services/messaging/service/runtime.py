@@ -1,0 +1,44 @@
+"""What the service holds while it runs (``ServiceContext.runtime``): keys, clock, relay, hub, clients."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from kit.outbox import OutboxRelay
+from services.messaging.domain.crypto import Keyring
+from services.messaging.integration.protection import ProtectionOwner
+from services.messaging.service.live import Hub
+from services.messaging.service.notifications import Notifier
+from services.messaging.settings import MessagingSettings
+
+Clock = Callable[[], dt.datetime]
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class Runtime:
+    """Set by the start-up hook (app.py); the routers reach it through api/deps.py, the loops through workers.py."""
+
+    settings: MessagingSettings
+    keyring: Keyring
+    clock: Clock
+    sessions: async_sessionmaker[AsyncSession]
+    relay: OutboxRelay  # delivers notifications (Notifier.deliver); woken after a commit that made some
+    hub: Hub  # live updates: LISTEN/NOTIFY in, Server-Sent Events out
+    notifier: Notifier
+    protection: ProtectionOwner | None  # None: no applications_url (development): our own copy only
+
+    def now(self) -> dt.datetime:
+        return self.clock()
+
+    @property
+    def retract_window(self) -> dt.timedelta:
+        return dt.timedelta(minutes=self.settings.retract_window_minutes)

@@ -1,0 +1,39 @@
+"""Background loops of the messaging service, started with it (app.py) and stopped with it (``ctx.stop``):
+
+    live updates     the hub's LISTEN connection and its fan-out to open streams (service/live.py)
+    notifications    the outbox relay, each entry handed to Notifier.deliver (service/notifications.py)
+    sweep            uploads never sent with a message, dropped after a day
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+
+from kit.app import ServiceContext
+from services.messaging.service.runtime import Runtime
+from services.messaging.store import attachments as attachments_store
+
+log = logging.getLogger("messaging")
+
+
+def start(ctx: ServiceContext, rt: Runtime) -> None:
+    ctx.spawn(rt.hub.run(ctx.stop), "messaging-live")
+    if rt.settings.notify_relay_enabled:
+        ctx.spawn(rt.relay.run_forever(ctx.stop), "messaging-notifications")
+    ctx.spawn(sweep_forever(ctx, rt), "messaging-sweep")
+
+
+async def sweep_forever(ctx: ServiceContext, rt: Runtime, every_seconds: float = 3600) -> None:
+    """Drop uploads never sent with a message after a day."""
+    while not ctx.stop.is_set():
+        try:
+            async with rt.sessions() as session:
+                await attachments_store.sweep_pending_attachments(session, rt.now() - dt.timedelta(days=1))
+                await session.commit()
+        except Exception:
+            log.exception("sweeping unsent attachments failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(ctx.stop.wait(), every_seconds)
