@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from contracts.events import APPLICATION_SUBMITTED
 from kit import audit
 from kit.auth import Principal
 from kit.idempotency import Idempotency, StoredAnswer
@@ -278,7 +279,7 @@ async def submit(session: AsyncSession, ctx: CaseContext, idem: Idempotency) -> 
     ensure_complete(ctx.case.draft(), sigs)
     now = ctx.runtime.now()
     await record_step(session, ctx, Event.SUBMIT, new, now, submitted_at=now)
-    events.enqueue(session, events.SUBMITTED, ctx.case)
+    events.enqueue(session, APPLICATION_SUBMITTED, ctx.case)
     ctx.audit_change(session, "submit")
     out = await case_view(session, ctx, sigs if ctx.can(Section.SIGNATURES) else [])
     await idem.complete(session, 200, out)

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from contracts.events import APPLICATION_DECIDED
 from kit.problems import Problem, not_found
 from services.applications.domain import lifecycle
 from services.applications.domain.completeness import content_gaps
@@ -99,7 +100,7 @@ async def decide(session: AsyncSession, ctx: CaseContext, adjustments: list[Adju
                                  decided_by=ctx.principal.sub, outcome=decision.outcome.value,
                                  granted=decision.granted, input_hash=decision.calculation.input_hash,
                                  calculation_result=result)
-    events.enqueue(session, events.DECIDED, ctx.case, caseworker_sub=ctx.principal.sub)
+    events.enqueue(session, APPLICATION_DECIDED, ctx.case, caseworker_sub=ctx.principal.sub)
     ctx.audit_change(session, "decide", outcome=decision.outcome.value)
     await session.commit()
     ctx.runtime.relay.wake()

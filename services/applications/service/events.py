@@ -5,24 +5,15 @@ from __future__ import annotations
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from contracts.events import (
-    APPLICATION_ASSIGNED,
-    APPLICATION_DECIDED,
-    APPLICATION_INFO_REQUESTED,
-    APPLICATION_SUBMITTED,
-    EventPayload,
-)
+from contracts.events import APPLICATION_TOPICS, EventPayload
 from kit import outbox
 from services.applications.store.cases import CaseRecord
 
-SUBMITTED = APPLICATION_SUBMITTED
-ASSIGNED = APPLICATION_ASSIGNED
-INFO_REQUESTED = APPLICATION_INFO_REQUESTED
-DECIDED = APPLICATION_DECIDED
-
 
 def enqueue(session: AsyncSession, topic: str, case: CaseRecord, *, caseworker_sub: str | None = None) -> None:
-    """The payload carries routing facts only: who to tell, never what the case says."""
+    """``topic``: one of contracts.events' application topics. The payload carries routing facts only: who to
+    tell, never what the case says."""
+    assert topic in APPLICATION_TOPICS, topic
     payload = EventPayload(
         case_id=case.id, unit=case.unit, recipients=case.recipients,  # type: ignore[arg-type]
         protected_identity=case.protected_identity,

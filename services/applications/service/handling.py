@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from contracts.events import APPLICATION_ASSIGNED, APPLICATION_INFO_REQUESTED
 from kit.problems import Problem, validation_errors
 from services.applications.domain.assignment import may_be_assigned
 from services.applications.domain.attachments import DocumentRequest, DocumentType
@@ -65,7 +66,7 @@ async def assign(session: AsyncSession, ctx: CaseContext, sub: str | None, role:
         await take_step(session, ctx, event, now, details={"sub": target})
         await assignments.assign(session, ctx.case.id, "caseworker", target, by=ctx.principal.sub, now=now)
         ctx.case.assigned["caseworker"] = target
-        events.enqueue(session, events.ASSIGNED, ctx.case, caseworker_sub=target)
+        events.enqueue(session, APPLICATION_ASSIGNED, ctx.case, caseworker_sub=target)
     ctx.audit_change(session, "assign", role=role, sub=target)
     out = await _answer(session, ctx)
     ctx.runtime.relay.wake()
@@ -95,7 +96,7 @@ async def request_info(session: AsyncSession, ctx: CaseContext, due_date: dt.dat
     for ask in asks:
         await documents.add_document_request(session, ctx.case.id, ask, requested_by=ctx.principal.sub,
                                              due_date=due, now=now)
-    events.enqueue(session, events.INFO_REQUESTED, ctx.case)
+    events.enqueue(session, APPLICATION_INFO_REQUESTED, ctx.case)
     ctx.audit_change(session, "request-info")
     out = await _answer(session, ctx)
     ctx.runtime.relay.wake()
