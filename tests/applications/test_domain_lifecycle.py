@@ -22,8 +22,10 @@ from services.applications.domain.lifecycle import (
     RoleNotAllowed,
     TransitionNotAllowed,
     allowed_events,
+    can_be_decided,
     check_due_date,
     is_overdue,
+    is_possible,
     roles_for,
     transition,
 )
@@ -192,3 +194,12 @@ def test_due_date_rules():
         assert err.value.code == "info-due-date-invalid" and err.value.status == 422
     assert not is_overdue(dt.date(2026, 3, 2), today)
     assert is_overdue(dt.date(2026, 3, 1), today)
+
+
+@pytest.mark.parametrize("state", ALL_STATES)
+def test_the_table_says_when_a_case_can_be_calculated_or_decided(state):
+    in_review = state.status is S.IN_REVIEW
+    assert is_possible(state, E.CALCULATE) is in_review  # the step that leaves the case where it is
+    assert can_be_decided(state) is in_review
+    if in_review:
+        assert transition(state, E.CALCULATE, CW) == state
