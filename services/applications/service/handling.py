@@ -21,8 +21,6 @@ from services.applications.service.runtime import STOCKHOLM
 from services.applications.service.views import case_view
 from services.applications.store import assignments, cases, documents, staff
 
-STAFF = (ActorRole.CASEWORKER, ActorRole.TEAM_LEAD)
-
 
 async def _answer(session: AsyncSession, ctx: CaseContext) -> dict[str, Any]:
     out = await case_view(session, ctx)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -14,12 +13,11 @@ from services.applications.domain.completeness import missing_items
 from services.applications.domain.content import DraftContent
 from services.applications.domain.signing import RequiredSignatures, Signature, required_signers
 from services.applications.service.context import CaseContext
+from services.applications.service.runtime import STOCKHOLM
 from services.applications.store import profiles
 from services.applications.store import signatures as signature_store
 from services.applications.store.attachments import AttachmentMeta
 from services.applications.store.documents import DocumentRecord
-
-STOCKHOLM = zoneinfo.ZoneInfo("Europe/Stockholm")
 
 
 def local(moment: dt.datetime | None) -> str | None:
