@@ -3,27 +3,18 @@
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
-import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import FastAPI
 
 from kit.app import ServiceContext, create_service_app
 from kit.http import service_client
-from kit.outbox import EventDelivery, OutboxRelay
+from services.applications import workers
 from services.applications.api import applications, documents, internal, lifecycle, me, protection, queue
+from services.applications.service.runtime import Clock, Runtime, utcnow
 from services.applications.settings import ApplicationsSettings
 from values.errors import DomainError
-
-log = logging.getLogger("applications")
-
-Clock = Callable[[], dt.datetime]
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def _hook(settings: ApplicationsSettings, clock: Clock) -> Any:
@@ -34,14 +25,9 @@ def _hook(settings: ApplicationsSettings, clock: Clock) -> Any:
                                timeout_seconds=timeout) if settings.calculation_url else None)
         messaging = (service_client(settings.messaging_url.rstrip("/"), tokens=ctx.tokens_for("messaging"),
                                     timeout_seconds=timeout) if settings.messaging_url else None)
-        relay = OutboxRelay(ctx.sessions, EventDelivery(messaging), poll_seconds=settings.relay_poll_seconds,
-                            base_backoff_seconds=settings.relay_backoff_seconds,
-                            max_backoff_seconds=settings.relay_max_backoff_seconds)
-        ctx.extras.update(clock=clock, relay=relay, calculation=calc)
-        if settings.relay_enabled:
-            if messaging is None:
-                log.warning("no messaging_url: events stay in the outbox until one is set")
-            ctx.spawn(relay.run_forever(ctx.stop), "applications-events")
+        relay = workers.outbox_relay(ctx, settings, messaging)
+        ctx.runtime = Runtime(settings=settings, clock=clock, sessions=ctx.sessions, relay=relay, calculation=calc)
+        workers.start(ctx, settings, relay, messaging)
         try:
             yield
         finally:
@@ -68,5 +54,3 @@ def create_app(settings: ApplicationsSettings | None = None, *, clock: Clock | N
         **kwargs,
     )
     return app
-
-

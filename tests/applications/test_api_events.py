@@ -56,7 +56,7 @@ async def client(app):
 
 
 def relay(app):
-    return app.state.kit.extras["relay"]
+    return app.state.kit.runtime.relay
 
 
 async def test_events_delivered_with_token_and_idempotency_key(client, app, as_persona, receiver, issuer):

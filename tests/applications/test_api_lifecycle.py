@@ -312,3 +312,19 @@ async def test_reassign_and_repeat_request_keep_the_state(client, as_persona, st
         assert again.status_code == 200 and again.json()["info_due"] == "2026-03-30"
     history = (await client.get(f"/applications/{case_id}/history", headers=as_persona("maja"))).json()["items"]
     assert history[-1]["event"] in ("reassign", "request_info") and history[-1]["actor"].startswith("persona:")
+
+
+async def test_calculate_and_decide_ask_the_state_table(client, as_persona):
+    """Calculating is a step that leaves the case in review: offered among the caseworker's actions there, and
+    refused (with the same problem as always) before the case is taken."""
+    case = await submitted_case(client, as_persona, couple("2028-01"))
+    url = f"/applications/{case['id']}"
+    k = as_persona("karin")
+    early = await client.post(f"{url}/calculation", headers=k)
+    assert early.status_code == 409 and early.json()["type"] == "urn:bistand:problem:case-transition-not-allowed"
+    assert early.json()["title"] == "Calculate a case in review" and early.json()["state"] == "submitted"
+    undecidable = await client.post(f"{url}/decision", headers=k, json={})
+    assert undecidable.status_code == 409 and undecidable.json()["title"] == "Only a case in review can be decided"
+    taken = await client.post(f"{url}/assign", headers=k)
+    assert "calculate" in taken.json()["actions"] and "approve" in taken.json()["actions"]
+    assert "calculate" not in (await client.get(url, headers=as_persona("anna"))).json()["actions"]

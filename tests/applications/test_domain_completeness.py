@@ -3,12 +3,13 @@ from __future__ import annotations
 import pytest
 
 from services.applications.domain.completeness import (
+    ApplicationContent,
     IncompleteApplication,
     MissingItem,
     ensure_complete,
     missing_items,
 )
-from services.applications.domain.content import ApplicationContent, DraftContent
+from services.applications.domain.content import DraftContent
 from services.applications.domain.signing import sign
 from tests.applications.test_domain_factories import ANNA, BERTIL, CECILIA, PERIOD, WHEN, couple, couple_dict, single
 

@@ -6,9 +6,9 @@ import json
 import pytest
 from pydantic import ValidationError
 
+from services.applications.domain.completeness import ApplicationContent
 from services.applications.domain.content import (
     Applicant,
-    ApplicationContent,
     Cost,
     CostType,
     DraftContent,

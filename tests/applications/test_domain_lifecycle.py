@@ -22,8 +22,10 @@ from services.applications.domain.lifecycle import (
     RoleNotAllowed,
     TransitionNotAllowed,
     allowed_events,
+    can_be_decided,
     check_due_date,
     is_overdue,
+    is_possible,
     roles_for,
     transition,
 )
@@ -54,6 +56,7 @@ legal(st_(S.IN_REVIEW), E.REQUEST_INFO, (CW,), st_(S.INFO_REQUESTED))
 legal(st_(S.INFO_REQUESTED), E.REQUEST_INFO, (CW,), st_(S.INFO_REQUESTED))
 legal(st_(S.INFO_REQUESTED), E.ANSWER_INFO, (CLIENT, CO, CW), st_(S.IN_REVIEW))
 legal(st_(S.INFO_REQUESTED), E.INFO_DEADLINE_PASSED, (SYS, CW), st_(S.IN_REVIEW))
+legal(st_(S.IN_REVIEW), E.CALCULATE, (CW, LEAD), st_(S.IN_REVIEW))  # a step that does not move the case
 legal(st_(S.IN_REVIEW), E.APPROVE, (CW, LEAD, SYS), st_(S.DECIDED, OC.APPROVED))
 legal(st_(S.IN_REVIEW), E.PARTLY_APPROVE, (CW, LEAD), st_(S.DECIDED, OC.PARTLY_APPROVED))
 legal(st_(S.IN_REVIEW), E.REFUSE, (CW, LEAD), st_(S.DECIDED, OC.REFUSED))
@@ -191,3 +194,12 @@ def test_due_date_rules():
         assert err.value.code == "info-due-date-invalid" and err.value.status == 422
     assert not is_overdue(dt.date(2026, 3, 2), today)
     assert is_overdue(dt.date(2026, 3, 1), today)
+
+
+@pytest.mark.parametrize("state", ALL_STATES)
+def test_the_table_says_when_a_case_can_be_calculated_or_decided(state):
+    in_review = state.status is S.IN_REVIEW
+    assert is_possible(state, E.CALCULATE) is in_review  # the step that leaves the case where it is
+    assert can_be_decided(state) is in_review
+    if in_review:
+        assert transition(state, E.CALCULATE, CW) == state

@@ -19,9 +19,9 @@ import pytest
 from sqlalchemy import text
 
 from kit.db import make_engine
-from services.applications import store as applications_store
 from services.applications.app import create_app as create_applications
 from services.applications.settings import ApplicationsSettings
+from services.applications.store import protection as protection_store
 from services.meetings.app import create_app
 from services.meetings.domain.times import STOCKHOLM
 from services.meetings.settings import MeetingsSettings
@@ -106,14 +106,14 @@ class Owner:
     async def protect(self, *personal_numbers: str) -> None:
         ctx = self.app.state.kit
         async with ctx.sessions() as session:
-            await applications_store.mark_protected(session, list(personal_numbers), dt.datetime.now(dt.UTC))
+            await protection_store.mark_protected(session, list(personal_numbers), dt.datetime.now(dt.UTC))
             await session.commit()
 
     async def lift(self, personal_number: str) -> None:
         """What the owner's registrar does when a protection ends."""
         ctx = self.app.state.kit
         async with ctx.sessions() as session:
-            await applications_store.set_person_protection(session, personal_number, False, dt.datetime.now(dt.UTC))
+            await protection_store.set_person_protection(session, personal_number, False, dt.datetime.now(dt.UTC))
             await session.commit()
 
 

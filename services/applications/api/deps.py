@@ -1,95 +1,64 @@
-"""Dependencies that load AND authorise a case in one place, so no route can forget the check (BOLA).
+"""Dependencies that load AND authorise in one place, so no route can forget the check (BOLA).
 
 A case the caller may not see answers 404, exactly like a case that does not exist (the same for a
-protected-identity case as for another unit's case).
+protected-identity case as for another unit's case). Each route takes ONE of these: it gives the loaded
+case (``CaseContext``) or the principal, already checked for what the route needs.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
-import zoneinfo
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from kit import audit
 from kit.app import ServiceContext
-from kit.auth import Principal, authenticate, person_or_service
+from kit.auth import Principal, authenticate, person_or_service, require_service_client
 from kit.db import session as db_session
+from kit.idempotency import RETRY_SAFELY, Idempotency, check_key
 from kit.problems import Problem, not_found
-from services.applications import store
-from services.applications.domain import access, months
-from services.applications.domain.access import AccessPrincipal, Role, Section
-from services.applications.domain.assignment import StaffMember
+from services.applications.domain.access import REGISTRAR_PERMISSION, Role, Section
 from services.applications.domain.lifecycle import ActorRole
-from services.applications.settings import ApplicationsSettings
+from services.applications.service import documents
+from services.applications.service.context import CaseContext, load_case
+from services.applications.service.runtime import Runtime
+from services.applications.service.staff import is_staff, note_staff
 
-STAFF_ROLES = frozenset({Role.CASEWORKER, Role.TEAM_LEAD, Role.EMPLOYMENT_OFFICER})
-STOCKHOLM = zoneinfo.ZoneInfo("Europe/Stockholm")
+STAFF = (ActorRole.CASEWORKER, ActorRole.TEAM_LEAD)
 
 
 def context(request: Request) -> ServiceContext:
     return request.app.state.kit  # type: ignore[no-any-return]
 
 
-def settings_of(request: Request) -> ApplicationsSettings:
-    return context(request).settings  # type: ignore[return-value]
+def runtime(request: Request) -> Runtime:
+    """The service's runtime (clock, settings, relay, clients), set by app.py's start-up hook."""
+    return context(request).runtime  # type: ignore[no-any-return]
 
 
-def clock(request: Request) -> dt.datetime:
-    return context(request).extras["clock"]()  # type: ignore[no-any-return]
+def access_reason(request: Request) -> str | None:
+    """Why staff read this (X-Access-Reason), if they said."""
+    return request.headers.get("x-access-reason")
 
 
-def today(request: Request) -> dt.date:
-    """The clock's date in Swedish time (what "this month" means for a client)."""
-    return clock(request).astimezone(STOCKHOLM).date()
+# --- Idempotency-Key -------------------------------------------------------------------------------------------
+# kit.idempotency.idempotency_key(description) would be the one to use, but its header annotation names a local
+# variable under ``from __future__ import annotations``: FastAPI cannot resolve it and takes ``key`` for a query
+# parameter (reported to the lead). These two are the same dependency with the header spelled out.
+
+async def idempotency(key: Annotated[str | None, Header(alias="Idempotency-Key", description=RETRY_SAFELY)] = None,
+                      ) -> Idempotency:
+    return Idempotency(check_key(key))
 
 
-def check_period(request: Request, period: str, field: str) -> None:
-    months.check_period(period, today(request), field, settings_of(request).months_ahead)
+async def idempotency_undescribed(key: Annotated[str | None, Header(alias="Idempotency-Key")] = None) -> Idempotency:
+    """The same, for the route whose header has no description in the published document (the upload)."""
+    return Idempotency(check_key(key))
 
 
-def extra(request: Request, name: str) -> Any:
-    return context(request).extras[name]
-
-
-def is_staff(principal: Principal) -> bool:
-    return bool(principal.roles & STAFF_ROLES)
-
-
-def access_reason(request: Request, default: str) -> str:
-    """Why staff read this (X-Access-Reason), or the endpoint's default purpose; kept short for the log."""
-    given = (request.headers.get("x-access-reason") or "").strip()
-    return given[:200] if given else default
-
-
-_SEEN_EVERY = dt.timedelta(hours=1)  # a staff member's row is refreshed at most this often per replica
-
-
-async def note_staff(request: Request, principal: Principal) -> None:
-    """Keep what a staff member's own token says about them (who may be assigned cases: domain/assignment.py).
-    In a short transaction of its own, so it is kept whatever the request does; at most once an hour per person
-    and replica unless their roles, units or clearance changed."""
-    if not is_staff(principal) or principal.is_service:
-        return
-    now = clock(request)
-    member = StaffMember(principal.sub, frozenset(principal.roles & STAFF_ROLES), frozenset(principal.units),
-                         principal.can(access.PROTECTED_PERMISSION), now)
-    seen: dict[str, tuple[Any, dt.datetime]] = context(request).extras.setdefault("staff_seen", {})
-    fingerprint = (member.roles, member.units, member.protected_access, principal.name)
-    last = seen.get(principal.sub)
-    if last is not None and last[0] == fingerprint and now - last[1] < _SEEN_EVERY:
-        return
-    async with context(request).sessions() as session:
-        await store.record_staff(session, member, principal.name)
-        await session.commit()
-    if len(seen) > 10_000:
-        seen.clear()
-    seen[principal.sub] = (fingerprint, now)
-
+# --- persons ------------------------------------------------------------------------------------------------
 
 async def client_principal(principal: Principal = Depends(authenticate)) -> Principal:
     if Role.CLIENT not in principal.roles or not principal.personal_number:
@@ -100,103 +69,53 @@ async def client_principal(principal: Principal = Depends(authenticate)) -> Prin
 async def caseworker_principal(request: Request, principal: Principal = Depends(authenticate)) -> Principal:
     if Role.CASEWORKER not in principal.roles:
         raise Problem(403, "forbidden", "Forbidden", "Only caseworkers may do this.")
-    await note_staff(request, principal)
+    await note_staff(runtime(request), principal)
     return principal
 
 
 async def staff_principal(request: Request, principal: Principal = Depends(authenticate)) -> Principal:
     if not is_staff(principal):
         raise Problem(403, "forbidden", "Forbidden", "Only unit staff may do this.")
-    await note_staff(request, principal)
+    await note_staff(runtime(request), principal)
     return principal
 
 
-@dataclass
-class CaseContext:
-    """A case the caller may see, with what they may see of it and the role they act in."""
-
-    case: store.CaseRecord
-    principal: Principal
-    who: AccessPrincipal
-    sections: frozenset[Section]
-    role: ActorRole | None
-    request: Request
-
-    @property
-    def is_party(self) -> bool:
-        return self.role in (ActorRole.CLIENT, ActorRole.CO_APPLICANT)
-
-    @property
-    def is_invitee(self) -> bool:
-        """Named as co-applicant, not yet answered: reads the draft, may accept, decline or sign."""
-        return access.is_invitee(self.who, self.case.access())
-
-    @property
-    def staff_view(self) -> bool:
-        return not self.is_party and is_staff(self.principal)
-
-    @property
-    def subject(self) -> str:
-        """Whose data: the applicants' personnummer (the audit log is where "who read Anna's case?" is answered)."""
-        return ",".join(self.case.recipients)
-
-    def can(self, section: Section) -> bool:
-        return section in self.sections
-
-    def require(self, section: Section) -> None:
-        # A part the caller may not read looks missing, like the case itself would.
-        if section not in self.sections:
-            raise not_found("resource")
-
-    def require_role(self, *roles: ActorRole) -> ActorRole:
-        if self.role not in roles:
-            raise Problem(403, "case-role-not-allowed", "You may not take that step",
-                          "Your role in this case may not do this.")
-        assert self.role is not None
-        return self.role
-
-    def audit_read(self, session: AsyncSession, what: str, default_reason: str, resource_id: str | None = None,
-                   **details: Any) -> None:
-        """Staff reading personal data is recorded (who, what, when, why); a client's own reads are not."""
-        if self.staff_view:
-            audit.record(session, self.principal, "read", what, resource_id or str(self.case.id),
-                         subject=self.subject, purpose=access_reason(self.request, default_reason),
-                         details={"case_id": str(self.case.id), **details})
-
-    def audit_change(self, session: AsyncSession, action: str, what: str = "case", **details: Any) -> None:
-        if not self.is_party:
-            audit.record(session, self.principal, action, what, str(self.case.id),
-                         subject=self.subject, purpose=action,
-                         details={"case_id": str(self.case.id), **details})
+async def unit_team_lead(principal: Principal = Depends(staff_principal)) -> Principal:
+    if Role.TEAM_LEAD not in principal.roles or not principal.unit:
+        raise Problem(403, "forbidden", "Forbidden", "Only a unit's team lead draws trust checks.")
+    return principal
 
 
-async def _load(case_id: uuid.UUID, request: Request, session: AsyncSession, principal: Principal,
-                lock: bool) -> CaseContext:
-    await note_staff(request, principal)
-    case = await store.get_case(session, case_id, lock=lock)
-    who = AccessPrincipal.from_principal(principal)
-    if case is None:
-        raise not_found("application")
-    facts = case.access()
-    sections = access.readable_sections(who, facts)
-    if not sections:
-        raise not_found("application")
-    role = access.actor_role(who, facts)
-    if role is ActorRole.SYSTEM and principal.client_id not in settings_of(request).system_client_set():
-        role = None  # a service may read routing facts; only the configured systems may move a case
-    return CaseContext(case, principal, who, sections, role, request)
+async def unit_case_staff(principal: Principal = Depends(staff_principal)) -> Principal:
+    """A team lead or caseworker of a unit (not an employment officer)."""
+    if not principal.unit or not (principal.roles & {Role.TEAM_LEAD, Role.CASEWORKER}):
+        raise Problem(403, "forbidden", "Forbidden", "Only a unit's staff see its trust checks.")
+    return principal
 
 
+async def registrar(principal: Principal = Depends(authenticate)) -> Principal:
+    if principal.is_service or not principal.can(REGISTRAR_PERMISSION):
+        raise Problem(403, "forbidden", "Forbidden", "Only the protected-identity registrar sets this.")
+    return principal
+
+
+# Only the services that show people (APPLICATIONS_PROTECTION_READERS); persons and other services get 403.
+protection_reader = require_service_client(setting="protection_readers")
+
+
+# --- cases ----------------------------------------------------------------------------------------------------
 
 async def readable_case(case_id: uuid.UUID, request: Request, session: AsyncSession = Depends(db_session),
                         principal: Principal = Depends(authenticate)) -> CaseContext:
-    return await _load(case_id, request, session, principal, lock=False)
+    return await load_case(session, runtime(request), principal, case_id, lock=False,
+                           reason=access_reason(request))
 
 
 async def locked_case(case_id: uuid.UUID, request: Request, session: AsyncSession = Depends(db_session),
                       principal: Principal = Depends(authenticate)) -> CaseContext:
     """The same check, with the case row locked until commit: two steps on one case never interleave."""
-    return await _load(case_id, request, session, principal, lock=True)
+    return await load_case(session, runtime(request), principal, case_id, lock=True,
+                           reason=access_reason(request))
 
 
 async def locked_case_for_system(case_id: uuid.UUID, request: Request, session: AsyncSession = Depends(db_session),
@@ -204,4 +123,39 @@ async def locked_case_for_system(case_id: uuid.UUID, request: Request, session: 
                                  ) -> CaseContext:
     """``locked_case`` for a step a system may take too (APPLICATIONS_SYSTEM_CLIENTS, e.g. payments marking a
     case paid): the only kind of case route a service token reaches; every other one is for persons."""
-    return await _load(case_id, request, session, principal, lock=True)
+    return await load_case(session, runtime(request), principal, case_id, lock=True,
+                           reason=access_reason(request))
+
+
+CaseDependency = Callable[..., Awaitable[CaseContext]]
+
+
+def case_part(section: Section, *roles: ActorRole, lock: bool = False) -> CaseDependency:
+    """A case whose ``section`` the caller may read (else 404, as if missing) and, when ``roles`` are given, in
+    which they act in one of them (else 403)."""
+    async def dependency(ctx: CaseContext = Depends(locked_case if lock else readable_case)) -> CaseContext:
+        ctx.require(section)
+        if roles:
+            ctx.require_role(*roles)
+        return ctx
+
+    return dependency
+
+
+async def staff_case(ctx: CaseContext = Depends(locked_case)) -> CaseContext:
+    """A case the caller handles as its caseworker or team lead (assign, calculate, decide)."""
+    ctx.require_role(*STAFF)
+    return ctx
+
+
+async def own_case(ctx: CaseContext = Depends(readable_case)) -> CaseContext:
+    """The client's own case (Mina sidor): a party's, else 404."""
+    if not ctx.is_party:
+        raise not_found("application")  # this is the client's own page
+    return ctx
+
+
+async def upload_case(ctx: CaseContext = Depends(case_part(Section.ATTACHMENTS, lock=True))) -> CaseContext:
+    """A case the caller may add files to (an applicant or its caseworker, while it is open)."""
+    documents.check_uploader(ctx)
+    return ctx

@@ -11,19 +11,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, StringConstraints
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from kit import audit
-from kit.auth import Principal, authenticate
+from kit.auth import Principal
 from kit.db import session as db_session
-from kit.problems import Problem
-from services.applications import store
 from services.applications.api import deps
 from services.applications.api.schemas import _In
-from services.applications.domain.access import REGISTRAR_PERMISSION
+from services.applications.service import protection
+from services.applications.service.runtime import Runtime
 from values.personal_number import PersonalNumber
 
 router = APIRouter(tags=["protected identity"])
@@ -43,20 +41,11 @@ class ProtectionOut(BaseModel):
     cases_updated: int = Field(description="the person's cases whose protected flag changed with it")
 
 
-async def registrar(principal: Principal = Depends(authenticate)) -> Principal:
-    if principal.is_service or not principal.can(REGISTRAR_PERMISSION):
-        raise Problem(403, "forbidden", "Forbidden", "Only the protected-identity registrar sets this.")
-    return principal
-
-
 @router.put("/staff/people/protection", response_model=ProtectionOut,
             summary="Registrar: set or lift a person's protected identity (audited; their cases follow)")
-async def set_protection(body: ProtectionIn, request: Request, session: AsyncSession = Depends(db_session),
-                         principal: Principal = Depends(registrar)) -> JSONResponse:
-    pnr = body.personal_number.value
-    changed, cases = await store.set_person_protection(session, pnr, body.protected_identity, deps.clock(request))
-    audit.record(session, principal, "protect" if body.protected_identity else "unprotect", "protected_identity",
-                 None, subject=pnr, purpose=body.reason,
-                 details={"protected_identity": body.protected_identity, "changed": changed, "cases_updated": cases})
-    await session.commit()
+async def set_protection(body: ProtectionIn, session: AsyncSession = Depends(db_session),
+                         principal: Principal = Depends(deps.registrar),
+                         rt: Runtime = Depends(deps.runtime)) -> JSONResponse:
+    changed, cases = await protection.set_protection(session, rt, principal, body.personal_number.value,
+                                                     body.protected_identity, body.reason)
     return JSONResponse({"protected_identity": body.protected_identity, "changed": changed, "cases_updated": cases})

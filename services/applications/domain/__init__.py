@@ -1,8 +1,8 @@
 """The applications service: First and monthly applications, attachments, signing, the case from intake to decision.
 
 The domain is pure (no I/O, no web framework). Read it in this order:
-    content.py        what a client applies with (DraftContent -> ApplicationContent); personal_number.py
-    completeness.py   what is missing (stable codes, Swedish and English), the submit check
+    content.py        what a client applies with (DraftContent); personnummer is values.personal_number
+    completeness.py   what is missing (stable codes, Swedish and English), the submit check -> ApplicationContent
     prefill.py        the monthly re-application from last month
     signing.py        canonical JSON + SHA-256; signatures void when the content changes
     lifecycle.py      the case's state machine: states, events, who may do what

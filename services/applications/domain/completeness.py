@@ -7,25 +7,27 @@ item is about. The same list drives the submit check and "Mina sidor".
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import Self
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from services.applications.domain.content import (
     APPLICANT,
     NO_RENT_HOUSING,
     PARTNER,
-    ApplicationContent,
+    Assets,
     DraftContent,
+    Household,
+    Housing,
+    Incomes,
+    Plan,
     age_on,
     period_first_day,
     period_last_day,
 )
 from services.applications.domain.labels import INCOME_LABELS, ROLE_LABELS, Lang
+from services.applications.domain.signing import Signature, missing_signers, required_signers
 from values.errors import DomainError
-
-if TYPE_CHECKING:
-    from services.applications.domain.signing import Signature
 
 LUNCH_QUESTION_MAX_AGE = 6  # the riksnorm has a lower amount for 0-6 year olds who eat lunch at preschool
 CHILD_MAX_AGE = 20  # the riksnorm's oldest child band is 19-20; older people are adults of their own
@@ -187,8 +189,6 @@ def content_gaps(content: DraftContent) -> list[MissingItem]:
 
 
 def signature_gaps(content: DraftContent, signatures: Sequence[Signature]) -> list[MissingItem]:
-    from services.applications.domain.signing import missing_signers, required_signers
-
     items = []
     for signer in missing_signers(required_signers(content), signatures):
         sv_role, en_role = ROLE_LABELS[signer.role]
@@ -207,6 +207,24 @@ def missing_items(content: DraftContent, signatures: Sequence[Signature] = ()) -
     if content.household is None or content.household.applicant is None:
         return gaps  # nobody to sign yet; "household.applicant" already says so
     return gaps + signature_gaps(content, signatures)
+
+
+class ApplicationContent(DraftContent):
+    """A complete application: the sections are present and missing_items finds nothing (the submitted form: the
+    same shape as a draft, valid only when complete, so code after submit can rely on it)."""
+
+    household: Household
+    housing: Housing
+    incomes: Incomes
+    assets: Assets
+    plan: Plan
+
+    @model_validator(mode="after")
+    def _complete(self) -> Self:
+        gaps = content_gaps(self)
+        if gaps:
+            raise ValueError("application is incomplete: " + ", ".join(sorted({g.code for g in gaps})))
+        return self
 
 
 class IncompleteApplication(DomainError):

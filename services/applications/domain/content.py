@@ -1,8 +1,8 @@
 """What a client applies with: household, housing, incomes, costs, assets, plan. Wire-ready pydantic models.
 
 ``DraftContent`` is what the client saves step by step (every section optional, fields filled in any
-order). ``ApplicationContent`` is the submitted form: the same shape, valid only when complete
-(see completeness.py), so code after submit can rely on it. Money is integer kronor per month, >= 0.
+order). The submitted form, ``completeness.ApplicationContent``, has the same shape and is valid only when
+complete (completeness imports content, never the other way). Money is integer kronor per month, >= 0.
 """
 
 from __future__ import annotations
@@ -355,25 +355,6 @@ class DraftContent(Model):
     assets: Assets | None = None
     plan: Plan | None = None
     message: LongText | None = None  # free text to the caseworker
-
-
-class ApplicationContent(DraftContent):
-    """A complete application: the sections are present and completeness.missing_items finds nothing."""
-
-    household: Household
-    housing: Housing
-    incomes: Incomes
-    assets: Assets
-    plan: Plan
-
-    @model_validator(mode="after")
-    def _complete(self) -> Self:
-        from services.applications.domain.completeness import content_gaps
-
-        gaps = content_gaps(self)
-        if gaps:
-            raise ValueError("application is incomplete: " + ", ".join(sorted({g.code for g in gaps})))
-        return self
 
 
 def as_draft(content: DraftContent | dict[str, Any]) -> DraftContent:

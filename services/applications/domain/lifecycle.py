@@ -5,6 +5,7 @@
                                 request_info v   | answer_info / info_deadline_passed
                                         info_requested
     withdraw: draft, submitted, in_review, info_requested --> withdrawn (by the client or co-applicant)
+    calculate: in_review --> in_review (staff; a step that does not move the state)
 
 The decision's outcome is part of the state, so "pay a refusal" is impossible by construction, and the
 system (automation) may approve but never refuse or partly approve: no automated negative decision.
@@ -42,6 +43,7 @@ class Event(StrEnum):
     REQUEST_INFO = "request_info"  # komplettering, with a due date
     ANSWER_INFO = "answer_info"
     INFO_DEADLINE_PASSED = "info_deadline_passed"  # the caseworker goes on with what there is
+    CALCULATE = "calculate"  # with the calculation service, kept with the case for the decision
     APPROVE = "approve"
     PARTLY_APPROVE = "partly_approve"
     REFUSE = "refuse"
@@ -84,6 +86,8 @@ class Rule:
     outcome: Outcome | None = None  # set by the deciding events
 
 
+DECIDING = frozenset({Event.APPROVE, Event.PARTLY_APPROVE, Event.REFUSE})  # the outcome is the decision's
+
 _CLIENTS = frozenset({ActorRole.CLIENT, ActorRole.CO_APPLICANT})
 _STAFF = frozenset({ActorRole.CASEWORKER, ActorRole.TEAM_LEAD})
 _DECIDERS = _STAFF
@@ -104,6 +108,8 @@ RULES: tuple[Rule, ...] = (
         CaseStatus.INFO_REQUESTED, Event.INFO_DEADLINE_PASSED, CaseStatus.IN_REVIEW,
         frozenset({ActorRole.SYSTEM, ActorRole.CASEWORKER}),
     ),
+    # Calculating does not move the case: it is only possible while the case is in review.
+    Rule(CaseStatus.IN_REVIEW, Event.CALCULATE, CaseStatus.IN_REVIEW, _STAFF),
     Rule(CaseStatus.IN_REVIEW, Event.APPROVE, CaseStatus.DECIDED, _DECIDERS | {ActorRole.SYSTEM}, Outcome.APPROVED),
     Rule(CaseStatus.IN_REVIEW, Event.PARTLY_APPROVE, CaseStatus.DECIDED, _DECIDERS, Outcome.PARTLY_APPROVED),
     Rule(CaseStatus.IN_REVIEW, Event.REFUSE, CaseStatus.DECIDED, _DECIDERS, Outcome.REFUSED),
@@ -160,6 +166,16 @@ def allowed_events(current: CaseState, actor_role: ActorRole) -> list[Event]:
                 continue
             events.append(event)
     return events
+
+
+def is_possible(current: CaseState, event: Event) -> bool:
+    """Whether the table has the step from the case's state at all (whoever asks)."""
+    return (current.status, event) in _TABLE
+
+
+def can_be_decided(current: CaseState) -> bool:
+    """Whether some decision is possible now (which one depends on the decision's outcome)."""
+    return any(is_possible(current, event) for event in DECIDING)
 
 
 def roles_for(event: Event) -> frozenset[ActorRole]:

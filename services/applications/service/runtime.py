@@ -1,0 +1,44 @@
+"""What the service holds while it runs: its clock, settings, relay and clients (``ServiceContext.runtime``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from kit.outbox import OutboxRelay
+from services.applications.settings import ApplicationsSettings
+
+STOCKHOLM = zoneinfo.ZoneInfo("Europe/Stockholm")
+
+Clock = Callable[[], dt.datetime]
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class Runtime:
+    """Set by the start-up hook (app.py); the routers reach it through api/deps.py."""
+
+    settings: ApplicationsSettings
+    clock: Clock
+    sessions: async_sessionmaker[AsyncSession]
+    relay: OutboxRelay
+    calculation: httpx.AsyncClient | None = None  # None: no calculation service configured
+    # Staff members whose row was refreshed lately (service/staff.py): sub -> (fingerprint, when).
+    staff_seen: dict[str, tuple[Any, dt.datetime]] = field(default_factory=dict)
+
+    def now(self) -> dt.datetime:
+        return self.clock()
+
+    def today(self) -> dt.date:
+        """The clock's date in Swedish time (what "this month" means for a client)."""
+        return self.clock().astimezone(STOCKHOLM).date()

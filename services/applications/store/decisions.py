@@ -1,0 +1,27 @@
+"""Decisions, kept with the calculation they were made on."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlalchemy import text
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.applications.store.sql import to_json
+
+
+async def add_decision(session: AsyncSession, case_id: uuid.UUID, decision: dict[str, Any], *,
+                       decided_at: dt.datetime, decided_by: str, outcome: str, granted: int, input_hash: str,
+                       calculation_result: dict[str, Any]) -> None:
+    await session.execute(text(
+        "INSERT INTO decisions (case_id, decided_at, decided_by, outcome, granted, input_hash, calculation_result, "
+        "decision) VALUES (:c, :at, :by, :o, :g, :h, CAST(:r AS jsonb), CAST(:d AS jsonb))"),
+        {"c": case_id, "at": decided_at, "by": decided_by, "o": outcome, "g": granted, "h": input_hash,
+         "r": to_json(calculation_result), "d": to_json(decision)})
+
+
+async def get_decision(session: AsyncSession, case_id: uuid.UUID) -> dict[str, Any] | None:
+    return (await session.execute(text("SELECT decision FROM decisions WHERE case_id = :c"),
+                                  {"c": case_id})).scalar_one_or_none()
