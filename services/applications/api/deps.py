@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.app import ServiceContext
 from kit.auth import Principal, authenticate, person_or_service, require_service_client
 from kit.db import session as db_session
-from kit.idempotency import RETRY_SAFELY, Idempotency, check_key
+from kit.idempotency import idempotency_key
 from kit.problems import Problem, not_found
 from services.applications.domain.access import REGISTRAR_PERMISSION, Role, Section
 from services.applications.domain.lifecycle import ActorRole
@@ -48,14 +47,9 @@ def access_reason(request: Request) -> str | None:
 # variable under ``from __future__ import annotations``: FastAPI cannot resolve it and takes ``key`` for a query
 # parameter (reported to the lead). These two are the same dependency with the header spelled out.
 
-async def idempotency(key: Annotated[str | None, Header(alias="Idempotency-Key", description=RETRY_SAFELY)] = None,
-                      ) -> Idempotency:
-    return Idempotency(check_key(key))
-
-
-async def idempotency_undescribed(key: Annotated[str | None, Header(alias="Idempotency-Key")] = None) -> Idempotency:
-    """The same, for the route whose header has no description in the published document (the upload)."""
-    return Idempotency(check_key(key))
+idempotency = idempotency_key()
+# The upload's header has no description in the published document.
+idempotency_undescribed = idempotency_key(None)
 
 
 # --- persons ------------------------------------------------------------------------------------------------

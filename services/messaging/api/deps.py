@@ -6,15 +6,14 @@ A thread the caller may not see answers 404, exactly like a thread that does not
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.app import ServiceContext
 from kit.auth import Principal, authenticate, require_service_client
 from kit.db import session as db_session
-from kit.idempotency import RETRY_SAFELY, Idempotency, check_key
+from kit.idempotency import idempotency_key
 from kit.problems import Problem
 from services.messaging.domain import access, intake
 from services.messaging.domain.access import Party
@@ -43,13 +42,9 @@ async def current_runtime(request: Request) -> Runtime:
 # kit.idempotency.idempotency_key(description) is the dependency to use, but its header annotation names a local
 # variable that ``from __future__ import annotations`` (in kit) leaves unresolvable for FastAPI; these two are the
 # same dependency spelled at module level (the second for events, whose header has no description).
-async def idempotency(key: Annotated[str | None, Header(alias="Idempotency-Key", description=RETRY_SAFELY)] = None,
-                      ) -> Idempotency:
-    return Idempotency(check_key(key))
-
-
-async def event_idempotency(key: Annotated[str | None, Header(alias="Idempotency-Key")] = None) -> Idempotency:
-    return Idempotency(check_key(key))
+idempotency = idempotency_key()
+# The event intake's header has no description in the published document.
+event_idempotency = idempotency_key(None)
 
 
 async def party(principal: Principal = Depends(authenticate)) -> Party:
