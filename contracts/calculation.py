@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
 
-PATH = "/calculations"
+PATH = "/calculations"  # POST: one household; f"{PATH}/batch": many
 
 # The vocabularies; the engine's own (services/calculation/domain/inputs.py) are tested equal to these.
 COST_TYPES = ("rent", "household_electricity", "home_insurance", "work_travel", "union_fee", "a_kassa_fee",

@@ -10,7 +10,15 @@ from typing import Any
 import httpx
 from pydantic import ValidationError
 
-from contracts.calculation import CalculationRequest, CalculationResult, Line, LineKind, field_errors, parse_result
+from contracts.calculation import (
+    PATH,
+    CalculationRequest,
+    CalculationResult,
+    Line,
+    LineKind,
+    field_errors,
+    parse_result,
+)
 from kit.problems import Problem
 from services.applications.domain.content import (
     CostType,
@@ -81,7 +89,7 @@ def calculation_request(content: DraftContent, *, support_history: list[str], mu
 
 async def calculate(client: httpx.AsyncClient, body: dict[str, Any]) -> dict[str, Any]:
     try:
-        response = await client.post("/calculations", json=body)
+        response = await client.post(PATH, json=body)
     except httpx.HTTPError as exc:
         raise Problem(503, "calculation-unavailable", "The calculation service cannot be reached",
                       "Try again in a moment.") from exc

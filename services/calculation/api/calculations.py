@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from contracts.calculation import BatchResult, CalculationResult
+from contracts.calculation import PATH, BatchResult, CalculationResult
 from kit.auth import Principal
 from services.calculation.api.deps import (
     applications_or_person,
@@ -39,14 +39,14 @@ _TRIAL_BODY = {"requestBody": {"required": True, "content": {"application/json":
 _RESULT: dict[int | str, dict[str, Any]] = {200: {"model": CalculationResult}}
 
 
-@router.post("/calculations", openapi_extra=_body("CalculationRequest"), responses=_RESULT,
+@router.post(PATH, openapi_extra=_body("CalculationRequest"), responses=_RESULT,
              summary="Any signed-in caller or service: one household and month, every line explained")
 async def calculate(request: Request, principal: Principal = Depends(applications_or_person),
                     raw: Any = Depends(json_body)) -> Response:  # the caller first: no parsing for strangers
     return orjson_response(calculator(request).from_raw(raw))
 
 
-@router.post("/calculations/batch", openapi_extra=_body("BatchRequest"), responses={200: {"model": BatchResult}},
+@router.post(f"{PATH}/batch", openapi_extra=_body("BatchRequest"), responses={200: {"model": BatchResult}},
              summary="Staff and services: up to 10 000 households (recalculation when the norm changes); "
                      "answers in order, a bad item gets an error entry at its index")
 async def calculate_batch(request: Request, principal: Principal = Depends(batch_caller),
