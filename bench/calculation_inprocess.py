@@ -23,10 +23,11 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from services.calculation import norm_tables  # noqa: E402
-from services.calculation.api import fastparse  # noqa: E402
 from services.calculation.domain import engine, inputs  # noqa: E402
-from services.calculation.service import Calculator, load_ceilings  # noqa: E402
+from services.calculation.service import fastparse  # noqa: E402
+from services.calculation.service.calculator import Calculator  # noqa: E402
+from services.calculation.store import norm_tables  # noqa: E402
+from services.calculation.store.ceilings import load_ceilings  # noqa: E402
 
 CEILINGS = "1:7500,2:9000,3:11000,4:12500,5:14000"
 

@@ -2,34 +2,31 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import datetime as dt
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
 from pydantic.json_schema import models_json_schema
 
+from contracts.calculation import BatchRequest, CalculationRequest, TrialRequest
 from kit.app import ServiceApp, ServiceContext, create_service_app
-from services.calculation import norm_tables
 from services.calculation.api import calculations, norms
-from services.calculation.api.schemas import BatchRequest, CalculationRequest, TrialRequest
-from services.calculation.batch import WorkerPool
-from services.calculation.service import Calculator, load_ceilings
+from services.calculation.service.calculator import Calculator
+from services.calculation.service.pool import WorkerPool
+from services.calculation.service.runtime import Clock, Runtime, utcnow
 from services.calculation.settings import CalculationSettings
-
-Clock = Callable[[], dt.datetime]
+from services.calculation.store import norm_tables
+from services.calculation.store.ceilings import load_ceilings
+from values.errors import DomainError
 
 
 def _hook(settings: CalculationSettings, calculator: Calculator, clock: Clock) -> Any:
     @contextlib.asynccontextmanager
     async def hook(app: FastAPI, ctx: ServiceContext) -> AsyncIterator[None]:
-        # Without workers one batch computes at a time per process: parallel batches in threads only fight
-        # over the GIL.
         pool = WorkerPool(settings, settings.batch_workers) if settings.batch_workers > 0 else None
-        ctx.extras.update(calculator=calculator, clock=clock, batch_lock=asyncio.Lock(), batch_pool=pool)
+        ctx.runtime = Runtime(calculator, clock, batch_pool=pool)
         try:
             yield
         finally:
@@ -74,7 +71,8 @@ def create_app(settings: CalculationSettings | None = None, *, clock: Clock | No
         description="Försörjningsstöd computed from sourced norm tables, every line explained.",
         settings=settings,
         routers=[calculations.router, norms.router],
-        hooks=[_hook(settings, calculator, clock or calculations.utcnow)],
+        hooks=[_hook(settings, calculator, clock or utcnow)],
+        domain_errors=DomainError,  # a Rejected input (422), a batch too large (413)
         **kwargs,
     )
     _with_request_schemas(app)

@@ -155,12 +155,13 @@ def contract_standin_calculation(issuer: Any) -> Any:
         app.state.requests.append(body)
         h = body["household"]
         adults = 1 + (h["partner"] is not None) + len(h["other_adults"])
-        lines = [{"component": "norm", "rule_id": "riksnorm.adults", "member": None, "amount": 4000 * adults},
-                 {"component": "norm", "rule_id": "riksnorm.children", "member": None,
+        lines = [{"kind": "norm", "component": "norm", "rule_id": "riksnorm.adults", "member": None,
+                  "amount": 4000 * adults},
+                 {"kind": "norm", "component": "norm", "rule_id": "riksnorm.children", "member": None,
                   "amount": 2500 * len(h["children"])}]
-        lines += [{"component": c["type"], "rule_id": f"cost.{c['type']}", "member": c["member"],
+        lines += [{"kind": "cost", "component": c["type"], "rule_id": f"cost.{c['type']}", "member": c["member"],
                    "amount": c["amount"]} for c in body["costs"]]
-        lines += [{"component": i["type"], "rule_id": f"income.{i['type']}", "member": i["member"],
+        lines += [{"kind": "income", "component": i["type"], "rule_id": f"income.{i['type']}", "member": i["member"],
                    "amount": i["amount"]} for i in body["incomes"]]
         for line in lines:
             line.update(legal_reference={"sv": "SoL", "en": "Social Services Act"}, norm_year=2026,
@@ -171,6 +172,7 @@ def contract_standin_calculation(issuer: Any) -> Any:
         canonical = orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
         return JSONResponse({
             "input_hash": "sha256:" + hashlib.sha256(canonical).hexdigest(), "month": body["month"], "norm_year": 2026,
+            "norm_source": "stand-in",
             "totals": {"norm": norm, "costs": costs, "incomes": incomes, "disregarded": 0, "deductions": 0},
             "entitlement": max(0, norm + costs - incomes), "surplus": max(0, incomes - norm - costs), "lines": lines})
 

@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 
-from services.calculation import norm_tables
 from services.calculation.app import create_app
-from services.calculation.service import Calculator, load_ceilings
+from services.calculation.service.calculator import Calculator
 from services.calculation.settings import CalculationSettings
+from services.calculation.store import norm_tables
+from services.calculation.store.ceilings import load_ceilings
 from tests.support import verifier_for
 
 # Municipal rent ceilings used by the tests: 1 person 7 500, 2 persons 9 000, 3+ persons 11 000.

@@ -190,7 +190,7 @@ async def test_openapi_describes_the_bodies(client):
 
 
 async def test_a_large_batch_answer_is_gzipped_when_the_caller_accepts_it(service, db_url, issuer):
-    from services.calculation.api.calculations import GZIP_FROM_BYTES
+    from services.calculation.service.batch import GZIP_FROM_BYTES
 
     async with app_client(make_app(db_url, issuer, batch_max_items=200)) as big:
         body = {"items": [req("2026-01", children=[child(f"k{n}", "2015-01-01") for n in range(6)])] * 200}

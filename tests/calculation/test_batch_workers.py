@@ -37,7 +37,7 @@ async def test_workers_answer_like_the_service_itself(clients, issuer):
 def test_crc32_combine_matches_zlib():
     import zlib
 
-    from services.calculation.batch import crc32_combine
+    from services.calculation.service.gzip_parts import crc32_combine
 
     for a, b in ((b"", b"x"), (b"abc", b""), (b"hello ", b"world" * 1000), (bytes(range(256)) * 7, b"\x00" * 12345)):
         assert crc32_combine(zlib.crc32(a), zlib.crc32(b), len(b)) == zlib.crc32(a + b)
@@ -47,10 +47,10 @@ def test_a_gzip_stream_joined_from_parts_is_one_valid_stream():
     import gzip
     import zlib
 
-    from services.calculation.batch import _deflate, gzip_answer
+    from services.calculation.service.gzip_parts import deflate, gzip_answer
 
     parts = [b'{"index":0}', b"", b'{"index":1},{"index":2}']
-    packed = gzip_answer([(_deflate(p), zlib.crc32(p), len(p)) for p in parts], 3, 0)
+    packed = gzip_answer([(deflate(p), zlib.crc32(p), len(p)) for p in parts], 3, 0)
     expected = b'{"count":3,"failed":0,"items":[{"index":0},{"index":1},{"index":2}]}'
     assert gzip.decompress(packed) == expected
     one_member = zlib.decompressobj(zlib.MAX_WBITS | 16)  # what HTTP clients do: a single gzip member
@@ -72,7 +72,7 @@ async def test_a_dead_worker_does_not_break_later_batches(clients, issuer):
     import signal
 
     _, pooled = clients
-    pool = pooled._transport.app.state.kit.extras["batch_pool"]  # the app behind the in-process client
+    pool = pooled._transport.app.state.kit.runtime.batch_pool  # the app behind the in-process client
     headers = {"Authorization": f"Bearer {issuer.service_token('applications')}"}
     body = {"items": [req("2026-01"), req("2026-01", partner="1990-01-01")]}
     assert (await pooled.post("/calculations/batch", json=body, headers=headers)).status_code == 200

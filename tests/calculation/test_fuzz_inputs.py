@@ -20,10 +20,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from services.calculation.api import fastparse
-from services.calculation.api.schemas import parse_request
+from contracts.calculation import parse_request
 from services.calculation.domain.inputs import COST_TYPES, INCOME_TYPES
-from services.calculation.service import Rejected
+from services.calculation.service import fastparse
+from services.calculation.service.calculator import Rejected
+from services.calculation.service.requests import to_domain
 from tests.calculation.conftest import make_app, req
 from tests.calculation.test_properties import households
 from tests.support import fresh_database, serve_in_thread
@@ -102,7 +103,7 @@ trials = st.fixed_dictionaries({}, optional={
 
 def _pydantic(raw: Any) -> Any:
     try:
-        return parse_request(raw).to_domain()
+        return to_domain(parse_request(raw))
     except ValidationError:
         return None
 

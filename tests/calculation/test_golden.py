@@ -7,8 +7,8 @@ import dataclasses
 
 import pytest
 
-from services.calculation.api import fastparse
 from services.calculation.domain import engine, inputs
+from services.calculation.service import fastparse
 from tests.calculation.conftest import child, lines_of, months_before, req
 
 
@@ -191,7 +191,8 @@ def test_assets_and_overpayments_are_deducted(calc):
 
 
 def test_rent_ceiling_per_municipality(tmp_path, book):
-    from services.calculation.service import Calculator, load_ceilings
+    from services.calculation.service.calculator import Calculator
+    from services.calculation.store.ceilings import load_ceilings
 
     path = tmp_path / "ceilings.toml"
     path.write_text('[default]\n1 = 6000\n2 = 7000\n\n[Goteborg]\n1 = 8000\n2 = 9500\n', encoding="utf-8")

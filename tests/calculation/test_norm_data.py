@@ -7,9 +7,10 @@ import shutil
 
 import pytest
 
-from services.calculation import norm_tables
-from services.calculation.norm_tables import NORMS_DIR, NormDataError
-from services.calculation.service import Calculator, load_ceilings
+from services.calculation.service.calculator import Calculator
+from services.calculation.store import norm_tables
+from services.calculation.store.ceilings import load_ceilings
+from services.calculation.store.norm_tables import NORMS_DIR, NormDataError
 from tests.calculation.conftest import req
 
 EXPECTED = {  # year: (confidence of the personal table, adult living alone, common for 1) from the reference

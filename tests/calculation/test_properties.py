@@ -9,9 +9,10 @@ import datetime as dt
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.calculation.api import fastparse
-from services.calculation.api.schemas import parse_request
+from contracts.calculation import parse_request
 from services.calculation.domain.inputs import COST_TYPES, INCOME_TYPES
+from services.calculation.service import fastparse
+from services.calculation.service.requests import to_domain
 from tests.calculation.conftest import months_before
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -103,13 +104,13 @@ def test_another_child_never_lowers_the_norm(calc, raw, data):
 def test_deterministic_and_the_fast_parser_agrees_with_pydantic(calc, raw):
     assert calc.from_raw(raw) == calc.from_raw(copy.deepcopy(raw))
     fast = fastparse.parse(raw)
-    assert fast is not None and fast == parse_request(raw).to_domain()
+    assert fast is not None and fast == to_domain(parse_request(raw))
 
 
 def test_the_fast_parser_strips_like_pydantic_and_refuses_what_it_refuses():
     raw = {"month": "2026-03", "household": {"applicant": {"birth_date": "1990-01-01"}},
            "costs": [{"type": "other", "amount": 5, "reason": "  padded  "}]}
-    assert fastparse.parse(raw).costs[0].reason == parse_request(raw).to_domain().costs[0].reason == "padded"
+    assert fastparse.parse(raw).costs[0].reason == to_domain(parse_request(raw)).costs[0].reason == "padded"
     for bad in ({**raw, "month": "2026-3"}, {**raw, "extra": 1}, {"month": "2026-03"}, [], None,
                 {**raw, "costs": [{"type": "rent", "amount": True}]}):
         assert fastparse.parse(bad) is None

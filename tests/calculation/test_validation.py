@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.calculation.service import Rejected
+from services.calculation.service.calculator import Rejected
 from tests.calculation.conftest import child, req
 
 

@@ -1,5 +1,5 @@
 """The calculation service, over HTTP: the request built from an application, and its answer as decision
-components. The contract is the calculation service's POST /calculations (see its README)."""
+components. Both sides of the wire are contracts.calculation's models (POST /calculations)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,15 @@ from typing import Any
 import httpx
 from pydantic import ValidationError
 
+from contracts.calculation import (
+    PATH,
+    CalculationRequest,
+    CalculationResult,
+    Line,
+    LineKind,
+    field_errors,
+    parse_result,
+)
 from kit.problems import Problem
 from services.applications.domain.content import (
     CostType,
@@ -25,6 +34,7 @@ OLDEST_CHILD_AGE = 20  # the norm's last child band is 19-20; the calculation co
 
 
 def calculation_request(content: DraftContent, *, support_history: list[str], municipality: str | None) -> dict:
+    """The contract's CalculationRequest for the application's month, as JSON (only the fields set here)."""
     household = content.household
     assert household is not None and household.applicant is not None and content.housing is not None
     start = period_first_day(content.period)
@@ -50,29 +60,36 @@ def calculation_request(content: DraftContent, *, support_history: list[str], mu
                    if not v.needed_for_work_or_disability]
         assets += [{"amount": p.estimated_value, "text": p.description} for p in a.properties]
         assets += [{"amount": o.value, "text": o.description} for o in a.other]
-    return {
-        "month": content.period,
-        "household": {
-            "applicant": {"birth_date": household.applicant.personal_number.birth_date.isoformat()},
-            "partner": {"birth_date": partner.personal_number.birth_date.isoformat()} if partner else None,
-            "children": children,
-            "other_adults": [{"ref": o.ref, "birth_date": o.birth_date.isoformat() if o.birth_date else None}
-                             for o in household.other_adults]
-                            + [{"ref": c.ref, "birth_date": c.birth_date.isoformat()} for c in grown],
-            "persons_in_home": content.housing.household_size,
-        },
-        "costs": costs,
-        "incomes": incomes,
-        "support_history": support_history,
-        "assets": assets,
-        "deductions": [],
-        "municipality": municipality,
-    }
+    try:
+        request = CalculationRequest.model_validate({
+            "month": content.period,
+            "household": {
+                "applicant": {"birth_date": household.applicant.personal_number.birth_date.isoformat()},
+                "partner": {"birth_date": partner.personal_number.birth_date.isoformat()} if partner else None,
+                "children": children,
+                "other_adults": [{"ref": o.ref, "birth_date": o.birth_date.isoformat() if o.birth_date else None}
+                                 for o in household.other_adults]
+                                + [{"ref": c.ref, "birth_date": c.birth_date.isoformat()} for c in grown],
+                "persons_in_home": content.housing.household_size,
+            },
+            "costs": costs,
+            "incomes": incomes,
+            "support_history": support_history,
+            "assets": assets,
+            "deductions": [],
+            "municipality": municipality,
+        })
+    except ValidationError as exc:
+        # The application's data does not fit the contract: what the calculation service would answer (its 422),
+        # without the call.
+        raise Problem(422, "calculation-rejected", "The calculation service could not calculate this application",
+                      "One or more fields are invalid.", errors=field_errors(exc)) from None
+    return request.model_dump(mode="json", exclude_unset=True)
 
 
 async def calculate(client: httpx.AsyncClient, body: dict[str, Any]) -> dict[str, Any]:
     try:
-        response = await client.post("/calculations", json=body)
+        response = await client.post(PATH, json=body)
     except httpx.HTTPError as exc:
         raise Problem(503, "calculation-unavailable", "The calculation service cannot be reached",
                       "Try again in a moment.") from exc
@@ -109,52 +126,45 @@ def _code(raw: str) -> str:
     return _CODE.sub("_", raw.lower())[:64] or "line"
 
 
-def _kind(line: dict[str, Any]) -> str | None:
-    component = str(line.get("component", "")).lower()
-    rule = str(line.get("rule_id", "")).lower()
-    if component.startswith(("norm", "riksnorm")) or rule.startswith(("norm", "riksnorm")):
-        return "norm"
-    if component in _INCOMES or component.startswith("income"):
-        return "income"
-    if component in _COSTS or component.startswith("cost"):
-        return "cost"
-    if component.startswith("disregard"):
-        return "disregard"
-    if component.startswith("deduction"):
-        return "deduction"
-    return None
+# The decision component each kind of line becomes. A disregard (jobbstimulans, children's earnings) is no
+# component of its own: it lowers the same member's incomes. The norm lines become one component from the totals
+# (the caseworker adjusts costs and incomes, not the riksnorm). Every kind of the contract is here (tested).
+KIND_COMPONENTS: dict[LineKind, ComponentKind | None] = {
+    "norm": ComponentKind.NORM,
+    "cost": ComponentKind.COST,
+    "income": ComponentKind.INCOME,
+    "disregard": None,
+    "deduction": ComponentKind.INCOME,  # lowers the entitlement as an income does
+}
 
 
-def _line_code(line: dict[str, Any]) -> str:
-    component = str(line.get("component"))
-    return component if component in _COSTS | _INCOMES else _code(str(line.get("rule_id") or component))
+def _line_code(line: Line) -> str:
+    return line.component if line.component in _COSTS | _INCOMES else _code(line.rule_id or line.component)
 
 
-def _member(line: dict[str, Any]) -> str | None:
-    member = str(line.get("member") or "")
+def _member(line: Line) -> str | None:
+    member = line.member or ""
     return member if _MEMBER.match(member) else None
 
 
-def _detailed(result: dict[str, Any]) -> list[DecisionComponent] | None:
-    """One component per cost and income line; a disregard (jobbstimulans, children's earnings) lowers the
-    same member's incomes, a deduction is a line of its own. None when the lines cannot be split that way."""
-    totals, lines = result["totals"], result.get("lines", [])
-    by_kind: dict[str, list[dict[str, Any]]] = {}
-    for line in lines:
-        kind = _kind(line)
-        if kind is None and int(line.get("amount", 0)):
-            return None  # a line we do not understand: use the totals
-        by_kind.setdefault(kind or "", []).append(line)
-    if any(int(ln.get("amount", 0)) < 0 for ln in lines):
-        return None
-    out = [DecisionComponent(kind=ComponentKind.NORM, code="riksnorm", computed=int(totals["norm"]),
-                             decided=int(totals["norm"]))]
-    out += [DecisionComponent(kind=ComponentKind.COST, code=_line_code(ln), member=_member(ln),
-                              computed=int(ln["amount"]), decided=int(ln["amount"]))
-            for ln in by_kind.get("cost", []) if int(ln["amount"])]
-    incomes = [[_line_code(ln), _member(ln), int(ln["amount"])] for ln in by_kind.get("income", [])]
-    for disregard in by_kind.get("disregard", []):
-        left = int(disregard["amount"])
+def _own(lines: list[Line]) -> list[DecisionComponent]:
+    """One component per line with an amount, of its kind's component kind."""
+    return [DecisionComponent(kind=KIND_COMPONENTS[ln.kind], code=_line_code(ln), member=_member(ln),
+                              computed=ln.amount, decided=ln.amount) for ln in lines if ln.amount]
+
+
+def _detailed(result: CalculationResult) -> list[DecisionComponent] | None:
+    """One component per cost and income line; a disregard lowers the same member's incomes, a deduction is a
+    line of its own. None when the disregards cannot be taken from that member's incomes."""
+    by_kind: dict[str, list[Line]] = {kind: [] for kind in KIND_COMPONENTS}
+    for line in result.lines:
+        by_kind[line.kind].append(line)
+    norm = result.totals.norm
+    out = [DecisionComponent(kind=ComponentKind.NORM, code="riksnorm", computed=norm, decided=norm)]
+    out += _own(by_kind["cost"])
+    incomes = [[_line_code(ln), _member(ln), ln.amount] for ln in by_kind["income"]]
+    for disregard in by_kind["disregard"]:
+        left = disregard.amount
         for income in sorted((i for i in incomes if i[1] == _member(disregard)), key=lambda i: -i[2]):
             taken = min(left, income[2])
             income[2] -= taken
@@ -163,16 +173,14 @@ def _detailed(result: dict[str, Any]) -> list[DecisionComponent] | None:
             return None
     out += [DecisionComponent(kind=ComponentKind.INCOME, code=code, member=member, computed=amount, decided=amount)
             for code, member, amount in incomes if amount]
-    out += [DecisionComponent(kind=ComponentKind.INCOME, code=_line_code(ln), member=_member(ln),
-                              computed=int(ln["amount"]), decided=int(ln["amount"]))
-            for ln in by_kind.get("deduction", []) if int(ln["amount"])]
+    out += _own(by_kind["deduction"])
     return out
 
 
-def _aggregated(result: dict[str, Any]) -> list[DecisionComponent]:
-    totals = result["totals"]
-    incomes = max(0, int(totals["incomes"]) - int(totals.get("disregarded", 0)) + int(totals.get("deductions", 0)))
-    pairs = ((ComponentKind.NORM, "riksnorm", int(totals["norm"])), (ComponentKind.COST, "costs", int(totals["costs"])),
+def _aggregated(result: CalculationResult) -> list[DecisionComponent]:
+    totals = result.totals
+    incomes = max(0, totals.incomes - totals.disregarded + totals.deductions)
+    pairs = ((ComponentKind.NORM, "riksnorm", totals.norm), (ComponentKind.COST, "costs", totals.costs),
              (ComponentKind.INCOME, "incomes", incomes))
     return [DecisionComponent(kind=kind, code=code, computed=amount, decided=amount)
             for kind, code, amount in pairs if amount or kind is ComponentKind.NORM]
@@ -182,10 +190,10 @@ def components_from_result(result: dict[str, Any]) -> list[DecisionComponent]:
     """The calculation as decision components, per line where the lines allow it (the caseworker adjusts
     lines, not totals), otherwise one per kind; either way they must give the calculation's entitlement."""
     try:
-        expected = int(result["entitlement"])
+        parsed = parse_result(result)
         for build in (_detailed, _aggregated):
-            components = build(result)
-            if components is not None and entitlement(components, "computed") == expected:
+            components = build(parsed)
+            if components is not None and entitlement(components, "computed") == parsed.entitlement:
                 return components
     except (KeyError, TypeError, ValueError, ValidationError) as exc:  # an answer outside the contract
         raise Problem(502, "calculation-failed", "The calculation service answered outside its contract",

@@ -1,4 +1,4 @@
-"""What every route here needs: the calculator of this app, orjson answers, the body as JSON, the caller."""
+"""What every route here needs: this app's runtime and calculator, orjson answers, the body as JSON, the caller."""
 
 from __future__ import annotations
 
@@ -10,14 +10,19 @@ from starlette.responses import Response
 
 from kit.auth import Principal, person_or_service
 from kit.problems import Problem
-from services.calculation.service import Calculator, invalid
+from services.calculation.service.calculator import Calculator, invalid
+from services.calculation.service.runtime import Runtime
 
 # Staff and services may run batches; a client has one household and uses POST /calculations.
 BATCH_ROLES = ("service", "caseworker", "team_lead", "admin", "employment_officer")
 
 
+def runtime(request: Request) -> Runtime:
+    return request.app.state.kit.runtime  # type: ignore[no-any-return]
+
+
 def calculator(request: Request) -> Calculator:
-    return request.app.state.kit.extras["calculator"]  # type: ignore[no-any-return]
+    return runtime(request).calculator
 
 
 def orjson_response(body: Any, status: int = 200) -> Response:
@@ -30,7 +35,7 @@ async def json_body(request: Request) -> Any:
         return orjson.loads(raw)
     except orjson.JSONDecodeError:
         raise invalid([{"field": "body", "message": "the body is not valid JSON", "code": "json_invalid"}]
-                      ).problem() from None
+                      ) from None
 
 
 # The applications service calculates for its cases; no other service token is taken here.

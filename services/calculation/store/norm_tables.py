@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from services.calculation.domain.norms import BANDS, WITHOUT_LUNCH_BANDS, NormBook, NormYear, Text
 
-NORMS_DIR = Path(__file__).resolve().parent / "norms"
+NORMS_DIR = Path(__file__).resolve().parent.parent / "norms"
 
 Kr = Annotated[int, Field(ge=0, le=100_000, strict=True)]
 Confidence = Literal["confirmed", "probable", "derived"]
