@@ -5,25 +5,22 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-from fastapi import FastAPI, Request
-from starlette.responses import Response
+from fastapi import FastAPI
 
 from kit.app import ServiceContext, create_service_app
 from kit.http import service_client
-from kit.problems import ProblemResponse
 from services.meetings.api import availability, bookings, calendar, stats, units
 from services.meetings.domain.rules import MeetingRuleError
 from services.meetings.integration.applications import ProtectionOwner
+from services.meetings.service.runtime import Clock, Runtime
 from services.meetings.settings import DEV_LINK_SECRET, MeetingsSettings
-from services.meetings.worker import ReminderScheduler, TokenSource, Workers, messaging_delivery, relay_for
+from services.meetings.workers import ReminderScheduler, TokenSource, Workers, messaging_delivery, relay_for
 
 log = logging.getLogger("meetings")
-
-Clock = Callable[[], dt.datetime]
 
 
 def utcnow() -> dt.datetime:
@@ -52,7 +49,8 @@ def _hook(settings: MeetingsSettings, clock: Clock, tokens: TokenSource | None,
         owner = ProtectionOwner(owner_http, ttl_seconds=settings.protection_cache_seconds)
         relay = relay_for(ctx.sessions, messaging_delivery(http), settings)
         workers = Workers(ReminderScheduler(ctx.sessions, clock, owner), relay, settings.worker_poll_seconds)
-        ctx.extras.update(clock=clock, relay=relay, workers=workers, protection_owner=owner)
+        ctx.runtime = Runtime(settings=settings, clock=clock, sessions=ctx.sessions, owner=owner, relay=relay,
+                              workers=workers)
         if settings.worker_enabled:
             ctx.spawn(workers.run_forever(ctx.stop), "meetings-reminders")
             if http is not None:  # without a messaging URL, events wait in the outbox until one is set
@@ -65,11 +63,6 @@ def _hook(settings: MeetingsSettings, clock: Clock, tokens: TokenSource | None,
                     await client.aclose()
 
     return hook
-
-
-async def _on_rule_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, MeetingRuleError)
-    return ProblemResponse(exc.status, slug=exc.slug, title=exc.title, detail=exc.detail, instance=request.url.path)
 
 
 def create_app(settings: MeetingsSettings | None = None, *, clock: Clock | None = None,
@@ -87,7 +80,7 @@ def create_app(settings: MeetingsSettings | None = None, *, clock: Clock | None 
         # calendar first: /bookings/{id}.ics must win over /bookings/{id}
         routers=[calendar.router, units.router, availability.router, bookings.router, stats.router],
         hooks=[_hook(settings, clock or utcnow, tokens, messaging_transport, applications_transport)],
+        domain_errors=MeetingRuleError,
         **kwargs,
     )
-    app.add_exception_handler(MeetingRuleError, _on_rule_error)
     return app

@@ -144,7 +144,7 @@ async def test_protected_after_booking_leaves_every_uncleared_view(env, as_perso
             assert "location" not in event
     # its reminder says protected, so messaging tells nothing
     clock.set(sthlm(2026, 3, 17, 10, 30))
-    await app.state.kit.extras["workers"].scheduler.run_once()
+    await app.state.kit.runtime.workers.scheduler.run_once()
     rows = [e for e in await outbox_rows(url, "meetings")
             if e.topic == "meeting.reminder" and e.payload["data"]["booking_id"] == bid]
     assert rows and all(row.payload["data"]["protected_identity"] is True for row in rows)

@@ -78,7 +78,7 @@ async def test_each_reminder_goes_out_once_with_two_workers(issuer, as_persona, 
                 assert rows[0].n == expected_reminders
 
                 # Time passes hour by hour to after the last meeting; at every step both replicas run at once.
-                workers = [one.state.kit.extras["workers"], two.state.kit.extras["workers"]]
+                workers = [one.state.kit.runtime.workers, two.state.kit.runtime.workers]
                 while clock.now < sthlm(2026, 3, 26, 12):
                     clock.advance(hours=1)
                     await asyncio.gather(*(w.run_once() for w in workers))
@@ -128,7 +128,7 @@ async def test_messaging_takes_the_events_in(issuer, as_persona, idp_url, owner)
                         "meeting_type_id": nord.phone, "caseworker_id": f"persona:{who}", "personal_number": pnr,
                         "start": sthlm(2026, 3, 18, hour).isoformat()})
                     assert r.status_code == 201, r.text
-                _, delivered = await app.state.kit.extras["workers"].run_once()
+                _, delivered = await app.state.kit.runtime.workers.run_once()
                 assert delivered == 2
                 failed = await sql(url, "SELECT count(*) AS n FROM outbox WHERE delivered_at IS NULL")
                 assert failed[0].n == 0

@@ -10,11 +10,10 @@ from services.meetings.domain.meeting_types import (
     Channel,
     MeetingKind,
     MeetingType,
-    UnitMeetingSettings,
     blocked_range,
-    client_change_cutoff,
     meeting_end,
 )
+from services.meetings.domain.unit_settings import UnitMeetingSettings, client_change_cutoff
 from tests.meetings.test_domain_factories import OFFICE, UNIT, meeting_type, sthlm, utc
 
 K, C = MeetingKind, Channel

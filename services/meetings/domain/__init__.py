@@ -2,7 +2,8 @@
 
 Pure: no database, no web framework, no network; the clock is always passed in (`now`). Read in this order:
     times.py          Stockholm wall time outside, UTC instants inside (and why)
-    meeting_types.py  what a unit offers (kind, length, buffers, channels), unit settings, blocked_range()
+    meeting_types.py  what a unit offers (kind, length, buffers, channels), blocked_range()
+    unit_settings.py  a unit's settings: cut-off, minimum notice, reminder times, key figures (of stats.py)
     closed_days.py    Swedish public holidays + midsommarafton, julafton, nyårsafton (a parameter)
     availability.py   weekly hours, absences, extra hours -> free slots; one caseworker or a whole unit
     bookings.py       the booking request (interpreter, accessibility) and the kept booking; references

@@ -1,4 +1,4 @@
-"""What a unit offers: meeting types (kind, length, buffers, channels, where) and the unit's booking settings.
+"""What a unit offers: meeting types (kind, length, buffers, channels, where); its settings: unit_settings.py.
 
     kind          what the meeting is: in_person | phone | video | home_visit | multi_party | drop_in
     channels      how the client may take part; the client chooses among them (field studies: clients
@@ -22,7 +22,7 @@ import uuid
 from enum import StrEnum
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from services.meetings.domain.times import to_utc
 
@@ -74,7 +74,7 @@ class MeetingType(BaseModel):
     channels: frozenset[Channel]
     office_address: Text | None = None
     client_self_bookable: bool = False
-    # None: the unit's setting (UnitMeetingSettings.client_change_cutoff_hours) applies.
+    # None: the unit's setting (unit_settings.UnitMeetingSettings.client_change_cutoff_hours) applies.
     client_change_cutoff_hours: int | None = Field(default=None, ge=0, le=14 * 24)
     active: bool = True
 
@@ -118,46 +118,6 @@ class MeetingType(BaseModel):
             if channel in self.channels:
                 return channel
         raise AssertionError("unreachable: channels is never empty")
-
-
-class UnitMeetingSettings(BaseModel):
-    """A unit's booking settings."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    unit_id: str
-    # A client may move or cancel online until this many hours before the start; after that they call.
-    client_change_cutoff_hours: int = Field(default=DEFAULT_CLIENT_CHANGE_CUTOFF_HOURS, ge=0, le=14 * 24)
-    # The earliest a client may book ahead of now (staff book phone appointments without this limit).
-    min_notice_hours: int = Field(default=2, ge=0, le=14 * 24)
-    reminder_offsets_minutes: tuple[int, ...] = DEFAULT_REMINDER_OFFSETS_MINUTES
-    # The figures the team lead's weekly statistics shows; stats.KEY_FIGURES names them.
-    key_figures: tuple[str, ...] | None = None
-
-    @field_validator("key_figures")
-    @classmethod
-    def _known_figures(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
-        if value is None:
-            return None
-        from services.meetings.domain.stats import check_key_figures  # stats builds on this module
-
-        return check_key_figures(value)
-
-    @property
-    def min_notice(self) -> dt.timedelta:
-        return dt.timedelta(hours=self.min_notice_hours)
-
-    @property
-    def reminder_offsets(self) -> tuple[dt.timedelta, ...]:
-        return tuple(dt.timedelta(minutes=m) for m in self.reminder_offsets_minutes)
-
-
-def client_change_cutoff(meeting_type: MeetingType, settings: UnitMeetingSettings) -> dt.timedelta:
-    """How long before the start a client may still move or cancel online: the type's own value, else the unit's."""
-    hours = meeting_type.client_change_cutoff_hours
-    if hours is None:
-        hours = settings.client_change_cutoff_hours
-    return dt.timedelta(hours=hours)
 
 
 def meeting_end(start: dt.datetime, meeting_type: MeetingType) -> dt.datetime:

@@ -32,6 +32,7 @@ from services.meetings.domain.availability import Slot
 from services.meetings.domain.bookings import Booking, BookingRequest, BookingStatus, Outcome
 from services.meetings.domain.meeting_types import Channel, MeetingType
 from services.meetings.domain.times import to_utc
+from values.errors import DomainError
 
 PROBLEM_TYPE_PREFIX = "urn:bistand:problem:"
 PROTECTED_PERMISSION = "protected_identity"  # the token permission that sets protected_access
@@ -91,15 +92,16 @@ _HINTS: dict[Reason, tuple[int, str]] = {
 }
 
 
-class MeetingRuleError(Exception):
-    """A denied rule, raised. The API answers kit.problems.Problem(status, slug, title, detail)."""
+class MeetingRuleError(DomainError):
+    """A denied rule, raised. The kit answers it as problem+json (status, slug = code, title, detail)."""
 
     def __init__(self, reason: Reason, detail: str | None = None) -> None:
+        status, title = _HINTS[reason]
+        super().__init__(detail or title, code=reason.value, status=status)
         self.reason = reason
         self.slug = reason.value
-        self.status, self.title = _HINTS[reason]
-        self.detail = detail
-        super().__init__(detail or self.title)
+        self.title = title
+        self.detail = detail  # type: ignore[assignment] # None: the problem has no detail, as before
 
 
 @dataclass(frozen=True)
@@ -296,7 +298,7 @@ def _can_change(
 def can_cancel(
     actor: Actor, booking: Booking, now: dt.datetime, *, cutoff: dt.timedelta, reason: str | None = None
 ) -> RuleDecision:
-    """`cutoff`: meeting_types.client_change_cutoff(type, unit settings). `reason`: required from staff."""
+    """`cutoff`: unit_settings.client_change_cutoff(type, unit settings). `reason`: required from staff."""
     return _can_change(actor, booking, now, cutoff, reason)
 
 

@@ -16,20 +16,17 @@ import time
 from collections.abc import Callable, Iterable
 
 import httpx
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
+
+from contracts.protection import MAX_ASKED, PATH, ProtectionAnswer, ProtectionQuery
 
 log = logging.getLogger("meetings.protection")
 
-PATH = "/internal/protection"
-BATCH = 100  # the owner's limit per request
+BATCH = MAX_ASKED  # the owner's limit per request
 
 
 class OwnerUnavailable(Exception):
     """The owner of protected identity could not answer; the reason is for logs only."""
-
-
-class _Answer(BaseModel):
-    protected: list[str]
 
 
 class ProtectionOwner:
@@ -79,18 +76,22 @@ class ProtectionOwner:
     async def _ask(self, batch: list[str]) -> frozenset[str]:
         if self.http is None:
             raise OwnerUnavailable("no applications URL is configured")
+        try:
+            query = ProtectionQuery(personal_numbers=batch).model_dump(mode="json")
+        except ValidationError as exc:  # the owner would refuse it (422) just the same
+            raise OwnerUnavailable("a personnummer the owner cannot be asked about") from exc
         last: Exception | None = None
         # A read, so it is safe to repeat once after a network error (not after an answer: a 4xx stays a 4xx).
         for _ in range(self.attempts):
             try:
-                response = await self.http.post(PATH, json={"personal_numbers": batch})
+                response = await self.http.post(PATH, json=query)
             except Exception as exc:  # noqa: BLE001 - network, timeout, or no service token: all mean "no answer"
                 last = exc
                 continue
             if response.status_code != 200:
                 raise OwnerUnavailable(f"the owner answered {response.status_code}")
             try:
-                answer = _Answer.model_validate_json(response.content)
+                answer = ProtectionAnswer.model_validate_json(response.content)
             except ValidationError as exc:
                 raise OwnerUnavailable("the owner's answer is malformed") from exc
             # Only those asked about count: an answer naming anyone else is ignored, not trusted.

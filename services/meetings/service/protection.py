@@ -22,8 +22,9 @@ from collections.abc import Iterable
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.problems import Problem
-from services.meetings import store
 from services.meetings.integration.applications import OwnerUnavailable, ProtectionOwner
+from services.meetings.store import clients as clients_store
+from services.meetings.store.bookings import BookingRecord
 
 log = logging.getLogger("meetings.protection")
 
@@ -44,9 +45,9 @@ async def for_write(session: AsyncSession, owner: ProtectionOwner, client: str, 
         log.warning("protected identity could not be checked for a write", extra={"reason": str(exc)})
         raise owner_unavailable() from None
     if claim:
-        await store.remember_claim(session, client)
+        await clients_store.remember_claim(session, client)
         return True
-    return protected or await store.is_protected(session, client)
+    return protected or await clients_store.is_protected(session, client)
 
 
 async def protected_now(session: AsyncSession, owner: ProtectionOwner, clients: Iterable[str]) -> frozenset[str]:
@@ -60,11 +61,11 @@ async def protected_now(session: AsyncSession, owner: ProtectionOwner, clients: 
     except OwnerUnavailable as exc:
         log.warning("protected identity could not be checked for a display", extra={"reason": str(exc)})
         return asked
-    return protected | await store.claimed_among(session, asked)
+    return protected | await clients_store.claimed_among(session, asked)
 
 
 async def for_display(session: AsyncSession, owner: ProtectionOwner,
-                      records: list[store.BookingRecord]) -> list[store.BookingRecord]:
+                      records: list[BookingRecord]) -> list[BookingRecord]:
     """The records with each booking's protected flag as the owner says now, both ways (a protection the owner
     lifted is lifted here too; fail closed: as if protected)."""
     protected = await protected_now(session, owner, {r.booking.client_id for r in records if r.booking.client_id})

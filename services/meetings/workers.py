@@ -4,7 +4,7 @@ Both steps are safe with several replicas. A reminder is claimed with FOR UPDATE
 sent in the same transaction that writes its outbox row (whose id is the reminder's id), so exactly one
 replica turns it into exactly one event. The kit's OutboxRelay claims events the same way, and messaging
 deduplicates on the Idempotency-Key (the event id), so a crash between the POST and the commit repeats at
-most a delivery the receiver ignores.
+most a delivery the receiver ignores. What a due reminder becomes: service/reminders.py.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.outbox import EventDelivery, OutboxRelay
 from kit.tables import OutboxMessage
-from services.meetings import flows, protection, store
 from services.meetings.integration.applications import ProtectionOwner
+from services.meetings.service import reminders
 
 log = logging.getLogger("meetings.worker")
 
@@ -45,26 +45,8 @@ class ReminderScheduler:
     async def run_once(self) -> int:
         """Turn one batch of due reminders into outbox events. Returns how many events were written."""
         now = self.clock()
-        written = 0
         async with self.sessions() as session, session.begin():
-            claimed_rows = await store.claim_due_reminders(session, now, self.batch_size)
-            records = {c.id: await store.get_booking(session, c.booking_id) for c in claimed_rows}
-            # Whether each client is protected now, from the owner (one call for the batch); the owner not answering
-            # counts as protected, so the reminder says nothing (messaging sends no content for protected clients).
-            known = {r.booking.client_id for r in records.values() if r is not None and r.booking.client_id}
-            protected = await protection.protected_now(session, self.owner, known)
-            for claimed in claimed_rows:
-                record = records[claimed.id]
-                # A cancelled or already marked booking has no reminders left (they are dropped with the change);
-                # this is the belt to those braces.
-                if record is not None and record.booking.is_open and record.booking.start > now:
-                    booking = record.booking
-                    if booking.client_id:
-                        booking = booking.model_copy(update={"protected_identity": booking.client_id in protected})
-                    flows.enqueue_event(session, flows.TOPIC_REMINDER, booking, now, event_id=claimed.id)
-                    written += 1
-                await store.mark_reminder_sent(session, claimed.id, now)
-        return written
+            return await reminders.send_due(session, self.owner, now, self.batch_size)
 
 
 def _meeting_envelope(message: OutboxMessage) -> tuple[Any, dict[str, Any]]:
