@@ -49,7 +49,6 @@ class ServiceContext:
     # The service's own typed runtime (its clock, relay, clients...), set by its start-up hook and read through
     # a typed accessor in its api/deps.py.
     runtime: Any = None
-    extras: dict[str, Any] = field(default_factory=dict)  # being replaced by ``runtime``
 
     def tokens_for(self, service: str) -> AudienceTokens | None:
         """Service tokens for calls to ``service`` (None without client credentials)."""

@@ -16,13 +16,13 @@ from kit.http import service_client
 from kit.outbox import OutboxRelay
 from services.messaging import workers
 from services.messaging.api import contacts, events, export, stream, threads
-from services.messaging.domain.crypto import Keyring
 from services.messaging.domain.errors import DomainError
 from services.messaging.integration.protection import ProtectionOwner
 from services.messaging.service.live import Hub
 from services.messaging.service.notifications import Notifier
 from services.messaging.service.runtime import Clock, Runtime, utcnow
 from services.messaging.settings import MessagingSettings
+from services.messaging.store.crypto import Keyring
 
 log = logging.getLogger("messaging")
 

@@ -7,7 +7,7 @@ from pydantic_settings import SettingsConfigDict
 
 from kit.settings import KitSettings
 from services.messaging.domain import intake
-from services.messaging.domain.crypto import DEV_KEYS, Keyring
+from services.messaging.store.crypto import DEV_KEYS, Keyring
 
 
 class MessagingSettings(KitSettings):

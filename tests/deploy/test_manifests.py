@@ -108,7 +108,7 @@ def test_message_keys_are_secret_and_valid():
     """Encryption keys live in a Secret, never a ConfigMap; the dev overlay's key opens what it seals."""
     import base64
 
-    from services.messaging.domain.crypto import Keyring
+    from services.messaging.store.crypto import Keyring
 
     for overlay in ("dev", "production"):
         for obj in _render(overlay):

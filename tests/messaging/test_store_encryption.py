@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import text
 
 from kit.db import make_engine
-from services.messaging.domain.crypto import DEV_KEY_ID, DEV_KEYS, KeyringError
 from services.messaging.service.rekey import rekey_all
+from services.messaging.store.crypto import DEV_KEY_ID, DEV_KEYS, KeyringError
 from tests.messaging.conftest import PDF, make_app, settings_for
 from tests.support import app_client, fresh_database
 

@@ -16,8 +16,8 @@ from services.calculation.settings import CalculationSettings
 from services.meetings.app import create_app as create_meetings
 from services.meetings.settings import MeetingsSettings
 from services.messaging.app import create_app as create_messaging
-from services.messaging.domain.crypto import DEV_KEYS
 from services.messaging.settings import MessagingSettings
+from services.messaging.store.crypto import DEV_KEYS
 
 DB = "postgresql://bistand:pw@db/bistand"
 # Fixed test keys (the same in every xdist worker): 32 bytes each, but no development value.

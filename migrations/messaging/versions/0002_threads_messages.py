@@ -1,7 +1,7 @@
 """messaging: threads, messages, attachments, read state, contacts, absences, notifications, cases.
 
 Message bodies, subjects, file names, file content and contact details are stored encrypted
-(AES-GCM, see services/messaging/domain/crypto.py) with the id of the key that sealed them.
+(AES-GCM, see services/messaging/store/crypto.py) with the id of the key that sealed them.
 The database itself keeps messages immutable: only a retraction may be recorded, once.
 
 Revision ID: messaging_0002

@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from kit.app import ServiceContext
 from kit.auth import Principal, authenticate
 from kit.db import session as db_session
-from kit.idempotency import RETRY_SAFELY, Idempotency, check_key
+from kit.idempotency import idempotency_key
 from kit.problems import Problem
 from services.meetings.domain import rules
 from services.meetings.domain.rules import Actor
@@ -94,9 +94,4 @@ def check_if_match(if_match: str | None, version: int) -> None:
 IfMatch = Annotated[str | None, Header(alias="If-Match")]
 
 
-async def idempotency(key: Annotated[str | None, Header(alias="Idempotency-Key", description=RETRY_SAFELY)] = None,
-                      ) -> Idempotency:
-    """The request's Idempotency-Key as kit.idempotency.idempotency_key() gives it. (That factory's header
-    annotation names a local variable, which ``from __future__ import annotations`` leaves unresolvable, so FastAPI
-    cannot build it yet; this is the same dependency, spelled at module level.)"""
-    return Idempotency(check_key(key))
+idempotency = idempotency_key()

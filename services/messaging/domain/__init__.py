@@ -5,7 +5,6 @@ Pure: no database, no web framework, no network; the clock is passed in. Read in
     rules.py     message body, subject, attachment count, per-sender rate, the retract window
     inbox.py     unit inbox, taking a thread, the case's caseworker, absence hand-over
     notify.py    notifications without content (sv/en), topics from other services, contact details
-    crypto.py    AES-256-GCM envelopes with key ids, so keys rotate and a dump reveals nothing
 Attachments follow the shared file rules (values.files).
 Errors carry stable codes (errors.MessagingError) for problem+json.
 """

@@ -24,13 +24,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.tables import OutboxMessage
 from services.messaging.domain import notify
-from services.messaging.domain.crypto import Keyring
 from services.messaging.integration.failures import PermanentFailure
 from services.messaging.integration.mail import send_email
 from services.messaging.integration.sms import send_sms
 from services.messaging.settings import MessagingSettings
 from services.messaging.store import contacts as contacts_store
 from services.messaging.store import notifications as notifications_store
+from services.messaging.store.crypto import Keyring
 from services.messaging.store.notifications import NOTIFICATION_TOPIC, NotificationRecord
 
 log = logging.getLogger("messaging.notify")

@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 
 from kit.db import make_engine, make_sessionmaker
-from services.messaging.domain.crypto import Keyring
 from services.messaging.settings import MessagingSettings
+from services.messaging.store.crypto import Keyring
 from services.messaging.store.rekey import rekey_batch
 
 

@@ -10,11 +10,11 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.outbox import OutboxRelay
-from services.messaging.domain.crypto import Keyring
 from services.messaging.integration.protection import ProtectionOwner
 from services.messaging.service.live import Hub
 from services.messaging.service.notifications import Notifier
 from services.messaging.settings import MessagingSettings
+from services.messaging.store.crypto import Keyring
 
 Clock = Callable[[], dt.datetime]
 

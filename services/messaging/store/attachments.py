@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.messaging.domain.crypto import Keyring, aad
+from services.messaging.store.crypto import Keyring, aad
 
 
 @dataclass

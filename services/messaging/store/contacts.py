@@ -10,8 +10,8 @@ import orjson
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.messaging.domain.crypto import Keyring, aad
 from services.messaging.domain.notify import Channel, Contact
+from services.messaging.store.crypto import Keyring, aad
 from services.messaging.store.threads import PARTY_TO
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.messaging.domain.access import Side
-from services.messaging.domain.crypto import Keyring
+from services.messaging.store.crypto import Keyring
 from services.messaging.store.threads import EFFECTIVE_ASSIGNEE, PARTY_TO, ThreadRecord, thread_of_row
 
 

@@ -11,8 +11,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.db import driver_connection
 from services.messaging.domain.access import Side
-from services.messaging.domain.crypto import Keyring, aad
 from services.messaging.store.attachments import AttachmentMeta, attachment_meta
+from services.messaging.store.crypto import Keyring, aad
 from services.messaging.store.live import NOTIFY_CHANNEL
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.messaging.domain.crypto import Keyring, aad
+from services.messaging.store.crypto import Keyring, aad
 
 
 async def rekey_batch(session: AsyncSession, keyring: Keyring, limit: int = 200) -> int:

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.messaging.domain.access import ThreadFacts
-from services.messaging.domain.crypto import Keyring, aad
+from services.messaging.store.crypto import Keyring, aad
 from services.messaging.store.protection import any_protected
 
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.messaging.domain.crypto import (
+from services.messaging.store.crypto import (
     DEV_KEYS,
     NONCE_BYTES,
     Keyring,
