@@ -51,7 +51,8 @@ async def calculate(request: Request, principal: Principal = Depends(application
                      "answers in order, a bad item gets an error entry at its index")
 async def calculate_batch(request: Request, principal: Principal = Depends(batch_caller),
                           raw: Any = Depends(json_body)) -> Response:
-    body, gzipped = await batch.calculate(runtime(request), raw,
+    rt = runtime(request)
+    body, gzipped = await batch.calculate(rt.calculator, raw, lock=rt.batch_lock, pool=rt.batch_pool,
                                           max_items=request.app.state.kit.settings.batch_max_items,
                                           gzip=_accepts_gzip(request.headers.get("accept-encoding", "")))
     headers = {"Vary": "Accept-Encoding"} | ({"Content-Encoding": "gzip"} if gzipped else {})

@@ -5,7 +5,8 @@ every core. Answers are encoded once and spliced into the response body without 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import asyncio
+from typing import Any, Protocol
 
 import anyio
 import orjson
@@ -13,9 +14,6 @@ import orjson
 from services.calculation.service.calculator import Calculator, Rejected, invalid
 from services.calculation.service.gzip_parts import gzip_bytes
 from values.errors import DomainError
-
-if TYPE_CHECKING:
-    from services.calculation.service.runtime import Runtime
 
 # A batch answer in one process is gzipped from this size (smaller ones are not worth it).
 GZIP_FROM_BYTES = 256 * 1024
@@ -62,8 +60,17 @@ def _envelope(raw: Any) -> tuple[list[Any], bool]:
     return raw["items"], explain
 
 
-async def calculate(runtime: Runtime, raw: Any, *, max_items: int, gzip: bool) -> tuple[bytes, bool]:
-    """The answer's body (a BatchResult) and whether it is gzipped; ``gzip``: the caller takes gzip."""
+class Pool(Protocol):
+    """Worker processes that run a batch (service/pool.py's WorkerPool); named here so that the pool, which
+    runs this module's ``run`` in its workers, is not imported back."""
+
+    async def run(self, items: list[Any], explain: bool, *, gzip: bool) -> bytes: ...
+
+
+async def calculate(calculator: Calculator, raw: Any, *, lock: asyncio.Lock, pool: Pool | None, max_items: int,
+                    gzip: bool) -> tuple[bytes, bool]:
+    """The answer's body (a BatchResult) and whether it is gzipped; ``gzip``: the caller takes gzip. Without a
+    ``pool`` the batch runs in a thread of this process, one batch at a time (``lock``)."""
     items, explain = _envelope(raw)
     if len(items) > max_items:
         raise BatchTooLarge(f"{len(items)} items; at most {max_items} per call. Split the batch.",
@@ -71,13 +78,13 @@ async def calculate(runtime: Runtime, raw: Any, *, max_items: int, gzip: bool) -
     # The lines repeat their legal references: 10 000 explained households are ~50 MB of JSON but ~5 MB
     # gzipped, which is what crosses the gateway. Small answers are not worth it.
     gzip = gzip and (explain or len(items) >= 1000)
-    if runtime.batch_pool is not None and len(items) > 1:
-        return await runtime.batch_pool.run(items, explain, gzip=gzip), gzip  # the workers compress their parts
+    if pool is not None and len(items) > 1:
+        return await pool.run(items, explain, gzip=gzip), gzip  # the workers compress their parts
     # Off the event loop: a 10 000 item batch takes about a second of CPU, and health checks and single
     # calculations must still answer meanwhile. One batch at a time (the lock): more threads would only
     # take turns on the GIL and finish all of them later.
-    async with runtime.batch_lock:
-        results, failed = await anyio.to_thread.run_sync(run, runtime.calculator, items, explain)
+    async with lock:
+        results, failed = await anyio.to_thread.run_sync(run, calculator, items, explain)
     body = answer([orjson.dumps(results)], len(results), failed)
     gzip = gzip and len(body) >= GZIP_FROM_BYTES
     if gzip:
