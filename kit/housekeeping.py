@@ -12,19 +12,17 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import Callable
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from kit.clock import Clock, utcnow
+
 log = logging.getLogger("kit.housekeeping")
 
-Clock = Callable[[], dt.datetime]
 
 
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 class Housekeeping:

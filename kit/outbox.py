@@ -13,7 +13,6 @@ recipients. ``deliver`` gets them opened. Delivered rows are purged after a shor
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -137,8 +136,6 @@ class OutboxRelay:
                 task.cancel()
 
 
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 Envelope = Callable[[OutboxMessage], tuple[Any, dict[str, Any]]]

@@ -9,10 +9,11 @@ from typing import Any
 from fastapi import FastAPI
 
 from kit.app import ServiceContext, create_service_app
+from kit.clock import Clock, utcnow
 from kit.http import service_client
 from services.applications import workers
 from services.applications.api import applications, documents, internal, lifecycle, me, protection, queue
-from services.applications.service.runtime import Clock, Runtime, utcnow
+from services.applications.service.runtime import Runtime
 from services.applications.settings import ApplicationsSettings
 from values.errors import DomainError
 

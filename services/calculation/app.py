@@ -12,10 +12,11 @@ from pydantic.json_schema import models_json_schema
 
 from contracts.calculation import BatchRequest, CalculationRequest, TrialRequest
 from kit.app import ServiceApp, ServiceContext, create_service_app
+from kit.clock import Clock, utcnow
 from services.calculation.api import calculations, norms
 from services.calculation.service.calculator import Calculator
 from services.calculation.service.pool import WorkerPool
-from services.calculation.service.runtime import Clock, Runtime, utcnow
+from services.calculation.service.runtime import Runtime
 from services.calculation.settings import CalculationSettings
 from services.calculation.store import norm_tables
 from services.calculation.store.ceilings import load_ceilings

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -12,19 +11,18 @@ import httpx
 from fastapi import FastAPI
 
 from kit.app import ServiceContext, create_service_app
+from kit.clock import Clock, utcnow
 from kit.http import service_client
 from services.meetings.api import availability, bookings, calendar, stats, units
 from services.meetings.domain.rules import MeetingRuleError
 from services.meetings.integration.applications import ProtectionOwner
-from services.meetings.service.runtime import Clock, Runtime
+from services.meetings.service.runtime import Runtime
 from services.meetings.settings import DEV_LINK_SECRET, MeetingsSettings
 from services.meetings.workers import ReminderScheduler, TokenSource, Workers, messaging_delivery, relay_for
 
 log = logging.getLogger("meetings")
 
 
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def _hook(settings: MeetingsSettings, clock: Clock, tokens: TokenSource | None,

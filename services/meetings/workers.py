@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import logging
-from collections.abc import Callable
 from typing import Any, Protocol
 
 import httpx
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from kit.clock import Clock
 from kit.outbox import EventDelivery, OutboxRelay
 from kit.tables import OutboxMessage
 from services.meetings.integration.applications import ProtectionOwner
@@ -27,7 +26,6 @@ from services.meetings.service import reminders
 
 log = logging.getLogger("meetings.worker")
 
-Clock = Callable[[], dt.datetime]
 
 
 class TokenSource(Protocol):

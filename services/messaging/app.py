@@ -11,6 +11,7 @@ import httpx
 from fastapi import FastAPI
 
 from kit.app import ServiceContext, create_service_app
+from kit.clock import Clock, utcnow
 from kit.db import plain_url
 from kit.http import service_client
 from kit.outbox import OutboxRelay
@@ -20,7 +21,7 @@ from services.messaging.domain.errors import DomainError
 from services.messaging.integration.protection import ProtectionOwner
 from services.messaging.service.live import Hub
 from services.messaging.service.notifications import Notifier
-from services.messaging.service.runtime import Clock, Runtime, utcnow
+from services.messaging.service.runtime import Runtime
 from services.messaging.settings import MessagingSettings
 from services.messaging.store.crypto import Keyring
 

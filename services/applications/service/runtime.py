@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,16 +11,14 @@ import httpx
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from kit.clock import Clock
 from kit.outbox import OutboxRelay
 from services.applications.settings import ApplicationsSettings
 
 STOCKHOLM = zoneinfo.ZoneInfo("Europe/Stockholm")
 
-Clock = Callable[[], dt.datetime]
 
 
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 @dataclass

@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from kit.clock import Clock, utcnow
 from services.calculation.service.calculator import Calculator
 from services.calculation.service.pool import WorkerPool
-
-Clock = Callable[[], dt.datetime]
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 @dataclass

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 
 from contracts.calculation import field_errors, parse_trial
+from kit.clock import Clock
 from services.calculation.service.calculator import Calculator, invalid
 from services.calculation.service.requests import trial_to_domain
-from services.calculation.service.runtime import Clock
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from kit.clock import Clock
 from kit.outbox import OutboxRelay
 from services.meetings.integration.applications import ProtectionOwner
 from services.meetings.settings import MeetingsSettings
 from services.meetings.workers import Workers
-
-Clock = Callable[[], dt.datetime]
 
 
 @dataclass(frozen=True)

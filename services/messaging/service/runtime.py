@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from kit.clock import Clock
 from kit.outbox import OutboxRelay
 from services.messaging.integration.protection import ProtectionOwner
 from services.messaging.service.live import Hub
 from services.messaging.service.notifications import Notifier
 from services.messaging.settings import MessagingSettings
 from services.messaging.store.crypto import Keyring
-
-Clock = Callable[[], dt.datetime]
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 @dataclass
