@@ -581,7 +581,8 @@ def main() -> None:
 
     unexpected = sum(sum(c.values()) for c in tally.errors.values())
     print(f"\nThe month's peak: {args.clients} virtual users for {elapsed:.0f} s through the gateway, "
-          f"{args.replicas} replicas of each service, no tracing; mix {WEIGHTS} "
+          f"{args.replicas} replicas of each service, no tracing; steps weighted "
+          f"{', '.join(f'{name} {weight}' for name, weight in WEIGHTS.items())} "
           f"(stack up in {up:.0f} s, {len(households)} households seeded in {seeded:.0f} s, "
           f"{args.warmup:.0f} s warm-up not counted). {os.cpu_count()} cores; load average "
           f"{load_before:.1f} before the run, {load_during:.1f} before the measured pass.\n")
