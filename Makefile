@@ -42,6 +42,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/applications.py
 	$(BIN)/python bench/messaging.py
 	$(BIN)/python bench/meetings.py
+	$(BIN)/python bench/peak.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .data

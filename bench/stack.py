@@ -33,8 +33,10 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def running(services: tuple[str, ...] = SERVICES,
-            extra_env: dict[str, str] | None = None) -> Iterator[tuple[Stack, Callable[[str], str]]]:
+def running(services: tuple[str, ...] = SERVICES, extra_env: dict[str, str] | None = None,
+            replicas: int = 1) -> Iterator[tuple[Stack, Callable[[str], str]]]:
+    """The stack on loopback, on free ports and fresh databases; ``replicas`` processes of each service in
+    ``services`` (the gateway takes turns between them, as with BISTAND_REPLICAS)."""
     pgdata = None
     server = os.environ.get("DATABASE_URL")
     if not server:
@@ -44,10 +46,12 @@ def running(services: tuple[str, ...] = SERVICES,
     names = {s: f"bench_{s}_{suffix}" for s in SERVICES}
     database_urls = asyncio.run(prepare_databases(server, names))
     ports = Ports(**{name: _free_port() for name in Ports.__dataclass_fields__})
+    extra = {s: [_free_port() for _ in range(replicas - 1)] for s in services}
     stack = Stack(database_urls, ports, extra_env={**NO_LIMITS, **(extra_env or {})},
-                  log_dir=ROOT / ".data" / "bench-logs")
+                  log_dir=ROOT / ".data" / "bench-logs", extra_replicas=extra)
     try:
-        stack.start(only=("idp", "sms", "gateway", *services))
+        stack.start(only=("idp", "sms", "gateway", *services,
+                          *(f"{s}-{n}" for s in services for n in range(2, replicas + 1))))
         stack.wait_ready()
 
         def token(persona: str) -> str:
