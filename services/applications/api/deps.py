@@ -32,9 +32,14 @@ def context(request: Request) -> ServiceContext:
     return request.app.state.kit  # type: ignore[no-any-return]
 
 
-def runtime(request: Request) -> Runtime:
+def runtime_of(request: Request) -> Runtime:
     """The service's runtime (clock, settings, relay, clients), set by app.py's start-up hook."""
     return context(request).runtime  # type: ignore[no-any-return]
+
+
+async def runtime(request: Request) -> Runtime:
+    """The runtime as a dependency; async, so FastAPI does not hop to its thread pool for it."""
+    return runtime_of(request)
 
 
 def access_reason(request: Request) -> str | None:
@@ -63,14 +68,14 @@ async def client_principal(principal: Principal = Depends(authenticate)) -> Prin
 async def caseworker_principal(request: Request, principal: Principal = Depends(authenticate)) -> Principal:
     if Role.CASEWORKER not in principal.roles:
         raise Problem(403, "forbidden", "Forbidden", "Only caseworkers may do this.")
-    await note_staff(runtime(request), principal)
+    await note_staff(runtime_of(request), principal)
     return principal
 
 
 async def staff_principal(request: Request, principal: Principal = Depends(authenticate)) -> Principal:
     if not is_staff(principal):
         raise Problem(403, "forbidden", "Forbidden", "Only unit staff may do this.")
-    await note_staff(runtime(request), principal)
+    await note_staff(runtime_of(request), principal)
     return principal
 
 
@@ -101,14 +106,14 @@ protection_reader = require_service_client(setting="protection_readers")
 
 async def readable_case(case_id: uuid.UUID, request: Request, session: AsyncSession = Depends(db_session),
                         principal: Principal = Depends(authenticate)) -> CaseContext:
-    return await load_case(session, runtime(request), principal, case_id, lock=False,
+    return await load_case(session, runtime_of(request), principal, case_id, lock=False,
                            reason=access_reason(request))
 
 
 async def locked_case(case_id: uuid.UUID, request: Request, session: AsyncSession = Depends(db_session),
                       principal: Principal = Depends(authenticate)) -> CaseContext:
     """The same check, with the case row locked until commit: two steps on one case never interleave."""
-    return await load_case(session, runtime(request), principal, case_id, lock=True,
+    return await load_case(session, runtime_of(request), principal, case_id, lock=True,
                            reason=access_reason(request))
 
 
@@ -117,7 +122,7 @@ async def locked_case_for_system(case_id: uuid.UUID, request: Request, session: 
                                  ) -> CaseContext:
     """``locked_case`` for a step a system may take too (APPLICATIONS_SYSTEM_CLIENTS, e.g. payments marking a
     case paid): the only kind of case route a service token reaches; every other one is for persons."""
-    return await load_case(session, runtime(request), principal, case_id, lock=True,
+    return await load_case(session, runtime_of(request), principal, case_id, lock=True,
                            reason=access_reason(request))
 
 

@@ -32,8 +32,9 @@ def context(request: Request) -> ServiceContext:
     return request.app.state.kit  # type: ignore[no-any-return]
 
 
-def runtime(request: Request) -> Runtime:
-    """The service's runtime (clock, owner of protected identity, relay), made by its start-up hook."""
+async def runtime(request: Request) -> Runtime:
+    """The service's runtime (clock, owner of protected identity, relay), made by its start-up hook. Async, so
+    FastAPI does not hop to its thread pool for it."""
     return cast(Runtime, context(request).runtime)
 
 
