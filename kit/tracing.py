@@ -12,6 +12,7 @@ personnummer left in a string is masked. Statement parameters are never captured
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import re
@@ -154,6 +155,10 @@ def setup(service: str, *, exporter: Any | None = None) -> bool:
 def instrument_app(app: Any) -> None:
     """A FastAPI app's server spans (probes and scrapes left out); a no-op when tracing is off."""
     if not _state["on"]:
+        return
+    if importlib.util.find_spec("fastapi.telemetry") is not None:
+        # FastAPI (0.165 on) makes its server spans itself. The instrumentor would only log an error and step
+        # aside: it expects Starlette's error middleware outermost, where kit puts its request-context middleware.
         return
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
