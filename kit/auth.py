@@ -26,6 +26,7 @@ from jose import jwk, jwt
 from jose.exceptions import JOSEError
 
 from kit.problems import Problem
+from kit.settings import comma_list
 
 ALGORITHM = "RS256"  # pinned: never taken from the token
 # RFC 9068: access tokens say what they are, so an ID token (or any other JWT the IdP signs) is no key here.
@@ -289,8 +290,6 @@ async def authenticate(request: Request) -> Principal:
 def _allowed_clients(request: Request, client_ids: tuple[str, ...], setting: str | None) -> set[str]:
     allowed = set(client_ids)
     if setting is not None:
-        from kit.settings import comma_list
-
         allowed |= set(comma_list(getattr(request.app.state.kit.settings, setting)))
     return allowed
 

@@ -6,6 +6,7 @@ import asyncio
 import threading
 from pathlib import Path
 
+import asyncpg
 import sqlalchemy as sa
 from alembic import command, context, op
 from alembic.config import Config
@@ -13,7 +14,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from kit.db import async_url
+from kit.db import async_url, plain_url
 from kit.tables import AuditEntry, IdempotencyRecord, OutboxMessage
 
 ROOT = Path(__file__).resolve().parent.parent / "migrations"
@@ -117,10 +118,6 @@ def _create(table: sa.Table, leave_out: frozenset[str] | set[str] = frozenset())
 
 async def _upgrade_locked(service: str, url: str) -> None:
     """Migrate under a PostgreSQL advisory lock: safe when every replica's init step runs it."""
-    import asyncpg
-
-    from kit.db import plain_url
-
     conn = await asyncpg.connect(plain_url(url))
     try:
         await conn.execute("SELECT pg_advisory_lock(hashtext($1))", f"bistand-migrate-{service}")

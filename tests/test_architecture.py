@@ -6,6 +6,7 @@ broken.
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
@@ -98,3 +99,31 @@ def test_a_forbidden_import_breaks_its_contract(tmp_path):
         module = path.removesuffix(".py").replace("/", ".")
         imported = source.split()[1] if source.startswith("import") else f"{source.split()[1]}.{source.split()[3]}"
         assert re.search(rf"{re.escape(module)} -> {re.escape(imported)}\b", output), (path, output)
+
+
+# --- no import loop hidden inside a function ---------------------------------------------------------------------
+
+OURS = ("services", "kit", "values", "contracts", "gateway")
+
+
+def _hidden_imports(source: str) -> list[str]:
+    """Our modules imported anywhere but at a module's top level (where import-linter and readers see them)."""
+    tree = ast.parse(source)
+    top = {id(node) for node in tree.body}
+    hidden = []
+    for node in ast.walk(tree):
+        names = ([node.module] if isinstance(node, ast.ImportFrom) and node.module
+                 else [a.name for a in node.names] if isinstance(node, ast.Import) else [])
+        hidden += [n for n in names if n.split(".")[0] in OURS and id(node) not in top]
+    return hidden
+
+
+def test_no_module_of_ours_is_imported_inside_a_function():
+    found = {str(path.relative_to(ROOT)): hidden for package in OURS for path in (ROOT / package).rglob("*.py")
+             if (hidden := _hidden_imports(path.read_text()))}
+    assert found == {}
+
+
+def test_a_hidden_import_is_seen():
+    assert _hidden_imports("def f():\n    from services.x import y\n") == ["services.x"]
+    assert _hidden_imports("from services.x import y\nimport json\n") == []
