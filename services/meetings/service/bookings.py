@@ -9,9 +9,10 @@ the relay is woken.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -131,6 +132,30 @@ async def _reload(session: AsyncSession, a: BookingAccess, cutoff: dt.timedelta)
     return Shown(record, a.caller, cutoff)
 
 
+@contextlib.contextmanager
+def _no_double_booking() -> Iterator[None]:
+    """The database's exclusion constraint said the time is taken: the caller's 409, not a 500."""
+    try:
+        yield
+    except DBAPIError as exc:
+        if is_booking_conflict(exc):
+            raise slot_taken() from None
+        raise
+
+
+async def _keep(session: AsyncSession, rt: Runtime, a: BookingAccess, cutoff: dt.timedelta, action: str,
+                details: dict[str, Any] | None, *, told: bool) -> Shown:
+    """The end of every change of a booking: audited, read back as kept, committed; ``told``: an outbox event
+    was written, so the relay is woken."""
+    audit.record(session, a.caller.principal, action, "booking", str(a.booking.id), subject=a.booking.client_id,
+                 purpose="meetings", details=details)
+    shown = await _reload(session, a, cutoff)
+    await session.commit()
+    if told:
+        rt.relay.wake()
+    return shown
+
+
 async def _issue_links(rt: Runtime, session: AsyncSession, booking: Booking,
                        wanted: list[tuple[ExternalRole, str | None]]) -> list[JoinLink]:
     base = rt.settings.join_base_url
@@ -198,13 +223,9 @@ async def book(session: AsyncSession, rt: Runtime, c: Caller, draft: BookingDraf
         accessibility=booking_request.accessibility, accessibility_note=booking_request.accessibility_note,
         booked_by=c.principal.sub, booked_by_staff=c.is_staff, change_reason=None, created_at=now,
         video_room=room[0] if room else None)
-    try:
+    with _no_double_booking():
         await bookings_store.insert_booking(session, record, blocked_range(booking.start, meeting_type),
                                             room[1] if room else None)
-    except DBAPIError as exc:
-        if is_booking_conflict(exc):
-            raise slot_taken() from None
-        raise
     links = await _issue_links(rt, session, booking,
                                [(p.role, p.organisation) for p in booking_request.external_participants])
     await reminders.schedule(session, booking, unit, now)
@@ -241,12 +262,8 @@ async def record_contact(session: AsyncSession, rt: Runtime, c: Caller, *, meeti
     record = BookingRecord(booking=booking, interpreter_language=None, accessibility=frozenset(),
                            accessibility_note=None, booked_by=c.principal.sub, booked_by_staff=True,
                            change_reason=None, created_at=now)
-    try:
+    with _no_double_booking():  # a contact blocks no time, so this is a belt to those braces
         await bookings_store.insert_contact(session, record)
-    except DBAPIError as exc:  # a contact blocks no time, so this is a belt to those braces
-        if is_booking_conflict(exc):
-            raise slot_taken() from None
-        raise
     audit.record(session, c.principal, "record_contact", "booking", str(booking.id), subject=client,
                  purpose="meetings", details={"unit": booking.unit_id, "kind": booking.kind.value})
     saved = await bookings_store.get_booking(session, booking.id)
@@ -311,25 +328,17 @@ async def reschedule(session: AsyncSession, rt: Runtime, a: BookingAccess, start
                                exclude_booking=booking.id)
     rules.check_slot_offered(booking.caseworker_id, start, offered).raise_if_denied()
     # The buffers are the type's as they are now; the other staff follow (each guarded by the constraint).
-    try:
+    with _no_double_booking():
         await bookings_store.move_booking(session, booking.id, start, meeting_end(start, meeting_type),
                                           blocked_range(start, meeting_type), reason if a.caller.is_staff else None,
                                           now)
-    except DBAPIError as exc:
-        if is_booking_conflict(exc):
-            raise slot_taken() from None
-        raise
     if booking.channel is Channel.VIDEO:  # a new time is a new room: links handed out for the old one end
         await bookings_store.set_video_room(session, booking.id, rooms.new_room(rt.settings, booking.id))
     moved = booking.model_copy(update={"start": start, "end": meeting_end(start, meeting_type)})
     await reminders.schedule(session, moved, unit, now)
     events.enqueue_event(session, MEETING_CHANGED, moved, now)
-    audit.record(session, a.caller.principal, "reschedule", "booking", str(booking.id), subject=booking.client_id,
-                 purpose="meetings", details={"reason": reason} if a.caller.is_staff else None)
-    shown = await _reload(session, a, cutoff)
-    await session.commit()
-    rt.relay.wake()
-    return shown
+    return await _keep(session, rt, a, cutoff, "reschedule", {"reason": reason} if a.caller.is_staff else None,
+                       told=True)
 
 
 async def cancel(session: AsyncSession, rt: Runtime, a: BookingAccess, reason: str | None) -> Shown:
@@ -340,12 +349,8 @@ async def cancel(session: AsyncSession, rt: Runtime, a: BookingAccess, reason: s
     rules.can_cancel(a.caller.actor, booking, now, cutoff=cutoff, reason=reason).raise_if_denied()
     await bookings_store.cancel_booking(session, booking.id, reason if a.caller.is_staff else None, now)
     events.enqueue_event(session, MEETING_CANCELLED, booking, now)
-    audit.record(session, a.caller.principal, "cancel", "booking", str(booking.id), subject=booking.client_id,
-                 purpose="meetings", details={"reason": reason} if a.caller.is_staff else None)
-    shown = await _reload(session, a, cutoff)
-    await session.commit()
-    rt.relay.wake()
-    return shown
+    return await _keep(session, rt, a, cutoff, "cancel", {"reason": reason} if a.caller.is_staff else None,
+                       told=True)
 
 
 async def change_channel(session: AsyncSession, rt: Runtime, a: BookingAccess, channel: Channel) -> Shown:
@@ -360,12 +365,7 @@ async def change_channel(session: AsyncSession, rt: Runtime, a: BookingAccess, c
     room = rooms.new_room(rt.settings, booking.id) if channel is Channel.VIDEO else None
     await bookings_store.set_channel(session, booking.id, channel, _location(meeting_type, channel), room, now)
     events.enqueue_event(session, MEETING_CHANGED, booking.model_copy(update={"channel": channel}), now)
-    audit.record(session, a.caller.principal, "change_channel", "booking", str(booking.id),
-                 subject=booking.client_id, purpose="meetings", details={"channel": channel.value})
-    shown = await _reload(session, a, cutoff)
-    await session.commit()
-    rt.relay.wake()
-    return shown
+    return await _keep(session, rt, a, cutoff, "change_channel", {"channel": channel.value}, told=True)
 
 
 async def mark_outcome(session: AsyncSession, rt: Runtime, a: BookingAccess, outcome: Outcome) -> Shown:
@@ -374,17 +374,9 @@ async def mark_outcome(session: AsyncSession, rt: Runtime, a: BookingAccess, out
     booking = a.booking
     cutoff, _, _ = await _cutoff(session, booking)
     rules.can_mark_outcome(a.caller.actor, booking, outcome, now, cutoff=cutoff).raise_if_denied()
-    try:
+    with _no_double_booking():
         await bookings_store.set_outcome(session, booking.id, outcome, now)
-    except DBAPIError as exc:
-        if is_booking_conflict(exc):
-            raise slot_taken() from None
-        raise
-    audit.record(session, a.caller.principal, "mark_outcome", "booking", str(booking.id), subject=booking.client_id,
-                 purpose="meetings", details={"outcome": outcome.value})
-    shown = await _reload(session, a, cutoff)
-    await session.commit()
-    return shown
+    return await _keep(session, rt, a, cutoff, "mark_outcome", {"outcome": outcome.value}, told=False)
 
 
 def _open_for_staff_change(a: BookingAccess, now: dt.datetime) -> None:
@@ -407,20 +399,12 @@ async def add_staff(session: AsyncSession, rt: Runtime, a: BookingAccess, casewo
         raise Problem(409, "staff-already-added", "Already taking part")
     rules.check_cleared(a.booking.protected_identity, caller_cleared=True,
                         lead_cleared=cleared(rt, colleague)).raise_if_denied()
-    try:
+    with _no_double_booking():
         await bookings_store.add_staff(session, a.booking.id, caseworker_id, "participant",
                                        await bookings_store.blocked_range_of(session, a.booking.id))
-    except DBAPIError as exc:
-        if is_booking_conflict(exc):
-            raise slot_taken() from None
-        raise
     await bookings_store.touch_booking(session, a.booking.id, now)
-    audit.record(session, a.caller.principal, "add_staff", "booking", str(a.booking.id), subject=a.booking.client_id,
-                 purpose="meetings", details={"caseworker_id": caseworker_id})
     cutoff, _, _ = await _cutoff(session, a.booking)
-    shown = await _reload(session, a, cutoff)
-    await session.commit()
-    return shown
+    return await _keep(session, rt, a, cutoff, "add_staff", {"caseworker_id": caseworker_id}, told=False)
 
 
 async def add_external(session: AsyncSession, rt: Runtime, a: BookingAccess, role: ExternalRole,
