@@ -159,6 +159,11 @@ class PopulationQuery(BaseModel):
     purpose: Purpose
     case_id: UUID | None = None
     process: str = Field(min_length=1, max_length=100, pattern=r"^[a-z0-9_.:-]+$")
+    # Optional, for the audit (added with the registers service): the case's unit (its team lead follows up the
+    # unit's look-ups), the caseworker when a person asked, and the legal basis (else the purpose's default).
+    unit: str | None = Field(default=None, max_length=100)
+    caseworker: str | None = Field(default=None, max_length=100)
+    legal_basis: str | None = Field(default=None, min_length=1, max_length=200)
 
 
 class PopulationRecord(BaseModel):

@@ -1,0 +1,72 @@
+"""Population look-ups (Navet) and the protection checks answered from them.
+
+Each person asked of the register gets an audit row (ok, or unavailable when the register was silent). A silent
+register answers 503 register-unavailable: protection is never read as "not protected" for lack of an answer.
+Protection checks reuse a person's flag for a short while (the cache); only cache misses ask the register.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from contracts.protection import ProtectionAnswer, ProtectionQuery
+from contracts.registers import PopulationAnswer, PopulationQuery, PopulationRecord, Purpose, SectionStatus
+from services.registers.domain import population as rules
+from services.registers.domain.audit import NAVET, Asker, Kind, Lookup, Outcome, answer_hash
+from services.registers.domain.rules import RegisterSilent
+from services.registers.integration.sources import RegisterUnavailable
+from services.registers.service.runtime import Runtime
+from services.registers.store import lookups as store
+
+PROTECTION_PROCESS = "protection_check"
+
+
+async def people(session: AsyncSession, rt: Runtime, client_id: str, query: PopulationQuery) -> PopulationAnswer:
+    asked = [p.value for p in query.personal_numbers]
+    basis = rules.legal_basis(query.legal_basis, query.purpose, protection=rt.settings.protection_legal_basis,
+                              population=rt.settings.population_legal_basis)
+    records = await _ask(session, rt, Asker(client_id, query.process, query.caseworker), list(dict.fromkeys(asked)),
+                         purpose=query.purpose, legal_basis=basis, case_id=query.case_id, unit=query.unit)
+    return PopulationAnswer(people=[records[pnr] for pnr in asked])
+
+
+async def protected_among(session: AsyncSession, rt: Runtime, client_id: str,
+                          query: ProtectionQuery) -> ProtectionAnswer:
+    asked = list(dict.fromkeys(p.value for p in query.personal_numbers))
+    known, missing = rt.protection.known(asked, rt.now())
+    if missing:
+        records = await _ask(session, rt, Asker(client_id, f"{client_id}:{PROTECTION_PROCESS}"), missing,
+                             purpose=Purpose.PROTECTION_CHECK, legal_basis=rt.settings.protection_legal_basis,
+                             case_id=None, unit=None)
+        known.update({pnr: record.protected for pnr, record in records.items()})
+    return ProtectionAnswer(protected=[pnr for pnr in asked if known[pnr]])
+
+
+async def _ask(session: AsyncSession, rt: Runtime, asker: Asker, asked: Sequence[str], *, purpose: Purpose,
+               legal_basis: str, case_id: uuid.UUID | None, unit: str | None) -> dict[str, PopulationRecord]:
+    made_at = rt.now()
+
+    def row(pnr: str, outcome: Outcome, sha: str | None) -> Lookup:
+        return Lookup(id=uuid.uuid4(), made_at=made_at, kind=Kind.POPULATION, asker=asker, subject=pnr,
+                      case_id=case_id, unit=unit, purpose=purpose, legal_basis=legal_basis, period=None,
+                      outcomes=(outcome,), answer_sha256=sha)
+
+    try:
+        answered = await rt.sources.population.people(asked, requested_by=asker.requested_by, purpose=purpose)
+        records = rules.matched(asked, answered)
+        if records is None:
+            raise RegisterUnavailable("mismatched_answer")
+    except RegisterUnavailable as exc:
+        silent = Outcome(NAVET, SectionStatus.UNAVAILABLE, exc.code[:100])
+        await store.add(session, rt.sealer, [row(pnr, silent, None) for pnr in asked])
+        await session.commit()
+        raise RegisterSilent() from exc
+    ok = Outcome(NAVET, SectionStatus.OK)
+    await store.add(session, rt.sealer, [row(pnr, ok, answer_hash(records[pnr].model_dump(mode="json")))
+                                         for pnr in asked])
+    await session.commit()
+    rt.protection.remember({pnr: record.protected for pnr, record in records.items()}, made_at)
+    return records
