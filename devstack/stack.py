@@ -21,7 +21,7 @@ from kit.db import create_database
 from kit.settings import database_name, database_url_for
 
 ROOT = Path(__file__).resolve().parent.parent
-SERVICES = ("applications", "calculation", "messaging", "meetings")
+SERVICES = ("applications", "calculation", "messaging", "meetings", "registers")
 
 
 @dataclass
@@ -33,6 +33,7 @@ class Ports:
     calculation: int = 8102
     messaging: int = 8103
     meetings: int = 8104
+    registers: int = 8105
 
     @classmethod
     def from_env(cls) -> Ports:

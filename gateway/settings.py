@@ -7,7 +7,7 @@ from pydantic_settings import SettingsConfigDict
 from gateway.paths import Route, parse_routes
 from kit.settings import LayeredSettings, comma_list
 
-SERVICES = ("applications", "calculation", "messaging", "meetings")
+SERVICES = ("applications", "calculation", "messaging", "meetings", "registers")
 
 
 class GatewaySettings(LayeredSettings):
@@ -19,6 +19,7 @@ class GatewaySettings(LayeredSettings):
     calculation_url: str = "http://127.0.0.1:8102"
     messaging_url: str = "http://127.0.0.1:8103"
     meetings_url: str = "http://127.0.0.1:8104"
+    registers_url: str = "http://127.0.0.1:8105"
 
     # Routes reachable without a token: the public trial calculation and norms, and token-in-URL resources
     # the service checks itself (calendar feeds, join links). Comma-separated "METHODS /path" entries

@@ -122,7 +122,7 @@ def seeding_setup(issuer: Issuer, service: str, app: Any) -> Iterator[tuple[str,
     with serve_in_thread(create_idp(IdpSettings(issuer=ISSUER, audience=AUDIENCE), issuer)) as idp, \
             serve_in_thread(app) as served:
         urls = {f"{name}_url": served if name == service else closed
-                for name in ("applications", "calculation", "messaging", "meetings")}
+                for name in ("applications", "calculation", "messaging", "meetings", "registers")}
         settings = GatewaySettings(auth_issuer=ISSUER, auth_audience=AUDIENCE, **urls)
         with serve_in_thread(Gateway(settings, verifier_for(issuer))) as gateway:
             yield gateway, idp, served

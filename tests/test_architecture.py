@@ -66,7 +66,7 @@ def _toy_tree(root: Path) -> None:
     for package in CONFIG["root_packages"]:
         (root / package).mkdir()
         (root / package / "__init__.py").write_text("")
-    for service in ("applications", "calculation", "meetings", "messaging"):
+    for service in ("applications", "calculation", "meetings", "messaging", "registers"):
         for part in ("api", "domain", "service"):
             (root / "services" / service / part).mkdir(parents=True)
             (root / "services" / service / part / "__init__.py").write_text("")

@@ -15,7 +15,7 @@ README = (ROOT / "README.md").read_text()
 
 
 def _service_settings():
-    for service in ("applications", "calculation", "messaging", "meetings"):
+    for service in ("applications", "calculation", "messaging", "meetings", "registers"):
         module = importlib.import_module(f"services.{service}.settings")
         yield next(v for k, v in vars(module).items() if k.endswith("Settings") and k != "KitSettings")
 

@@ -17,6 +17,8 @@ SNAPSHOT = Path(__file__).with_name("openapi_snapshot.json")
 # they were {} before.
 ADDED_PATHS: frozenset[str] = frozenset()
 ADDED_SCHEMAS: frozenset[str] = frozenset()
+# Whole services added since the snapshot: their tag, their paths (/api/<service>/...) and schemas (<Service>_...).
+ADDED_SERVICES: frozenset[str] = frozenset({"registers"})
 
 
 def _without_additions(document: dict[str, Any]) -> dict[str, Any]:
@@ -25,6 +27,11 @@ def _without_additions(document: dict[str, Any]) -> dict[str, Any]:
         document["paths"].pop(path, None)
     for name in ADDED_SCHEMAS:
         document["components"]["schemas"].pop(name, None)
+    for service in ADDED_SERVICES:
+        document["tags"] = [t for t in document["tags"] if t["name"] != service]
+        document["paths"] = {p: v for p, v in document["paths"].items() if not p.startswith(f"/api/{service}/")}
+        document["components"]["schemas"] = {n: v for n, v in document["components"]["schemas"].items()
+                                             if not n.startswith(f"{service.capitalize()}_")}
     return document
 
 

@@ -15,7 +15,7 @@ from gateway.settings import GatewaySettings
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 K8S_VERSION = "1.30"
-SERVICES = ("applications", "calculation", "messaging", "meetings")
+SERVICES = ("applications", "calculation", "messaging", "meetings", "registers")
 CRD_GROUPS = ("postgresql.cnpg.io/",)
 
 

@@ -10,10 +10,12 @@ from tests.fuzz import (
     test_calculation_openapi,
     test_meetings_openapi,
     test_messaging_openapi,
+    test_registers_openapi,
 )
 
 DOCUMENTS = {"applications": test_applications_openapi.DOCUMENT, "calculation": test_calculation_openapi.DOCUMENT,
-             "messaging": test_messaging_openapi.DOCUMENT, "meetings": test_meetings_openapi.DOCUMENT}
+             "messaging": test_messaging_openapi.DOCUMENT, "meetings": test_meetings_openapi.DOCUMENT,
+             "registers": test_registers_openapi.DOCUMENT}
 
 
 @pytest.mark.parametrize("service", sorted(DOCUMENTS))

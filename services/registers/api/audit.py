@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from contracts.registers import PERIOD_PATTERN
 from kit.db import session as db_session
 from services.registers.api import deps
 from services.registers.api.schemas import MyLookupOut, StaffLookupOut, mine, staff
@@ -16,6 +15,8 @@ from services.registers.domain.access import AuditScope
 from services.registers.service import audit
 
 router = APIRouter(tags=["audit"])
+# A month of the audit: 1900-2199 (a year the calendar and the table can hold; 0000-01 is no month).
+MONTH_PATTERN = r"^(19|2[01])\d{2}-(0[1-9]|1[0-2])$"
 
 
 @router.get("/me/lookups", response_model=list[MyLookupOut],
@@ -28,7 +29,7 @@ async def my_lookups(rt: deps.Rt, session: AsyncSession = Depends(db_session),
 @router.get("/lookups", response_model=list[StaffLookupOut],
             summary="Team lead (own units) or admin: the look-up audit, newest first")
 async def search(rt: deps.Rt, case_id: uuid.UUID | None = None,
-                 month: Annotated[str | None, Query(pattern=PERIOD_PATTERN,
+                 month: Annotated[str | None, Query(pattern=MONTH_PATTERN,
                                                     description="Look-ups made in this month (YYYY-MM).")] = None,
                  limit: Annotated[int, Query(ge=1, le=500)] = 100,
                  session: AsyncSession = Depends(db_session),
