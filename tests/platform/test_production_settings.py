@@ -18,6 +18,8 @@ from services.meetings.settings import MeetingsSettings
 from services.messaging.app import create_app as create_messaging
 from services.messaging.settings import MessagingSettings
 from services.messaging.store.crypto import DEV_KEYS
+from services.registers.app import create_app as create_registers
+from services.registers.settings import RegistersSettings
 
 DB = "postgresql://bistand:pw@db/bistand"
 # Fixed test keys (the same in every xdist worker): 32 bytes each, but no development value.
@@ -29,12 +31,14 @@ GOOD = {
     "calculation": dict(sealing_keys=SEALING),
     "meetings": dict(link_secret="a-real-link-secret-0123456789abcdef", sealing_keys=SEALING),
     "messaging": dict(encryption_keys=f"k1:{KEY_B}", applications_url="http://applications"),
+    "registers": dict(sealing_keys=SEALING),
 }
 SERVICES = {
     "applications": (ApplicationsSettings, create_applications),
     "calculation": (CalculationSettings, create_calculation),
     "meetings": (MeetingsSettings, create_meetings),
     "messaging": (MessagingSettings, create_messaging),
+    "registers": (RegistersSettings, create_registers),
 }
 
 
@@ -51,6 +55,7 @@ def _settings(service: str, **values):
     ("meetings", "sealing_keys", "MEETINGS_SEALING_KEYS"),
     ("messaging", "encryption_keys", "MESSAGING_ENCRYPTION_KEYS"),
     ("messaging", "applications_url", "BISTAND_APPLICATIONS_URL"),
+    ("registers", "sealing_keys", "REGISTERS_SEALING_KEYS"),
 ])
 def test_a_service_refuses_to_start_without_each_secret(service, missing, variable):
     values = {k: v for k, v in GOOD[service].items() if k != missing}  # the development default, or nothing
