@@ -16,6 +16,7 @@ from services.registers.api import audit, internal
 from services.registers.domain.cache import ProtectionCache
 from services.registers.integration.build import build_sources
 from services.registers.integration.sources import Connection, Sources
+from services.registers.service.observe import Observed
 from services.registers.service.runtime import Runtime
 from services.registers.settings import RegistersSettings
 from values.errors import DomainError
@@ -32,7 +33,8 @@ def _hook(settings: RegistersSettings, clock: Clock, sources: Sources | None, fa
         assert ctx.sealer is not None  # set by the kit before any hook runs
         cache = ProtectionCache(dt.timedelta(seconds=settings.protection_cache_seconds),
                                 settings.protection_cache_size)
-        ctx.runtime = Runtime(settings=settings, clock=clock, sources=adapters, sealer=ctx.sealer, protection=cache)
+        ctx.runtime = Runtime(settings=settings, clock=clock, sources=adapters, sealer=ctx.sealer, protection=cache,
+                              observed=Observed(ctx.metrics.registry))
         try:
             yield
         finally:

@@ -100,7 +100,8 @@ async def test_one_look_up_for_staff_who_may_see_it(world, headers_of):
     assert (await client.get(f"/lookups/{uuid.uuid4()}", headers=headers_of("adam"))).status_code == 404
 
 
-@pytest.mark.parametrize("query", ["month=2026-13", "month=march", "month=0000-01", "month=9999-12", "case_id=nope", "limit=0", "limit=501"])
+@pytest.mark.parametrize("query", ["month=2026-13", "month=march", "month=0000-01", "month=9999-12",
+                                   "case_id=nope", "limit=0", "limit=501"])
 async def test_bad_filters_are_422(world, headers_of, query):
     client, _, _ = world
     r = await client.get(f"/lookups?{query}", headers=headers_of("adam"))

@@ -113,6 +113,11 @@ async def test_protection_fails_closed_when_the_register_is_silent(app, service_
                               headers=service_headers())).json() == {"protected": [DANA]}
     r = await client.post("/internal/protection", json={"personal_numbers": [DANA, ANNA]}, headers=service_headers())
     assert r.status_code == 503 and DANA not in r.text
+    # Ops see it: the register's silence and the cache's answers, by count only.
+    metrics = (await client.get("/metrics")).text
+    assert 'register_answers_total{error="timeout",source="navet",status="unavailable"} 2.0' in metrics
+    assert 'protection_checks_total{answered_by="cache"} 2.0' in metrics
+    assert DANA not in metrics and ANNA not in metrics
 
 
 @pytest.mark.parametrize(("path", "body", "fields"), [

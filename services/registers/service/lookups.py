@@ -28,13 +28,15 @@ async def income(session: AsyncSession, rt: Runtime, client_id: str, request: Lo
                         case_id=str(request.case_id) if request.case_id else None, period=request.period,
                         purpose=request.purpose, legal_basis=request.legal_basis, sources=sources)
     sections = await _ask(rt, order)
+    outcomes = tuple(Outcome(s.source.value, s.status, s.error) for s in sections)
+    rt.observed.answered(outcomes)
     answer = LookupAnswer(lookup_id=uuid.uuid4(), made_at=rt.now(), period=request.period, sections=sections,
                           complete=all(s.status is SectionStatus.OK for s in sections))
     await store.add(session, rt.sealer, [Lookup(
         id=answer.lookup_id, made_at=answer.made_at, kind=Kind.INCOME, asker=asker,
         subject=request.personal_number.value, case_id=request.case_id, unit=request.unit, purpose=request.purpose,
         legal_basis=request.legal_basis, period=request.period,
-        outcomes=tuple(Outcome(s.source.value, s.status, s.error) for s in sections),
+        outcomes=outcomes,
         answer_sha256=answer_hash(answer.model_dump(mode="json")))])
     await session.commit()
     return answer

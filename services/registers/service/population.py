@@ -37,6 +37,7 @@ async def protected_among(session: AsyncSession, rt: Runtime, client_id: str,
                           query: ProtectionQuery) -> ProtectionAnswer:
     asked = list(dict.fromkeys(p.value for p in query.personal_numbers))
     known, missing = rt.protection.known(asked, rt.now())
+    rt.observed.protection_checked(len(known), len(missing))
     if missing:
         records = await _ask(session, rt, Asker(client_id, f"{client_id}:{PROTECTION_PROCESS}"), missing,
                              purpose=Purpose.PROTECTION_CHECK, legal_basis=rt.settings.protection_legal_basis,
@@ -61,10 +62,12 @@ async def _ask(session: AsyncSession, rt: Runtime, asker: Asker, asked: Sequence
             raise RegisterUnavailable("mismatched_answer")
     except RegisterUnavailable as exc:
         silent = Outcome(NAVET, SectionStatus.UNAVAILABLE, exc.code[:100])
+        rt.observed.answered([silent])
         await store.add(session, rt.sealer, [row(pnr, silent, None) for pnr in asked])
         await session.commit()
         raise RegisterSilent() from exc
     ok = Outcome(NAVET, SectionStatus.OK)
+    rt.observed.answered([ok])
     await store.add(session, rt.sealer, [row(pnr, ok, answer_hash(records[pnr].model_dump(mode="json")))
                                          for pnr in asked])
     await session.commit()

@@ -9,6 +9,7 @@ from kit.clock import Clock
 from kit.sealing import Sealer
 from services.registers.domain.cache import ProtectionCache
 from services.registers.integration.sources import Sources
+from services.registers.service.observe import Observed
 from services.registers.settings import RegistersSettings
 
 
@@ -19,6 +20,7 @@ class Runtime:
     sources: Sources  # the register adapters (income: SSBTEK, population: Navet)
     sealer: Sealer  # fingerprints and seals the person of each audit row
     protection: ProtectionCache
+    observed: Observed  # counters on /metrics
 
     def now(self) -> dt.datetime:
         return self.clock()
