@@ -19,14 +19,15 @@ async def test_the_app_makes_its_adapters_from_the_connection_and_closes_them(is
         return sources
 
     async with fresh_database("registers") as url:
-        settings = RegistersSettings(database_url=url, ssbtek_url="https://ssbtek.example/ws", navet_url="https://navet.example",
-                                     client_cert="/certs/org.pem", client_key="/certs/org.key", retries=1,
-                                     housekeeping_enabled=False)
+        settings = RegistersSettings(database_url=url, ssbtek_url="https://ssbtek.example/ws",
+                                     navet_url="https://navet.example", client_cert="/certs/org.pem",
+                                     client_key="/certs/org.key", retries=1, housekeeping_enabled=False)
         app = create_app(settings, sources_factory=factory, verifier=verifier_for(issuer))
         async with app_client(app) as client:
             assert (await client.get("/readyz")).status_code == 200
             connection, fake = made
-            assert connection.ssbtek_url == "https://ssbtek.example/ws" and connection.navet_url == "https://navet.example"
+            assert connection.ssbtek_url == "https://ssbtek.example/ws"
+            assert connection.navet_url == "https://navet.example"
             assert (connection.client_cert, connection.client_key, connection.retries) == ("/certs/org.pem",
                                                                                            "/certs/org.key", 1)
             assert connection.org_number == settings.org_number and connection.timeout_seconds == 5.0
