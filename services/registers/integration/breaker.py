@@ -1,9 +1,10 @@
 """A circuit breaker with an injected clock: consecutive failures open it, and after the reset time one trial
 call is let through (half-open); its success closes the circuit, its failure opens it again.
 
-Small on purpose: the libraries we looked at (pybreaker, aiobreaker, circuitbreaker) either wrap the call
-themselves, keep wall-clock time we cannot inject, or are unmaintained; here the caller asks ``allow()`` before a
-call and reports ``success()``, ``failure()`` or ``release()`` (no verdict) after it.
+Small on purpose: the libraries we looked at (purgatory, pybreaker, aiobreaker, circuitbreaker) wrap the call
+themselves (one call = one verdict, where one SSBTEK answer gives a verdict per source), read the time themselves
+where we need an injected clock, or are unmaintained. Here the caller asks ``allow()`` before a call and reports
+``success()``, ``failure()`` or ``release()`` (no verdict) after it.
 """
 
 from __future__ import annotations

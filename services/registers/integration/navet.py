@@ -6,6 +6,7 @@ protected person's record never carries an address or co-residents, whatever the
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Sequence
 
@@ -18,6 +19,8 @@ from services.registers.integration.breaker import CircuitBreaker, Clock
 from services.registers.integration.soap import CallFailed, SoapClient, SoapFault, sub, text
 from services.registers.integration.sources import Connection, RegisterUnavailable
 from services.registers.integration.tls import ssl_context
+
+log = logging.getLogger(__name__)
 
 NS = "urn:bistand:navet:v1"
 ACTION = f"{NS}#HamtaPersoner"
@@ -102,6 +105,7 @@ class NavetRegister:
                                           ACTION)
             records = self._read(answer, numbers)
         except CallFailed as e:
+            log.warning("navet: no answer (%s)", e.code)
             self.breaker.failure()
             verdict = True
             raise RegisterUnavailable(e.code) from None
@@ -112,6 +116,7 @@ class NavetRegister:
             else:
                 self.breaker.failure()
                 code = "register_fault"
+            log.warning("navet: SOAP fault %s", e.fault_code)
             verdict = True
             raise RegisterUnavailable(code) from None
         finally:

@@ -9,6 +9,7 @@ paid".
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 
 import httpx
@@ -32,6 +33,8 @@ from services.registers.integration.breaker import CircuitBreaker, Clock
 from services.registers.integration.soap import CallFailed, SoapClient, SoapFault, sub, text
 from services.registers.integration.sources import Connection, IncomeOrder
 from services.registers.integration.tls import ssl_context
+
+log = logging.getLogger(__name__)
 
 NS = "urn:bistand:ssbtek:v1"
 ACTION = f"{NS}#HamtaUppgifter"
@@ -190,7 +193,7 @@ class SsbtekRegisters:
         if not asked:
             return []
         if not self.endpoint.allow():
-            return [_failed(s, SectionStatus.UNAVAILABLE, "circuit_open") for s in asked]
+            return [_failed(s, SectionStatus.UNAVAILABLE, "circuit_open") for s in order.sources]
         sections: dict[Source, Section] = {}
         to_ask = []
         for source in asked:
@@ -200,13 +203,14 @@ class SsbtekRegisters:
                 sections[source] = _failed(source, SectionStatus.UNAVAILABLE, "circuit_open")
         if not to_ask:
             self.endpoint.release()
-            return [sections[s] for s in asked]
+            return [sections[s] for s in order.sources]
         max_wait_ms = max(1, int(self.connection.timeout_seconds * 1000 * SOURCE_WAIT_SHARE))
         verdict = False
         try:
             answer = await self.soap.call(_request(order, to_ask, self.connection.org_number, max_wait_ms), ACTION)
             answered = _read(answer, order, to_ask)
         except CallFailed as e:
+            log.warning("ssbtek: no answer (%s)", e.code)
             self.endpoint.failure()
             sections.update({s: _failed(s, SectionStatus.UNAVAILABLE, e.code) for s in to_ask})
         except SoapFault as e:
@@ -217,6 +221,7 @@ class SsbtekRegisters:
             else:
                 self.endpoint.failure()
                 code = "register_fault"
+            log.warning("ssbtek: SOAP fault %s", e.fault_code)
             sections.update({s: _failed(s, SectionStatus.ERROR, code) for s in to_ask})
         else:
             self.endpoint.success()
@@ -225,6 +230,7 @@ class SsbtekRegisters:
                 if section.status is SectionStatus.OK:
                     self.breakers[source].success()
                 else:
+                    log.info("ssbtek: %s answered %s (%s)", source.value, section.status.value, section.error)
                     self.breakers[source].failure()
                 sections[source] = section
             verdict = True
@@ -233,4 +239,4 @@ class SsbtekRegisters:
                 for source in to_ask:
                     self.breakers[source].release()
                 self.endpoint.release()
-        return [sections[s] for s in asked]
+        return [sections[s] for s in order.sources]  # one per asked source, in the asked order
