@@ -116,14 +116,16 @@ FAILURES = {
     "failing": (SectionStatus.UNAVAILABLE, "source_unavailable"),
     "missing": (SectionStatus.UNAVAILABLE, "no_answer"),
     "partial": (SectionStatus.ERROR, "partial_answer"),
+    "slow": (SectionStatus.UNAVAILABLE, "timeout"),  # 5 s, where we wait 0.2 s (the register 150 ms of it)
 }
 
 
 @pytest.mark.parametrize("source", ALL, ids=[s.value for s in ALL])
 @pytest.mark.parametrize("mode", FAILURES)
 async def test_each_source_failing_in_turn_is_its_own_section(adapters, control, source, mode):
-    control.source(source.value, mode)
-    sections = by_source(await adapters().income.fetch(order(CECILIA)))
+    control.source(source.value, mode, delay_ms=5000 if mode == "slow" else 0)
+    income = adapters(timeout_seconds=0.2 if mode == "slow" else 3.0).income
+    sections = by_source(await income.fetch(order(CECILIA)))
     status, code = FAILURES[mode]
     failed = sections.pop(source)
     # No data from a failed source: nothing that could read as "nothing paid".
