@@ -138,10 +138,10 @@ class Stack:
 
     @staticmethod
     def _registers_sim_tls() -> tuple[str, ...]:
-        """The simulator speaks HTTPS and requires a client certificate from our CA (2 = ssl.CERT_REQUIRED)."""
+        """The simulator speaks HTTPS and requires a client certificate from our CA (mutual TLS, as SSBTEK)."""
         tls = certs.ensure(CERTS)
         return ("--ssl-certfile", tls.server_cert, "--ssl-keyfile", tls.server_key, "--ssl-ca-certs", tls.ca,
-                "--ssl-cert-reqs", "2")
+                "--ssl-cert-reqs", str(int(ssl.CERT_REQUIRED)))
 
     def start_one(self, name: str) -> None:
         self.start(only=(name,))
