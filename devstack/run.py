@@ -73,6 +73,7 @@ def main() -> int:
 Bistånd is up.
   gateway   {gw}        (API under {gw}/api/<service>/, docs {gw}/docs)
   identity  {idp}        (personas: {idp}/dev/personas)
+  registers https://127.0.0.1:{ports.registers_sim}  (simulated SSBTEK and Navet, mutual TLS: .data/certs)
   services  {', '.join(f'{s} {" ".join(url(p) for p in stack.replica_ports(s))}' for s in SERVICES)}
   demo data {', '.join(seeded) or 'none yet'}; logs in {DATA / 'logs'}
 

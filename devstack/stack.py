@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -16,12 +17,15 @@ from pathlib import Path
 
 import httpx
 
+from devstack import certs
 from kit import migrations
 from kit.db import create_database
 from kit.settings import database_name, database_url_for
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICES = ("applications", "calculation", "messaging", "meetings", "registers")
+CERTS = ROOT / ".data" / "certs"  # the development CA, the simulator's server and our client certificate
+ORG_NUMBER = "2120002411"  # the municipality's organisation number in register requests (a test value)
 
 
 @dataclass
@@ -29,6 +33,7 @@ class Ports:
     gateway: int = 8080
     idp: int = 8090
     sms: int = 8091
+    registers_sim: int = 8092
     applications: int = 8101
     calculation: int = 8102
     messaging: int = 8103
@@ -60,6 +65,12 @@ async def prepare_databases(server_url: str, names: dict[str, str] | None = None
     return urls
 
 
+def _client_tls(tls: certs.CertSet) -> ssl.SSLContext:
+    context = ssl.create_default_context(cafile=tls.ca)
+    context.load_cert_chain(tls.client_cert, tls.client_key)
+    return context
+
+
 @dataclass
 class Stack:
     database_urls: dict[str, str]
@@ -85,10 +96,19 @@ class Stack:
             # The gateway takes turns between the replicas; services call each other at the first one.
             env[f"GATEWAY_{prefix}_URL"] = ",".join(url(p) for p in self.replica_ports(service))
             env[f"BISTAND_{prefix}_URL"] = url(getattr(self.ports, service))
+        env.update(self.registers_env())
         env.update(self.extra_env)
         return env
 
-    def _spawn(self, name: str, target: str, port: int, env: dict[str, str]) -> None:
+    def registers_env(self) -> dict[str, str]:
+        """How the registers service reaches the simulated SSBTEK and Navet: HTTPS with mutual TLS."""
+        tls = certs.ensure(CERTS)
+        sim = f"https://127.0.0.1:{self.ports.registers_sim}"
+        return {"REGISTERS_SSBTEK_URL": f"{sim}/ssbtek/v1", "REGISTERS_NAVET_URL": f"{sim}/navet/v1",
+                "REGISTERS_ORG_NUMBER": ORG_NUMBER, "REGISTERS_CA_FILE": tls.ca,
+                "REGISTERS_CLIENT_CERT": tls.client_cert, "REGISTERS_CLIENT_KEY": tls.client_key}
+
+    def _spawn(self, name: str, target: str, port: int, env: dict[str, str], extra: tuple[str, ...] = ()) -> None:
         out = None
         if self.log_dir is not None:
             self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -97,7 +117,7 @@ class Stack:
             [sys.executable, "-m", "uvicorn", target, "--factory", "--host", "127.0.0.1",
              "--port", str(port), "--loop", "uvloop", "--http", "httptools", "--no-access-log",
              "--timeout-graceful-shutdown", "10", "--log-level", "warning",
-             "--no-proxy-headers"],
+             "--no-proxy-headers", *extra],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT if out else None,
             start_new_session=True,
         )
@@ -107,6 +127,7 @@ class Stack:
         targets = {
             "idp": ("simulators.idp.app:create_app", self.ports.idp),
             "sms": ("simulators.sms.app:create_app", self.ports.sms),
+            "registers-sim": ("simulators.registers.app:create_app", self.ports.registers_sim),
             **{s: (f"services.{s}.app:create_app", getattr(self.ports, s)) for s in SERVICES},
             **{f"{s}-{n}": (f"services.{s}.app:create_app", port) for s in SERVICES
                for n, port in enumerate(self.extra_replicas.get(s, []), start=2)},
@@ -114,27 +135,37 @@ class Stack:
         }
         for name, (target, port) in targets.items():
             if only is None or name in only:
-                self._spawn(name, target, port, env)
+                self._spawn(name, target, port, env, self._registers_sim_tls() if name == "registers-sim" else ())
+
+    @staticmethod
+    def _registers_sim_tls() -> tuple[str, ...]:
+        """The simulator speaks HTTPS and requires a client certificate from our CA (mutual TLS, as SSBTEK)."""
+        tls = certs.ensure(CERTS)
+        return ("--ssl-certfile", tls.server_cert, "--ssl-keyfile", tls.server_key, "--ssl-ca-certs", tls.ca,
+                "--ssl-cert-reqs", str(int(ssl.CERT_REQUIRED)))
 
     def start_one(self, name: str) -> None:
         self.start(only=(name,))
 
     def wait_ready(self, timeout: float = 60.0) -> None:
         checks = {"idp": f"{url(self.ports.idp)}/livez", "sms": f"{url(self.ports.sms)}/livez",
+                  "registers-sim": f"https://127.0.0.1:{self.ports.registers_sim}/livez",
                   "gateway": f"{url(self.ports.gateway)}/livez",
                   **{s: f"{url(getattr(self.ports, s))}/readyz" for s in SERVICES},
                   **{f"{s}-{n}": f"{url(port)}/readyz" for s in SERVICES
                      for n, port in enumerate(self.extra_replicas.get(s, []), start=2)}}
         deadline = time.monotonic() + timeout
         pending = {n: checks[n] for n in self.processes}
-        with httpx.Client(timeout=1.0) as client:
+        tls = certs.ensure(CERTS)
+        with httpx.Client(timeout=1.0) as client, \
+                httpx.Client(timeout=1.0, verify=_client_tls(tls)) as tls_client:
             while pending:
                 for name, check in list(pending.items()):
                     process = self.processes[name]
                     if process.poll() is not None:
                         raise RuntimeError(f"{name} exited with {process.returncode}")
                     try:
-                        if client.get(check).status_code == 200:
+                        if (tls_client if check.startswith("https:") else client).get(check).status_code == 200:
                             del pending[name]
                     except httpx.HTTPError:
                         pass

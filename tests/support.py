@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import os
 import socket
+import ssl
 import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -82,11 +83,16 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve_in_thread(app: Any, *, lifespan: str = "on") -> Iterator[str]:
-    """A real uvicorn server for ``app`` on a free port, in a thread with its own loop."""
+def serve_in_thread(app: Any, *, lifespan: str = "on", ssl_certfile: str | None = None,
+                    ssl_keyfile: str | None = None, ssl_ca_certs: str | None = None,
+                    ssl_cert_reqs: int = ssl.CERT_NONE) -> Iterator[str]:
+    """A real uvicorn server for ``app`` on a free port, in a thread with its own loop. With ``ssl_certfile`` it
+    speaks HTTPS (the URL says so); ``ssl_cert_reqs=ssl.CERT_REQUIRED`` with ``ssl_ca_certs`` asks for mutual TLS."""
     port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan=lifespan,
-                            log_level="warning", access_log=False, proxy_headers=False)
+                            log_level="warning", access_log=False, proxy_headers=False,
+                            ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile, ssl_ca_certs=ssl_ca_certs,
+                            ssl_cert_reqs=ssl_cert_reqs)
     started = threading.Event()
 
     class Server(uvicorn.Server):
@@ -104,7 +110,7 @@ def serve_in_thread(app: Any, *, lifespan: str = "on") -> Iterator[str]:
     if not started.wait(15):
         raise RuntimeError("server did not start")
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"{'https' if ssl_certfile else 'http'}://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(15)

@@ -1,0 +1,1 @@
+"""SSBTEK- and Navet-shaped registers over synthetic people (see README.md here)."""

@@ -1,24 +1,43 @@
-"""Registers test helpers: the app on a fresh database with the FAKE adapters (tests/registers/sources_fake.py),
-a stepping clock, service tokens and request builders."""
+"""Registers test helpers.
+
+The service: the app on a fresh database with the FAKE adapters (tests/registers/sources_fake.py),
+a stepping clock, service tokens and request builders.
+
+The adapters: against the real simulator: HTTPS with mutual TLS, in a thread, one per test worker.
+
+``simulator`` serves simulators.registers over HTTPS and requires a client certificate from the test CA;
+``control`` drives its JSON control endpoints (with that certificate); every test starts from a reset simulator.
+``adapters(**overrides)`` builds the real SSBTEK and Navet adapters on a Connection to it, with a clock the test
+moves by hand (the circuit breakers' reset time) and retries without back-off.
+
+"""
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import ssl
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, replace
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from devstack import certs
 from kit.db import async_url
 from services.registers.app import create_app
+from services.registers.integration.navet import NavetRegister
+from services.registers.integration.sources import Connection
+from services.registers.integration.ssbtek import SsbtekRegisters
 from services.registers.settings import RegistersSettings
 from simulators.idp.personas import PERSONAS, Persona
+from simulators.registers.app import create_app as create_simulator
 from tests.registers.sources_fake import FakeRegisters, fake_sources
-from tests.support import app_client, fresh_database, verifier_for
+from tests.support import app_client, fresh_database, serve_in_thread, verifier_for
 
 ANNA = PERSONAS["anna"].personal_number
 BERTIL = PERSONAS["bertil"].personal_number
@@ -111,3 +130,129 @@ async def rows(url: str, sql: str = "SELECT * FROM lookups ORDER BY made_at, id"
             return list((await conn.execute(text(sql), params)).all())
     finally:
         await engine.dispose()
+
+
+TODAY = dt.date(2026, 11, 15)  # the simulator's people have incomes for 2026-05 … 2026-10
+ORG_NUMBER = "2120002411"
+
+
+class StepClock:
+    """The breakers' clock: time moves only when the test says so."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@dataclass
+class Simulator:
+    url: str
+    certs: certs.CertSet
+
+    @property
+    def ssbtek_url(self) -> str:
+        return f"{self.url}/ssbtek/v1"
+
+    @property
+    def navet_url(self) -> str:
+        return f"{self.url}/navet/v1"
+
+
+@pytest.fixture(scope="session")
+def test_certs(tmp_path_factory: pytest.TempPathFactory) -> certs.CertSet:
+    return certs.ensure(tmp_path_factory.mktemp("certs") / "ours")
+
+
+@pytest.fixture(scope="session")
+def other_certs(tmp_path_factory: pytest.TempPathFactory) -> certs.CertSet:
+    """A second, unrelated CA with its own server and client certificates."""
+    return certs.ensure(tmp_path_factory.mktemp("certs") / "theirs", org="Elsewhere")
+
+
+@pytest.fixture(scope="session")
+def simulator(test_certs: certs.CertSet) -> Iterator[Simulator]:
+    with serve_in_thread(create_simulator(today=TODAY), ssl_certfile=test_certs.server_cert,
+                         ssl_keyfile=test_certs.server_key, ssl_ca_certs=test_certs.ca,
+                         ssl_cert_reqs=ssl.CERT_REQUIRED) as url:
+        yield Simulator(url, test_certs)
+
+
+@pytest.fixture(scope="session")
+def control_client(simulator: Simulator) -> Iterator[httpx.Client]:
+    context = ssl.create_default_context(cafile=simulator.certs.ca)
+    context.load_cert_chain(simulator.certs.client_cert, simulator.certs.client_key)
+    with httpx.Client(base_url=simulator.url, verify=context, timeout=5.0) as client:
+        yield client
+
+
+class Control:
+    def __init__(self, client: httpx.Client) -> None:
+        self.client = client
+
+    def _post(self, path: str, body: dict[str, Any] | None = None) -> httpx.Response:
+        response = self.client.post(path, json=body)
+        assert response.status_code < 300, response.text
+        return response
+
+    def source(self, source: str, mode: str, delay_ms: int = 0) -> None:
+        self._post(f"/control/sources/{source}", {"mode": mode, "delay_ms": delay_ms})
+
+    def ssbtek(self, **body: Any) -> None:
+        self._post("/control/ssbtek", body)
+
+    def navet(self, **body: Any) -> None:
+        self._post("/control/navet", body)
+
+    def person(self, **body: Any) -> dict[str, Any]:
+        return self._post("/control/people", body).json()
+
+    def requests(self, endpoint: str | None = None) -> list[dict[str, Any]]:
+        rows = self.client.get("/control/requests").json()
+        return [r for r in rows if endpoint is None or r["endpoint"] == endpoint]
+
+    def reset(self) -> None:
+        self._post("/control/reset")
+
+
+@pytest.fixture
+def control(control_client: httpx.Client) -> Control:
+    c = Control(control_client)
+    c.reset()
+    return c
+
+
+def connection_to(simulator: Simulator, **overrides: Any) -> Connection:
+    base = Connection(ssbtek_url=simulator.ssbtek_url, navet_url=simulator.navet_url, org_number=ORG_NUMBER,
+                      ca_file=simulator.certs.ca, client_cert=simulator.certs.client_cert,
+                      client_key=simulator.certs.client_key, timeout_seconds=3.0, retries=2,
+                      retry_backoff_seconds=0.0, breaker_failures=3, breaker_reset_seconds=30.0)
+    return replace(base, **overrides)
+
+
+@dataclass
+class Adapters:
+    income: SsbtekRegisters
+    population: NavetRegister
+    clock: StepClock
+
+
+@pytest.fixture
+async def adapters(simulator: Simulator, control: Control):
+    made: list[Adapters] = []
+
+    def make(**overrides: Any) -> Adapters:
+        clock = StepClock()
+        connection = connection_to(simulator, **overrides)
+        built = Adapters(SsbtekRegisters(connection, clock=clock), NavetRegister(connection, clock=clock), clock)
+        made.append(built)
+        return built
+
+    yield make
+    for built in made:
+        await built.income.aclose()
+        await built.population.aclose()

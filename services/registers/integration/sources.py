@@ -73,5 +73,6 @@ class Connection:
     client_key: str | None = None
     timeout_seconds: float = 5.0
     retries: int = 2  # extra attempts on a transient failure (connection error, 502/503/504)
+    retry_backoff_seconds: float = 0.2  # first wait between attempts, doubling (0: retry at once, for tests)
     breaker_failures: int = 5  # consecutive failures of one source before its circuit opens
     breaker_reset_seconds: float = 30.0
