@@ -1,29 +1,51 @@
-"""A CONTRACT STAND-IN for the registers service (contracts/registers.py and contracts/protection.py), for the
-tests of the services that ask it while the real registers service and its simulator are built beside them.
+"""The REAL registers service for the tests of the services that ask it (applications, meetings, messaging).
 
-It speaks the agreed wire exactly (service token required, the contract's request and answer models) and keeps
-its people in memory: ``set_person`` says what the registers know about someone, ``fail`` makes a source answer
-with an error or not at all. Every request it receives is kept in ``requests``. The lead replaces the inside of
-``registers_standin`` with the real registers service in front of the simulator once both are merged; the
-interface below stays.
+``registers_standin(issuer)`` (the name stays: other tests import it) serves the registers app on a fresh database
+over HTTP in a thread, in front of the registers simulator (simulators/registers) served over HTTPS with mutual TLS,
+reached through the real SOAP adapters. Nothing of the registers is faked: the knobs below are translated into the
+simulator's control calls.
+
+- ``set_person(pnr, protected=, name=, address=, residents=, payments=, taxed_incomes=, registration=, vehicles=,
+  permits=)``: what the registers know about someone (anyone not set is unknown: the simulator starts empty here).
+  ``name`` is split at its first space into first and last name; no name is "Test Testsson".
+- ``fail(source, status)``: that source answers with its own error (``error``: KALLFEL → error/source_error) or as
+  unavailable (``unavailable``: TEKNISKT_FEL → unavailable/source_unavailable).
+- ``navet_down = True``: the population register answers HTTP 503 → population and protection are 503.
+- ``reset()``: nobody known, every source normal, Navet up, ``requests`` emptied.
+- ``requests``: (path, request body as the contract model dumps it) of every request the registers service took
+  (not those refused for their token), recorded by a small ASGI wrapper around its app.
+
+The protection cache is off (0 seconds), so a changed marking is seen at once; the circuit breakers practically so
+(a failure threshold no test reaches), so ``navet_down = False`` is seen at once too. Start it once per module.
 """
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import contextlib
-import datetime as dt
+import json
+import ssl
+import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+import httpx
+from pydantic import BaseModel, ValidationError
 
 from contracts import protection as protection_contract
 from contracts import registers as contract
-from kit.auth import TokenRejected, bearer_token
-from tests.support import serve_in_thread, verifier_for
+from devstack import certs
+from kit import migrations
+from kit.db import create_database, drop_database
+from kit.settings import database_url_for
+from services.registers.app import create_app
+from services.registers.settings import RegistersSettings
+from simulators.registers.app import create_app as create_simulator
+from tests.support import serve_in_thread, server_url, verifier_for
 
 
 @dataclass
@@ -39,121 +61,205 @@ class Person:
     permits: list[contract.Permit] = field(default_factory=list)
 
 
+_AF_STATUS = {contract.RegistrationStatus.REGISTERED: "inskriven",
+              contract.RegistrationStatus.NOT_REGISTERED: "ej_inskriven",
+              contract.RegistrationStatus.DEREGISTERED: "avaktualiserad"}
+_SOURCE_MODE = {contract.SectionStatus.UNAVAILABLE: "failing", contract.SectionStatus.ERROR: "error"}
+
+
+def simulator_person(personal_number: str, person: Person) -> dict[str, Any]:
+    """The simulator's control body for what a test says the registers know."""
+    first, _, last = (person.name or "Test Testsson").partition(" ")
+    body: dict[str, Any] = {
+        "personal_number": personal_number, "first_name": first, "last_name": last or "-",
+        "protected": person.protected,
+        "address": person.address.model_dump(mode="json") if person.address else None,
+        "residents": list(person.residents),
+        "payments": [p.model_dump(mode="json") for p in person.payments],
+        "taxed_incomes": [t.model_dump(mode="json") for t in person.taxed_incomes],
+        "vehicles": [v.model_dump(mode="json") for v in person.vehicles],
+        "permits": [p.model_dump(mode="json") for p in person.permits],
+    }
+    if person.registration is not None:
+        r = person.registration
+        body["af"] = {"status": _AF_STATUS[r.status], "programme": r.programme,
+                      "since": r.since.isoformat() if r.since else None,
+                      "activity_reports": [a.model_dump(mode="json") for a in r.activity_reports]}
+    return body
+
+
+_MODELS: dict[str, type[BaseModel]] = {contract.LOOKUP_PATH: contract.LookupRequest,
+                                       contract.POPULATION_PATH: contract.PopulationQuery,
+                                       protection_contract.PATH: protection_contract.ProtectionQuery}
+
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+class RecordRequests:
+    """ASGI: the registers app, with every body posted to its service routes kept as (path, body)."""
+
+    def __init__(self, app: Any, log: list[tuple[str, dict[str, Any]]]) -> None:
+        self.app = app
+        self.log = log
+
+    async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        model = _MODELS.get(scope.get("path", "")) if scope["type"] == "http" else None
+        if model is None or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        chunks, more = [], True
+        while more:
+            message = await receive()
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        replayed = False
+        status = 0
+
+        async def replay() -> dict[str, Any]:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        async def watch(message: dict[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        await self.app(scope, replay, watch)
+        if status not in (401, 403):
+            self.log.append((scope["path"], _as_received(model, body)))
+
+
+def _as_received(model: type[BaseModel], body: bytes) -> dict[str, Any]:
+    try:
+        raw = json.loads(body or b"null")
+    except ValueError:
+        return {"unparsed": body.decode(errors="replace")}
+    try:
+        return model.model_validate(raw).model_dump(mode="json")
+    except ValidationError:
+        return raw if isinstance(raw, dict) else {"unparsed": raw}
+
+
+class Control:
+    """The simulator's control endpoints, over its mutual TLS."""
+
+    def __init__(self, url: str, cert_set: certs.CertSet) -> None:
+        context = ssl.create_default_context(cafile=cert_set.ca)
+        context.load_cert_chain(cert_set.client_cert, cert_set.client_key)
+        self.client = httpx.Client(base_url=url, verify=context, timeout=10.0)
+
+    def post(self, path: str, body: dict[str, Any]) -> None:
+        response = self.client.post(path, json=body)
+        if response.status_code >= 300:
+            raise AssertionError(f"simulator control {path}: {response.status_code} {response.text}")
+
+    def close(self) -> None:
+        self.client.close()
+
+
 class RegistersStandIn:
-    def __init__(self) -> None:
+    """The knobs of the registers the tests of other services need (see the module's docstring)."""
+
+    def __init__(self, control: Control) -> None:
+        self._control = control
         self.people: dict[str, Person] = {}
         self.failing: dict[contract.Source, contract.SectionStatus] = {}
-        self.navet_down = False
+        self._navet_down = False
         self.requests: list[tuple[str, dict[str, Any]]] = []
         self.url = ""
 
     def set_person(self, personal_number: str, **facts: Any) -> Person:
         person = Person(**facts)
+        self._control.post("/control/people", simulator_person(personal_number, person))
         self.people[personal_number] = person
         return person
 
     def fail(self, source: contract.Source, status: contract.SectionStatus = contract.SectionStatus.UNAVAILABLE
              ) -> None:
+        source = contract.Source(source)
+        status = contract.SectionStatus(status)
+        mode = _SOURCE_MODE.get(status)
+        if mode is None:
+            raise ValueError("fail() takes SectionStatus.UNAVAILABLE or SectionStatus.ERROR")
+        self._control.post(f"/control/sources/{source.value}", {"mode": mode})
         self.failing[source] = status
 
+    @property
+    def navet_down(self) -> bool:
+        return self._navet_down
+
+    @navet_down.setter
+    def navet_down(self, down: bool) -> None:
+        self._control.post("/control/navet", {"mode": "failing", "status": 503} if down else {"mode": "normal"})
+        self._navet_down = down
+
     def reset(self) -> None:
+        self._control.post("/control/reset", {"people": "none"})
         self.people.clear()
         self.failing.clear()
-        self.navet_down = False
+        self._navet_down = False
         self.requests.clear()
 
-    def section(self, source: contract.Source, person: Person | None, period: str) -> contract.Section:
-        status = self.failing.get(source)
-        if status is not None:
-            code = "timeout" if status is contract.SectionStatus.UNAVAILABLE else "source_error"
-            return contract.Section(source=source, status=status, error=code)
-        p = person or Person()
-        payments = [pay for pay in p.payments if pay.period == period and _paid_by(pay.benefit) is source]
-        return contract.Section(
-            source=source, status=contract.SectionStatus.OK, payments=payments,
-            taxed_incomes=p.taxed_incomes if source is contract.Source.SKATTEVERKET else [],
-            registration=(p.registration or contract.Registration(status=contract.RegistrationStatus.NOT_REGISTERED))
-            if source is contract.Source.ARBETSFORMEDLINGEN else None,
-            vehicles=p.vehicles if source is contract.Source.TRANSPORTSTYRELSEN else [],
-            permits=p.permits if source is contract.Source.MIGRATIONSVERKET else [])
 
-    def record(self, personal_number: str) -> contract.PopulationRecord:
-        person = self.people.get(personal_number)
-        if person is None:
-            return contract.PopulationRecord(personal_number=personal_number, found=False)
-        if person.protected:
-            return contract.PopulationRecord(personal_number=personal_number, found=True, protected=True)
-        return contract.PopulationRecord(personal_number=personal_number, found=True, name=person.name,
-                                         address=person.address, residents=list(person.residents))
+_certs: certs.CertSet | None = None
 
 
-_PAID_BY = {
-    contract.Benefit.PENSION: contract.Source.PENSIONSMYNDIGHETEN,
-    contract.Benefit.STUDIEMEDEL: contract.Source.CSN,
-    contract.Benefit.ARBETSLOSHETSERSATTNING: contract.Source.AKASSA,
-}
+def _cert_set() -> certs.CertSet:
+    """One CA and certificate pair per test process (EC keys: quick, but no need to make them per module)."""
+    global _certs
+    if _certs is None:
+        _certs = certs.ensure(Path(tempfile.mkdtemp(prefix="registers-certs-")))
+    return _certs
 
 
-def _paid_by(benefit: contract.Benefit) -> contract.Source:
-    return _PAID_BY.get(benefit, contract.Source.FORSAKRINGSKASSAN)
+def _in_own_loop(work: Awaitable[Any]) -> Any:
+    # The caller may be inside a running loop (an async fixture): the database work runs on a loop of its own.
+    async def run() -> Any:
+        return await work
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, run()).result()
 
 
-def standin_app(issuer: Any, state: RegistersStandIn) -> FastAPI:
-    verifier = verifier_for(issuer, service="registers")
-    app = FastAPI()
-
-    async def service_caller(request: Request) -> JSONResponse | None:
-        try:
-            principal = await verifier.verify(bearer_token(request.headers.get("authorization")) or "")
-        except TokenRejected:
-            return JSONResponse({"type": "urn:bistand:problem:unauthorized", "status": 401}, status_code=401)
-        if "service" not in principal.roles:
-            return JSONResponse({"type": "urn:bistand:problem:forbidden", "status": 403}, status_code=403)
-        return None
-
-    @app.post(contract.LOOKUP_PATH)
-    async def lookups(request: Request) -> JSONResponse:
-        if (refused := await service_caller(request)) is not None:
-            return refused
-        query = contract.LookupRequest.model_validate(await request.json())
-        state.requests.append((contract.LOOKUP_PATH, query.model_dump(mode="json")))
-        person = state.people.get(query.personal_number.value)
-        sections = [state.section(s, person, query.period) for s in (query.sources or list(contract.Source))]
-        answer = contract.LookupAnswer(lookup_id=uuid.uuid4(), made_at=dt.datetime.now(dt.UTC), period=query.period,
-                                       sections=sections,
-                                       complete=all(s.status is contract.SectionStatus.OK for s in sections))
-        return JSONResponse(answer.model_dump(mode="json"))
-
-    @app.post(contract.POPULATION_PATH)
-    async def population(request: Request) -> JSONResponse:
-        if (refused := await service_caller(request)) is not None:
-            return refused
-        query = contract.PopulationQuery.model_validate(await request.json())
-        state.requests.append((contract.POPULATION_PATH, query.model_dump(mode="json")))
-        if state.navet_down:
-            return JSONResponse({"type": "urn:bistand:problem:register-unavailable", "status": 503}, status_code=503)
-        answer = contract.PopulationAnswer(people=[state.record(p.value) for p in query.personal_numbers])
-        return JSONResponse(answer.model_dump(mode="json"))
-
-    @app.post(protection_contract.PATH)
-    async def protection(request: Request) -> JSONResponse:
-        if (refused := await service_caller(request)) is not None:
-            return refused
-        query = protection_contract.ProtectionQuery.model_validate(await request.json())
-        state.requests.append((protection_contract.PATH, query.model_dump(mode="json")))
-        if state.navet_down:
-            return JSONResponse({"type": "urn:bistand:problem:register-unavailable", "status": 503}, status_code=503)
-        asked = [p.value for p in query.personal_numbers]
-        protected = [p for p in asked if (person := state.people.get(p)) is not None and person.protected]
-        return JSONResponse(protection_contract.ProtectionAnswer(protected=protected).model_dump(mode="json"))
-
-    return app
+@contextlib.contextmanager
+def _database() -> Iterator[str]:
+    """A fresh registers database, migrated (what tests.support.fresh_database does, for a sync caller)."""
+    name = f"t_registers_{uuid.uuid4().hex[:10]}"
+    server = server_url()
+    _in_own_loop(create_database(server, name))
+    url = database_url_for(server, name)
+    try:
+        _in_own_loop(migrations.upgrade_async("registers", url))
+        yield url
+    finally:
+        _in_own_loop(drop_database(server, name))
 
 
 @contextlib.contextmanager
 def registers_standin(issuer: Any) -> Iterator[RegistersStandIn]:
-    """The registers, served on a free port: ``.url`` is its base URL."""
-    state = RegistersStandIn()
-    with serve_in_thread(standin_app(issuer, state)) as url:
-        state.url = url
-        yield state
+    """The registers service, served on a free port: ``.url`` is its base URL."""
+    cert_set = _cert_set()
+    with serve_in_thread(create_simulator(), ssl_certfile=cert_set.server_cert, ssl_keyfile=cert_set.server_key,
+                         ssl_ca_certs=cert_set.ca, ssl_cert_reqs=ssl.CERT_REQUIRED) as simulator_url, \
+            _database() as db_url:
+        control = Control(simulator_url, cert_set)
+        try:
+            state = RegistersStandIn(control)
+            state.reset()
+            settings = RegistersSettings(
+                database_url=db_url, housekeeping_enabled=False,
+                ssbtek_url=f"{simulator_url}/ssbtek/v1", navet_url=f"{simulator_url}/navet/v1",
+                ca_file=cert_set.ca, client_cert=cert_set.client_cert, client_key=cert_set.client_key,
+                timeout_seconds=5.0, retries=0, breaker_failures=1_000_000, protection_cache_seconds=0)
+            app = RecordRequests(create_app(settings, verifier=verifier_for(issuer)), state.requests)
+            with serve_in_thread(app) as url:
+                state.url = url
+                yield state
+        finally:
+            control.close()

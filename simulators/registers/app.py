@@ -45,6 +45,7 @@ SOURCE_NAMES: dict[str, Kalla] = {k.name.lower(): k for k in Kalla}
 
 SourceMode = Literal["normal", "slow", "missing", "failing", "partial", "error"]
 EndpointMode = Literal["normal", "slow", "failing", "fault"]
+NavetQuirk = Literal["none", "leak_protected_address", "someone_else"]
 
 
 class SourceControl(BaseModel):
@@ -66,20 +67,34 @@ class EndpointControl(BaseModel):
     status: Literal[500, 502, 503, 504] = 503
 
 
+class NavetControl(EndpointControl):
+    """Navet also misbehaves the way a broken register or adapter could, so the registers service's own guards are
+    tested over the wire: ``leak_protected_address`` gives a protected person's address and co-residents anyway;
+    ``someone_else`` answers the first person asked with another personnummer."""
+
+    quirk: NavetQuirk = "none"
+
+
+class ResetControl(BaseModel):
+    """``people``: "seed" (the people of README.md) or "none" (nobody: every personnummer is unknown)."""
+
+    people: Literal["seed", "none"] = "seed"
+
+
 @dataclass
 class State:
     today: dt.date
     people: dict[str, Person] = field(default_factory=dict)
     sources: dict[Kalla, SourceControl] = field(default_factory=dict)
     ssbtek: EndpointControl = field(default_factory=EndpointControl)
-    navet: EndpointControl = field(default_factory=EndpointControl)
+    navet: NavetControl = field(default_factory=NavetControl)
     requests: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=KEPT_REQUESTS))
 
-    def reset(self) -> None:
-        self.people = {p.personal_number: p for p in seed(self.today)}
+    def reset(self, people: str = "seed") -> None:
+        self.people = {p.personal_number: p for p in seed(self.today)} if people == "seed" else {}
         self.sources = {k: SourceControl() for k in Kalla}
         self.ssbtek = EndpointControl()
-        self.navet = EndpointControl()
+        self.navet = NavetControl()
         self.requests.clear()
 
 
@@ -244,13 +259,17 @@ async def _ssbtek_answer(state: State, order: SsbtekOrder) -> bytes:
     return envelope(answer)
 
 
+SOMEONE_ELSE = "190001019800"  # no one asked for this person: what a confused register might answer with
+
+
 def _navet_answer(state: State, numbers: list[str]) -> bytes:
     ns = NAVET_NS
+    quirk = state.navet.quirk
     answer = etree.Element(f"{{{ns}}}HamtaPersonerSvar", nsmap={"nav": ns})
-    for number in numbers:
+    for index, number in enumerate(numbers):
         person = state.people.get(number)
         p = sub(answer, ns, "Person")
-        sub(p, ns, "Personnummer", number)
+        sub(p, ns, "Personnummer", SOMEONE_ELSE if quirk == "someone_else" and index == 0 else number)
         sub(p, ns, "Hittad", "true" if person else "false")
         if person is None:
             continue
@@ -258,15 +277,17 @@ def _navet_answer(state: State, numbers: list[str]) -> bytes:
         namn = sub(p, ns, "Namn")
         sub(namn, ns, "Fornamn", person.first_name)
         sub(namn, ns, "Efternamn", person.last_name)
-        if person.protected or person.address is None:
+        leak = quirk == "leak_protected_address"
+        if (person.protected and not leak) or person.address is None:
             continue  # a protected person's address, and so who lives there, is never given out
         a = person.address
         adress = sub(p, ns, "Folkbokforingsadress")
         sub(adress, ns, "Utdelningsadress", a.street)
         sub(adress, ns, "Postnummer", a.postal_code)
         sub(adress, ns, "Postort", a.city)
-        others = [o.personal_number for o in state.people.values()
-                  if o.address == a and o.personal_number != number and not o.protected]
+        others = person.residents if person.residents is not None else [
+            o.personal_number for o in state.people.values()
+            if o.address == a and o.personal_number != number and not o.protected]
         if others:
             boende = sub(p, ns, "Boende")
             for other in others:
@@ -373,7 +394,7 @@ def create_app(*, today: dt.date | None = None) -> FastAPI:
         return control
 
     @app.post("/control/navet")
-    async def control_navet(control: EndpointControl) -> EndpointControl:
+    async def control_navet(control: NavetControl) -> NavetControl:
         state.navet = control
         return control
 
@@ -382,7 +403,7 @@ def create_app(*, today: dt.date | None = None) -> FastAPI:
         return list(state.requests)
 
     @app.post("/control/reset", status_code=204)
-    async def reset() -> None:
-        state.reset()
+    async def reset(control: ResetControl | None = None) -> None:
+        state.reset((control or ResetControl()).people)
 
     return app

@@ -101,6 +101,9 @@ class Person(BaseModel):
     af: AfRegistration | None = None
     vehicles: list[Vehicle] = Field(default_factory=list)
     permits: list[Permit] = Field(default_factory=list)
+    residents: list[str] | None = Field(
+        default=None, description="Who Navet lists as registered at the same address (12 digits); left out: "
+                                  "everyone else known at that address who is not protected.")
 
     @field_validator("personal_number")
     @classmethod
