@@ -295,7 +295,7 @@ def _navet_answer(state: State, numbers: list[str]) -> bytes:
     return envelope(answer)
 
 
-def _navet_numbers(payload: etree._Element) -> tuple[str, str, list[str]]:
+def _navet_numbers(payload: etree._Element) -> tuple[str, str, str, list[str]]:
     ns = NAVET_NS
     if payload.tag != f"{{{ns}}}HamtaPersoner":
         raise BadRequest("expected HamtaPersoner")
@@ -304,11 +304,11 @@ def _navet_numbers(payload: etree._Element) -> tuple[str, str, list[str]]:
         raise BadRequest("Bestallare is required")
     org = _org_number(orderer, ns)
     requester = _requester(orderer, ns)
-    text_of(orderer, ns, "Andamal")
+    purpose = text_of(orderer, ns, "Andamal") or ""
     numbers = [_personal_number(e.text) for e in payload.findall(f"{{{ns}}}Personnummer")]
     if not 1 <= len(numbers) <= MAX_NAVET_PEOPLE:
         raise BadRequest(f"between 1 and {MAX_NAVET_PEOPLE} Personnummer")
-    return org, requester, numbers
+    return org, requester, purpose, numbers
 
 
 async def _endpoint_gate(state: State, endpoint: str) -> Response | None:
@@ -366,11 +366,11 @@ def create_app(*, today: dt.date | None = None) -> FastAPI:
         if gate is not None:
             return gate
         try:
-            org, requester, numbers = _navet_numbers(parse_body(await request.body()))
+            org, requester, purpose, numbers = _navet_numbers(parse_body(await request.body()))
         except BadRequest as e:
             return _client_fault(str(e))
         state.requests.append({"endpoint": "navet", "organisation_number": org, "requested_by": requester,
-                               "personal_numbers": numbers})
+                               "purpose": purpose, "personal_numbers": numbers})
         return Response(_navet_answer(state, numbers), media_type=CONTENT_TYPE)
 
     # Control: JSON, for tests and demos only (reachable only with a client certificate under `make run`).

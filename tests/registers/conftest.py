@@ -1,7 +1,8 @@
 """Registers test helpers.
 
-The service: the app on a fresh database with the FAKE adapters (tests/registers/sources_fake.py),
-a stepping clock, service tokens and request builders.
+The service: the app on a fresh database with its real adapters talking to the simulator below (HTTPS, mutual
+TLS), a stepping clock, service tokens and request builders. ``registers`` (a Control on a simulator that knows
+nobody) is what the service tests drive: ``set_person``, ``fail``, ``down``, ``quirk``, ``asked``.
 
 The adapters: against the real simulator: HTTPS with mutual TLS, in a thread, one per test worker.
 
@@ -27,6 +28,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from contracts import registers as c
 from devstack import certs
 from kit.db import async_url
 from services.registers.app import create_app
@@ -36,7 +38,8 @@ from services.registers.integration.ssbtek import SsbtekRegisters
 from services.registers.settings import RegistersSettings
 from simulators.idp.personas import PERSONAS, Persona
 from simulators.registers.app import create_app as create_simulator
-from tests.registers.sources_fake import FakeRegisters, fake_sources
+from tests.registers_standin import Person as RegisterPerson
+from tests.registers_standin import simulator_person
 from tests.support import app_client, fresh_database, serve_in_thread, verifier_for
 
 ANNA = PERSONAS["anna"].personal_number
@@ -62,26 +65,30 @@ class Clock:
         self.now += dt.timedelta(**delta)
 
 
-def make_app(db_url: str, issuer: Any, sources: Any = None, clock: Clock | None = None, **overrides: Any) -> Any:
-    settings = RegistersSettings(database_url=db_url, housekeeping_enabled=False, **overrides)
-    return create_app(settings, sources=sources if sources is not None else fake_sources()[0],
-                      clock=clock or Clock(), verifier=verifier_for(issuer))
+def make_app(db_url: str, issuer: Any, simulator: Simulator | None = None, clock: Clock | None = None,
+             **overrides: Any) -> Any:
+    """The registers app; with ``simulator`` its adapters (made at start-up from the settings) talk to it."""
+    wiring = simulator_settings(simulator) if simulator is not None else {}
+    settings = RegistersSettings(database_url=db_url, housekeeping_enabled=False, **{**wiring, **overrides})
+    return create_app(settings, clock=clock or Clock(), verifier=verifier_for(issuer))
+
+
+def simulator_settings(simulator: Simulator) -> dict[str, Any]:
+    # No retries (a failure is seen at once); the breakers as in production unless a test says otherwise.
+    return {"ssbtek_url": simulator.ssbtek_url, "navet_url": simulator.navet_url, "org_number": ORG_NUMBER,
+            "ca_file": simulator.certs.ca, "client_cert": simulator.certs.client_cert,
+            "client_key": simulator.certs.client_key, "timeout_seconds": 3.0, "retries": 0}
 
 
 @contextlib.asynccontextmanager
-async def running(issuer: Any, **overrides: Any) -> AsyncIterator[tuple[Any, FakeRegisters, Clock, str]]:
-    """(client, fake registers, clock, database URL) of an app on its own fresh database."""
-    sources, fake = fake_sources()
+async def running(issuer: Any, registers: Control, **overrides: Any) -> AsyncIterator[tuple[Any, Control, Clock, str]]:
+    """(client, the simulator's control, clock, database URL) of an app on its own fresh database, its adapters
+    talking to the simulator (which is reset to know nobody first)."""
+    registers.reset(people="none")
     clock = Clock()
     async with fresh_database("registers") as url, \
-            app_client(make_app(url, issuer, sources, clock, **overrides)) as client:
-        yield client, fake, clock, url
-
-
-@pytest.fixture(scope="module")
-async def env(issuer):
-    async with running(issuer) as e:
-        yield e
+            app_client(make_app(url, issuer, registers.simulator, clock, **overrides)) as client:
+        yield client, registers, clock, url
 
 
 @pytest.fixture(scope="session")
@@ -191,8 +198,9 @@ def control_client(simulator: Simulator) -> Iterator[httpx.Client]:
 
 
 class Control:
-    def __init__(self, client: httpx.Client) -> None:
+    def __init__(self, client: httpx.Client, simulator: Simulator) -> None:
         self.client = client
+        self.simulator = simulator
 
     def _post(self, path: str, body: dict[str, Any] | None = None) -> httpx.Response:
         response = self.client.post(path, json=body)
@@ -215,15 +223,46 @@ class Control:
         rows = self.client.get("/control/requests").json()
         return [r for r in rows if endpoint is None or r["endpoint"] == endpoint]
 
-    def reset(self) -> None:
-        self._post("/control/reset")
+    def asked(self, endpoint: str) -> list[dict[str, Any]]:
+        """The requests the endpoint answered (injected failures left out)."""
+        return [r for r in self.requests(endpoint) if "injected" not in r]
+
+    def reset(self, people: str = "seed") -> None:
+        self._post("/control/reset", {"people": people})
+
+    # What the service tests say in the registers contract's words.
+    def set_person(self, personal_number: str, **facts: Any) -> None:
+        self.person(**simulator_person(personal_number, RegisterPerson(**facts)))
+
+    def fail(self, source: c.Source, status: c.SectionStatus = c.SectionStatus.UNAVAILABLE) -> None:
+        self.source(source.value, "failing" if status is c.SectionStatus.UNAVAILABLE else "error")
+
+    def down(self, endpoint: str = "navet", down: bool = True) -> None:
+        """The whole endpoint answers HTTP 503 (or is up again)."""
+        self._post(f"/control/{endpoint}", {"mode": "failing", "status": 503} if down else {"mode": "normal"})
+
+    def quirk(self, quirk: str) -> None:
+        """Navet misbehaves: leak_protected_address, someone_else (see the simulator's NavetControl)."""
+        self.navet(quirk=quirk)
+
+
+@pytest.fixture(scope="session")
+def session_control(control_client: httpx.Client, simulator: Simulator) -> Control:
+    """For module-scoped fixtures: not reset (``running`` resets it)."""
+    return Control(control_client, simulator)
 
 
 @pytest.fixture
-def control(control_client: httpx.Client) -> Control:
-    c = Control(control_client)
-    c.reset()
-    return c
+def control(session_control: Control) -> Control:
+    session_control.reset()
+    return session_control
+
+
+@pytest.fixture
+def registers(session_control: Control) -> Control:
+    """The simulator knowing nobody, for the service tests (``running`` resets it the same way)."""
+    session_control.reset(people="none")
+    return session_control
 
 
 def connection_to(simulator: Simulator, **overrides: Any) -> Connection:

@@ -16,10 +16,10 @@ from tests.registers.conftest import ANNA, BERTIL, CASE_NORD, CASE_SYD, CECILIA,
 
 
 @pytest.fixture(scope="module")
-async def world(issuer, service_headers):
+async def world(issuer, service_headers, session_control):
     """Look-ups about Anna (automated, Nord; a caseworker's, Nord), Cecilia (Syd), Anna and Bertil (population),
     made across February and March."""
-    async with running(issuer) as (client, fake, clock, url):
+    async with running(issuer, session_control) as (client, fake, clock, url):
         async def ask(path, body, client_id="applications"):
             r = await client.post(path, json=body, headers=service_headers(client_id))
             assert r.status_code == 200, r.text
@@ -49,7 +49,7 @@ async def test_a_client_sees_the_look_ups_about_them_and_no_one_else(world, head
     assert manual["legal_basis"] == "SoL (2025:400) 11 kap." and manual["period"] == "2026-02"
     assert manual["case_id"] == str(CASE_NORD)
     csn = next(s for s in manual["sources"] if s["source"] == "csn")
-    assert csn == {"source": "csn", "status": "unavailable", "error": "timeout"}
+    assert csn == {"source": "csn", "status": "unavailable", "error": "source_unavailable"}
     auto = next(m for m in mine if m["id"] == ids["auto"])
     assert auto["who"] == "automated_process" and auto["made_at"].startswith("2026-02-24")
     # Never who the caseworker was, nor the asking service's process, nor anyone else's number.

@@ -69,8 +69,8 @@ def test_every_protected_route_refuses_someone():
     assert_every_protected_route_refuses_someone(ROUTES, open_to_all={("GET", "/whoami")})
 
 
-async def _world(issuer: Any, service_headers: Any) -> Any:
-    async with running(issuer) as (client, fake, _, _):
+async def _world(issuer: Any, service_headers: Any, registers: Any) -> Any:
+    async with running(issuer, registers) as (client, fake, _, _):
         fake.set_person(DANA, protected=True)
         anna = await client.post("/internal/lookups", json=income(), headers=service_headers())
         cecilia = await client.post("/internal/lookups", json=income(CECILIA, case_id=str(CASE_SYD), unit="syd"),
@@ -79,15 +79,15 @@ async def _world(issuer: Any, service_headers: Any) -> Any:
 
 
 @pytest.fixture(scope="module")
-async def world(issuer, service_headers):
-    async for w in _world(issuer, service_headers):
+async def world(issuer, service_headers, session_control):
+    async for w in _world(issuer, service_headers, session_control):
         yield w
 
 
 @pytest.fixture(scope="module")
-async def untouched_world(issuer, service_headers):
+async def untouched_world(issuer, service_headers, session_control):
     """The same world on its own database, which the matrix's look-ups do not add to."""
-    async for w in _world(issuer, service_headers):
+    async for w in _world(issuer, service_headers, session_control):
         yield w
 
 

@@ -1,5 +1,6 @@
-"""POST /internal/population and POST /internal/protection: answered from the population register (the fake
-adapter), each person asked audited; a silent register is a 503 (fail closed); protection flags are cached."""
+"""POST /internal/population and POST /internal/protection: answered from the population register (the real Navet
+adapter, the simulator behind it), each person asked audited; a silent register is a 503 (fail closed); protection
+flags are cached."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ HOME = Address(street="Storgatan 1", postal_code="111 22", city="Nordstad")
 
 
 @pytest.fixture
-async def app(issuer):
-    async with running(issuer, protection_cache_seconds=300) as e:
+async def app(issuer, registers):
+    async with running(issuer, registers, protection_cache_seconds=300) as e:
         fake = e[1]
         fake.set_person(ANNA, name="Anna Andersson", address=HOME, residents=(BERTIL,))
         fake.set_person(BERTIL, name="Bertil Andersson", address=HOME, residents=(ANNA,))
@@ -33,7 +34,9 @@ async def test_people_as_the_register_has_them_each_audited(app, service_headers
     assert people[0]["address"]["street"] == "Storgatan 1"
     assert people[1]["protected"] is True and people[1]["address"] is None and people[1]["residents"] == []
     assert people[2]["found"] is False
-    assert fake.population_calls == [([ANNA, DANA, CECILIA], KARIN, "case_handling")]  # each person asked once
+    [asked] = fake.asked("navet")  # each person asked once, by the caseworker, why
+    assert asked["personal_numbers"] == [ANNA, DANA, CECILIA]
+    assert (asked["requested_by"], asked["purpose"]) == (f"handlaggare:{KARIN}", "case_handling")
     audit = await rows(url)
     assert len(audit) == 3 and {r.kind for r in audit} == {"population"}
     assert {r.caseworker for r in audit} == {KARIN} and {r.unit for r in audit} == {"nord"}
@@ -43,19 +46,22 @@ async def test_people_as_the_register_has_them_each_audited(app, service_headers
     assert len({r.answer_sha256 for r in audit}) == 3  # one per person's record
 
 
-async def test_a_protected_persons_address_never_passes_even_if_an_adapter_gives_it(app, service_headers):
+async def test_a_protected_persons_address_never_passes_even_if_the_register_gives_it(app, service_headers):
     client, fake, _, _ = app
-    fake.leak_address_of_protected = True
+    fake.quirk("leak_protected_address")
     r = await client.post("/internal/population", json=population(DANA), headers=service_headers())
     [dana] = r.json()["people"]
     assert dana["protected"] is True and dana["address"] is None and dana["residents"] == []
     assert "Storgatan" not in r.text
 
 
-@pytest.mark.parametrize("trouble", ["navet_down", "answer_for_someone_else"])
+@pytest.mark.parametrize("trouble", ["navet_down", "someone_else"])
 async def test_a_silent_or_confused_register_is_a_503_and_still_audited(app, service_headers, trouble):
     client, fake, _, url = app
-    setattr(fake, trouble, True)
+    if trouble == "navet_down":
+        fake.down("navet")
+    else:
+        fake.quirk(trouble)  # answers about a person nobody asked for
     r = await client.post("/internal/population", json=population(ANNA, BERTIL), headers=service_headers())
     assert r.status_code == 503 and r.headers["content-type"] == PROBLEM
     assert r.json()["type"] == "urn:bistand:problem:register-unavailable"
@@ -71,8 +77,8 @@ async def test_protection_names_only_the_protected_and_is_cached(app, service_he
     r = await client.post("/internal/protection", json=ask, headers=service_headers("meetings"))
     assert r.status_code == 200, r.text
     assert r.json() == {"protected": [DANA]}
-    assert len(fake.population_calls) == 1 and fake.population_calls[0][2] == "protection_check"
-    assert fake.population_calls[0][1] == "process:meetings:protection_check"
+    [asked] = fake.asked("navet")
+    assert asked["purpose"] == "protection_check" and asked["requested_by"] == "process:meetings:protection_check"
     first = await rows(url)
     assert len(first) == 3 and {r.purpose for r in first} == {"protection_check"}
     assert {r.client_id for r in first} == {"meetings"}
@@ -82,7 +88,7 @@ async def test_protection_names_only_the_protected_and_is_cached(app, service_he
     r = await client.post("/internal/protection", json={"personal_numbers": [DANA, ANNA, BERTIL]},
                           headers=service_headers("messaging"))
     assert r.json() == {"protected": [DANA]}
-    assert fake.population_calls[-1][0] == [BERTIL] and len(await rows(url)) == 4
+    assert fake.asked("navet")[-1]["personal_numbers"] == [BERTIL] and len(await rows(url)) == 4
 
     # A change in the register shows once the cached flag has aged out.
     fake.set_person(ANNA, protected=True)
@@ -94,20 +100,20 @@ async def test_protection_names_only_the_protected_and_is_cached(app, service_he
 async def test_a_population_answer_refreshes_the_protection_cache(app, service_headers):
     client, fake, _, _ = app
     await client.post("/internal/population", json=population(DANA), headers=service_headers())
-    calls = len(fake.population_calls)
+    calls = len(fake.requests("navet"))
     r = await client.post("/internal/protection", json={"personal_numbers": [DANA]}, headers=service_headers())
-    assert r.json() == {"protected": [DANA]} and len(fake.population_calls) == calls
+    assert r.json() == {"protected": [DANA]} and len(fake.requests("navet")) == calls
 
 
 async def test_protection_fails_closed_when_the_register_is_silent(app, service_headers):
     client, fake, clock, _ = app
-    fake.navet_down = True
+    fake.down("navet")
     r = await client.post("/internal/protection", json={"personal_numbers": [ANNA]}, headers=service_headers())
     assert r.status_code == 503 and r.json()["type"] == "urn:bistand:problem:register-unavailable"
     # What the cache holds is still answered; anyone not in it makes the whole answer a 503, never "not protected".
-    fake.navet_down = False
+    fake.down("navet", False)
     await client.post("/internal/protection", json={"personal_numbers": [DANA]}, headers=service_headers())
-    fake.navet_down = True
+    fake.down("navet")
     clock.advance(seconds=10)
     assert (await client.post("/internal/protection", json={"personal_numbers": [DANA]},
                               headers=service_headers())).json() == {"protected": [DANA]}
@@ -115,7 +121,7 @@ async def test_protection_fails_closed_when_the_register_is_silent(app, service_
     assert r.status_code == 503 and DANA not in r.text
     # Ops see it: the register's silence and the cache's answers, by count only.
     metrics = (await client.get("/metrics")).text
-    assert 'register_answers_total{error="timeout",source="navet",status="unavailable"} 2.0' in metrics
+    assert 'register_answers_total{error="service_unavailable",source="navet",status="unavailable"} 2.0' in metrics
     assert 'protection_checks_total{answered_by="cache"} 2.0' in metrics
     assert DANA not in metrics and ANNA not in metrics
 
@@ -135,4 +141,4 @@ async def test_bad_input_is_a_422_listing_the_fields(app, service_headers, path,
     r = await client.post(path, json=body, headers=service_headers())
     assert r.status_code == 422 and r.headers["content-type"] == PROBLEM, r.text
     assert {e["field"] for e in r.json()["errors"]} == fields
-    assert fake.population_calls == [] and await rows(url) == []
+    assert fake.requests("navet") == [] and await rows(url) == []
