@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
+from typing import Annotated
 
 from personnummer import personnummer as _pnr
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -101,9 +102,10 @@ class Person(BaseModel):
     af: AfRegistration | None = None
     vehicles: list[Vehicle] = Field(default_factory=list)
     permits: list[Permit] = Field(default_factory=list)
-    residents: list[str] | None = Field(
-        default=None, description="Who Navet lists as registered at the same address (12 digits); left out: "
-                                  "everyone else known at that address who is not protected.")
+    residents: list[Annotated[str, Field(pattern=r"^\d{12}$")]] | None = Field(
+        default=None, max_length=100,
+        description="Who Navet lists as registered at the same address (12 digits); left out: everyone else known "
+                    "at that address who is not protected.")
 
     @field_validator("personal_number")
     @classmethod

@@ -176,3 +176,33 @@ def test_production_keeps_two_replicas_of_everything():
     for obj in _render("production"):
         if obj["kind"] == "HorizontalPodAutoscaler":
             assert obj["spec"]["minReplicas"] >= 2, obj["metadata"]["name"]
+
+
+def test_development_runs_the_registers_simulator_and_points_the_registers_at_it():
+    objects = _render("dev")
+    sim = next(o for o in objects if o["kind"] == "Deployment" and o["metadata"]["name"] == "registers-sim")
+    assert sim["spec"]["template"]["spec"]["containers"][0]["command"][:3] == ["python", "-m", "simulators.registers"]
+    assert any(o["kind"] == "Service" and o["metadata"]["name"] == "registers-sim" for o in objects)
+    config = _config(objects)
+    assert config["REGISTERS_SSBTEK_URL"] == "http://registers-sim/ssbtek/v1"
+    assert config["REGISTERS_NAVET_URL"] == "http://registers-sim/navet/v1"
+    reachable = next(o for o in objects if o["kind"] == "NetworkPolicy"
+                     and o["metadata"]["name"] == "dev-simulators-and-db-from-bistand")
+    assert "registers-sim" in reachable["spec"]["podSelector"]["matchExpressions"][0]["values"]
+
+
+def test_production_talks_to_the_registers_over_mutual_tls_with_the_organisation_certificate():
+    objects = _render("production")
+    config = _config(objects)
+    assert config["REGISTERS_SSBTEK_URL"].startswith("https://")
+    assert config["REGISTERS_NAVET_URL"].startswith("https://")
+    assert not any(o["metadata"]["name"] == "registers-sim" for o in objects)
+    registers = next(o for o in objects if o["kind"] == "Deployment" and o["metadata"]["name"] == "registers")
+    pod = registers["spec"]["template"]["spec"]
+    [volume] = [v for v in pod["volumes"] if v["name"] == "org-certificate"]
+    assert volume["secret"]["secretName"] == "registers-org-certificate"
+    [mount] = [m for m in pod["containers"][0]["volumeMounts"] if m["name"] == "org-certificate"]
+    assert mount["readOnly"] is True
+    directory = mount["mountPath"]
+    assert config["REGISTERS_CLIENT_CERT"] == f"{directory}/tls.crt"
+    assert config["REGISTERS_CLIENT_KEY"] == f"{directory}/tls.key"

@@ -119,6 +119,9 @@ def test_a_protected_person_has_no_address_on_the_wire(control):
     ("/control/people", {"personal_number": ANNA, "first_name": "A", "last_name": "B",
                          "payments": [{"benefit": "lottery", "period": "2026-10", "amount": 1}]}, 422),
     ("/control/people", {"personal_number": ANNA, "first_name": "A", "last_name": "B", "shoe_size": 44}, 422),
+    ("/control/people", {"personal_number": ANNA, "first_name": "A", "last_name": "B", "residents": ["12"]}, 422),
+    ("/control/navet", {"quirk": "sometimes"}, 422),
+    ("/control/reset", {"people": "some"}, 422),
 ])
 def test_control_rejects_bad_input_with_problem_json(control, path, body, status):
     response = control.client.post(path, json=body)
@@ -136,6 +139,32 @@ def test_control_replaces_a_person_and_reset_restores_the_seed(control):
     response = post(control, "/ssbtek/v1", ssbtek_request(
         extra=f'<s:Kallor xmlns:s="{SSBTEK_NS}"><s:Kalla>CSN</s:Kalla></s:Kallor>'))
     assert b"<ssb:Fel>" not in response.content
+
+
+def navet_of(*numbers: str) -> bytes:
+    people = "".join(f"<n:Personnummer>{n}</n:Personnummer>" for n in numbers)
+    return envelope(f'<n:HamtaPersoner xmlns:n="{NAVET_NS}"><n:Bestallare><n:Organisationsnummer>2120002411'
+                    f'</n:Organisationsnummer><n:Process>p</n:Process><n:Andamal>x</n:Andamal></n:Bestallare>'
+                    f'{people}</n:HamtaPersoner>')
+
+
+def test_reset_to_nobody_explicit_residents_and_navet_quirks(control):
+    control.reset(people="none")
+    assert b"Hittad>false<" in post(control, "/navet/v1", navet_of(ANNA)).content
+    control.person(personal_number=ANNA, first_name="Anna", last_name="A", residents=["199107229800"],
+                   address={"street": "Gatan 1", "postal_code": "111 22", "city": "Stad"})
+    control.person(personal_number=DANA, first_name="Dana", last_name="D", protected=True,
+                   address={"street": "Gatan 1", "postal_code": "111 22", "city": "Stad"})
+    answer = post(control, "/navet/v1", navet_of(ANNA, DANA)).content
+    assert answer.count(b"199107229800") == 1 and answer.count(b"Gatan 1") == 1  # as set; Dana's never
+    control.navet(quirk="leak_protected_address")
+    assert post(control, "/navet/v1", navet_of(DANA)).content.count(b"Gatan 1") == 1
+    control.navet(quirk="someone_else")
+    answer = post(control, "/navet/v1", navet_of(ANNA, DANA)).content
+    assert b"190001019800" in answer and ANNA.encode() not in answer.split(b"HamtaPersonerSvar")[1]
+    assert control.asked("navet")[-1]["personal_numbers"] == [ANNA, DANA]  # the log says who was asked
+    control.reset()
+    assert b"Hittad>true<" in post(control, "/navet/v1", navet_of(ANNA)).content
 
 
 def test_the_seed_people_have_valid_personnummer_and_incomes_for_recent_months():
