@@ -24,6 +24,7 @@ CLAIMS = pnr_for(dt.date(1963, 3, 13))  # her token claims protected identity; t
 APPLICANT = pnr_for(dt.date(1971, 1, 21))  # names a partner the register marks protected
 PARTNER = pnr_for(dt.date(1972, 2, 22))
 LATE = pnr_for(dt.date(1973, 3, 23))  # applies while the register is unavailable
+DRAFTED = pnr_for(dt.date(1974, 4, 24))  # the register marks her while her application is a draft
 NAME = "Skyddad Sjöberg"
 
 
@@ -41,7 +42,7 @@ def login(issuer):
 def people(registers):
     registers.set_person(MARKED, protected=True, name=NAME)
     registers.set_person(PARTNER, protected=True, name=NAME)
-    for pnr in (CLAIMS, APPLICANT, LATE):
+    for pnr in (CLAIMS, APPLICANT, LATE, DRAFTED):
         registers.set_person(pnr, name="Öppen Person")
 
 
@@ -108,6 +109,25 @@ async def test_a_co_applicant_the_register_marks_protects_the_case(client, as_pe
     # The applicant sees their own case, but the register's facts about the partner (their name) do not appear.
     own = await client.get(f"/applications/{case_id}", headers=login(APPLICANT))
     assert own.status_code == 200 and NAME not in own.text
+
+
+async def test_a_marking_made_during_the_draft_counts_at_submit(client, as_persona, login, registers):
+    made = await client.post("/applications", json=single(DRAFTED, "2026-04"), headers=login(DRAFTED))
+    assert made.status_code == 201, made.text
+    case_id = made.json()["id"]
+    assert (await client.post(f"/applications/{case_id}/signatures", headers=login(DRAFTED))).status_code == 201
+    registers.set_person(DRAFTED, protected=True, name=NAME)
+    with register_down(registers):  # the submit asks again: no answer, no submit
+        refused = await client.post(f"/applications/{case_id}/submit", headers=login(DRAFTED))
+        assert refused.status_code == 503 and refused.json()["type"] == PROBLEM + "protection-check-unavailable"
+    done = await client.post(f"/applications/{case_id}/submit", headers=login(DRAFTED))
+    assert done.status_code == 200, done.text
+    refused = await client.get(f"/applications/{case_id}", headers=as_persona("karin"))
+    assert refused.status_code == 404
+    leaks_nothing(refused, DRAFTED, DRAFTED[2:])
+    seen = await client.get(f"/applications/{case_id}", headers=as_persona("maja"))
+    assert seen.status_code == 200, seen.text
+    assert seen.json()["protected_identity"] is True and seen.json()["status"] == "submitted"
 
 
 async def test_the_register_unavailable_fails_closed(client, as_persona, login, registers):

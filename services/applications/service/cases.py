@@ -269,6 +269,14 @@ async def submit(session: AsyncSession, ctx: CaseContext, idem: Idempotency) -> 
     new = check_step(ctx, Event.SUBMIT)
     sigs = await signatures.signatures(session, ctx.case.id)
     ensure_complete(ctx.case.draft(), sigs)
+    # The case reaches staff now: its copy of the parties' protection is taken again (a marking the register made
+    # while it was a draft counts from the first staff view, and its events say so).
+    case = ctx.case
+    protected = await protection.any_protected(
+        ctx.runtime, protection.parties(case.applicant_pnr, case.co_applicant_pnr, case.co_applicant_status))
+    if protected is not case.protected_identity:
+        await cases.set_protected(session, case.id, protected)
+        case.protected_identity = protected
     now = ctx.runtime.now()
     await record_step(session, ctx, Event.SUBMIT, new, now, submitted_at=now)
     events.enqueue(session, APPLICATION_SUBMITTED, ctx.case)
