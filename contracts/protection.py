@@ -1,6 +1,9 @@
-"""POST /internal/protection on the applications service: which of these people have protected identity.
+"""POST /internal/protection on the registers service: which of these people have protected identity.
 
-Meetings and messaging ask before they show a person; the answer names only the protected among those asked.
+The population register is the one owner of that fact (DESIGN §2); the registers service answers for it. Applications
+asks whenever a case's parties change, meetings and messaging before they show or name a person; the answer names
+only the protected among those asked. When the population register is unavailable the registers answer 503
+(problem+json) and every caller fails closed: a write is refused (503), a display treats the people as protected.
 """
 
 from __future__ import annotations

@@ -7,14 +7,18 @@ module makes its own uniquely named databases on it (tests/support.py: fresh_dat
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from simulators.idp.personas import PERSONAS
+from tests.registers_standin import RegistersStandIn, registers_standin
 from tests.support import auth, make_issuer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,3 +64,29 @@ def issuer():
 def as_persona(issuer):
     """as_persona("anna") -> Authorization header for that persona."""
     return lambda persona: auth(issuer, persona)
+
+
+# --- the registers: the owner of protected identity for applications, meetings and messaging --------------------
+
+@pytest.fixture(scope="session")
+def registers(issuer) -> Iterator[RegistersStandIn]:
+    """THE registers every test of applications, meetings and messaging asks about protected identity: the real
+    registers service (tests/registers_standin.py) over HTTP on a free port, in front of the registers simulator
+    over HTTPS with mutual TLS, one per test process. Tests use ``.url``, ``set_person(pnr, protected=True)`` and
+    ``register_down()`` below.
+
+    Dana (the demo persona) is protected in the population register, as in the simulator. Tests that mark someone
+    else protected use personnummer of their own (the state lives as long as the test process)."""
+    with registers_standin(issuer) as state:
+        state.set_person(PERSONAS["dana"].personal_number, protected=True)
+        yield state
+
+
+@contextlib.contextmanager
+def register_down(registers: RegistersStandIn) -> Iterator[None]:
+    """The population register unavailable for a while: the registers answer 503 (problem+json) to every question."""
+    registers.navet_down = True
+    try:
+        yield
+    finally:
+        registers.navet_down = False

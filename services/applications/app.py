@@ -3,22 +3,32 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, Protocol
 
+import httpx
 from fastapi import FastAPI
 
 from kit.app import ServiceContext, create_service_app
 from kit.clock import Clock, utcnow
 from kit.http import service_client
 from services.applications import workers
-from services.applications.api import applications, documents, internal, lifecycle, me, protection, queue
+from services.applications.api import applications, documents, lifecycle, me, queue
+from services.applications.integration.registers import Registers
 from services.applications.service.runtime import Runtime
 from services.applications.settings import ApplicationsSettings
 from values.errors import DomainError
 
+log = logging.getLogger("applications")
 
-def _hook(settings: ApplicationsSettings, clock: Clock) -> Any:
+
+class TokenSource(Protocol):
+    async def token(self) -> str: ...
+
+
+def _hook(settings: ApplicationsSettings, clock: Clock, registers_tokens: TokenSource | None,
+          registers_transport: httpx.AsyncBaseTransport | None) -> Any:
     @contextlib.asynccontextmanager
     async def hook(app: FastAPI, ctx: ServiceContext) -> AsyncIterator[None]:
         timeout = settings.http_timeout_seconds
@@ -26,13 +36,21 @@ def _hook(settings: ApplicationsSettings, clock: Clock) -> Any:
                                timeout_seconds=timeout) if settings.calculation_url else None)
         messaging = (service_client(settings.messaging_url.rstrip("/"), tokens=ctx.tokens_for("messaging"),
                                     timeout_seconds=timeout) if settings.messaging_url else None)
+        registers = None
+        if settings.registers_url:
+            registers = service_client(settings.registers_url.rstrip("/"),
+                                       tokens=registers_tokens or ctx.tokens_for("registers"),  # type: ignore[arg-type]
+                                       timeout_seconds=timeout, transport=registers_transport)
+        else:
+            log.warning("no registers URL: protected identity cannot be checked, new applications answer 503")
         relay = workers.outbox_relay(ctx, settings, messaging)
-        ctx.runtime = Runtime(settings=settings, clock=clock, sessions=ctx.sessions, relay=relay, calculation=calc)
+        ctx.runtime = Runtime(settings=settings, clock=clock, sessions=ctx.sessions, relay=relay,
+                              registers=Registers(registers), calculation=calc)
         workers.start(ctx, settings, relay, messaging)
         try:
             yield
         finally:
-            for client in (calc, messaging):
+            for client in (calc, messaging, registers):
                 if client is not None:
                     await client.aclose()
 
@@ -40,17 +58,18 @@ def _hook(settings: ApplicationsSettings, clock: Clock) -> Any:
 
 
 def create_app(settings: ApplicationsSettings | None = None, *, clock: Clock | None = None,
-               **kwargs: Any) -> FastAPI:
-    """``clock``: tests pass a fixed or stepping time."""
+               registers_tokens: TokenSource | None = None,
+               registers_transport: httpx.AsyncBaseTransport | None = None, **kwargs: Any) -> FastAPI:
+    """``clock``: tests pass a fixed or stepping time. ``registers_tokens``: where the service tokens for the registers
+    come from (default: the kit's client-credentials provider); ``registers_transport``: tests may route the calls."""
     settings = settings or ApplicationsSettings()
     app = create_service_app(
         name="applications",
         title="Bistånd applications",
         description="First and monthly applications, attachments, signing, the case from intake to decision.",
         settings=settings,
-        routers=[applications.router, documents.router, internal.router, lifecycle.router, me.router, protection.router,
-                 queue.router],
-        hooks=[_hook(settings, clock or utcnow)],
+        routers=[applications.router, documents.router, lifecycle.router, me.router, queue.router],
+        hooks=[_hook(settings, clock or utcnow, registers_tokens, registers_transport)],
         domain_errors=DomainError,
         **kwargs,
     )

@@ -23,6 +23,10 @@ class ApplicationsSettings(KitSettings):
     # Other services (BISTAND_CALCULATION_URL / BISTAND_MESSAGING_URL are set by `make run`).
     calculation_url: str | None = None
     messaging_url: str | None = None
+    # The owner of protected identity: the registers service (the population register behind it), asked with this
+    # service's client credentials (audience registers). No URL: nobody can tell, so every write that sets a case's
+    # protection (a new application, a co-applicant joining, another partner named) answers 503.
+    registers_url: str | None = None
 
     # Delivery of outbox events to messaging.
     relay_enabled: bool = True  # tests turn it off and call relay.run_once()
@@ -44,9 +48,6 @@ class ApplicationsSettings(KitSettings):
 
     def system_client_set(self) -> frozenset[str]:
         return frozenset(comma_list(self.system_clients))
-
-    # Service clients that may ask who has protected identity (the services that show people).
-    protection_readers: str = "meetings,messaging"
 
     # Work queue page size limit.
     queue_max_limit: int = 200

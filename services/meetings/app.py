@@ -15,7 +15,7 @@ from kit.clock import Clock, utcnow
 from kit.http import service_client
 from services.meetings.api import availability, bookings, calendar, stats, units
 from services.meetings.domain.rules import MeetingRuleError
-from services.meetings.integration.applications import ProtectionOwner
+from services.meetings.integration.registers import ProtectionOwner
 from services.meetings.service.runtime import Runtime
 from services.meetings.settings import DEV_LINK_SECRET, MeetingsSettings
 from services.meetings.workers import ReminderScheduler, TokenSource, Workers, messaging_delivery, relay_for
@@ -27,7 +27,7 @@ log = logging.getLogger("meetings")
 
 def _hook(settings: MeetingsSettings, clock: Clock, tokens: TokenSource | None,
           messaging_transport: httpx.AsyncBaseTransport | None,
-          applications_transport: httpx.AsyncBaseTransport | None) -> Any:
+          registers_transport: httpx.AsyncBaseTransport | None) -> Any:
     @contextlib.asynccontextmanager
     async def hook(app: FastAPI, ctx: ServiceContext) -> AsyncIterator[None]:
         if settings.link_secret == DEV_LINK_SECRET:
@@ -37,13 +37,13 @@ def _hook(settings: MeetingsSettings, clock: Clock, tokens: TokenSource | None,
             http = service_client(settings.messaging_url.rstrip("/"), tokens=tokens or ctx.tokens_for("messaging"),  # type: ignore[arg-type]
                                   timeout_seconds=settings.http_timeout_seconds, transport=messaging_transport)
         owner_http = None
-        if settings.applications_url:
-            owner_http = service_client(settings.applications_url.rstrip("/"),
-                                        tokens=tokens or ctx.tokens_for("applications"),  # type: ignore[arg-type]
+        if settings.registers_url:
+            owner_http = service_client(settings.registers_url.rstrip("/"),
+                                        tokens=tokens or ctx.tokens_for("registers"),  # type: ignore[arg-type]
                                         timeout_seconds=settings.http_timeout_seconds,
-                                        transport=applications_transport)
+                                        transport=registers_transport)
         else:
-            log.warning("no applications URL: protected identity cannot be checked, meetings fails closed")
+            log.warning("no registers URL: protected identity cannot be checked, meetings fails closed")
         owner = ProtectionOwner(owner_http, ttl_seconds=settings.protection_cache_seconds)
         relay = relay_for(ctx.sessions, messaging_delivery(http), settings)
         workers = Workers(ReminderScheduler(ctx.sessions, clock, owner), relay, settings.worker_poll_seconds)
@@ -65,10 +65,10 @@ def _hook(settings: MeetingsSettings, clock: Clock, tokens: TokenSource | None,
 
 def create_app(settings: MeetingsSettings | None = None, *, clock: Clock | None = None,
                tokens: TokenSource | None = None, messaging_transport: httpx.AsyncBaseTransport | None = None,
-               applications_transport: httpx.AsyncBaseTransport | None = None, **kwargs: Any) -> FastAPI:
+               registers_transport: httpx.AsyncBaseTransport | None = None, **kwargs: Any) -> FastAPI:
     """``clock``: tests pass a stepping clock. ``tokens``: where service tokens come from (default: the kit's
-    client-credentials provider). ``messaging_transport``, ``applications_transport``: tests may route the calls
-    to those services in-process (the real apps over httpx.ASGITransport)."""
+    client-credentials provider). ``messaging_transport``, ``registers_transport``: tests may route the calls to
+    those services (in-process, or through a counting transport)."""
     settings = settings or MeetingsSettings()
     app = create_service_app(
         name="meetings",
@@ -77,7 +77,7 @@ def create_app(settings: MeetingsSettings | None = None, *, clock: Clock | None 
         settings=settings,
         # calendar first: /bookings/{id}.ics must win over /bookings/{id}
         routers=[calendar.router, units.router, availability.router, bookings.router, stats.router],
-        hooks=[_hook(settings, clock or utcnow, tokens, messaging_transport, applications_transport)],
+        hooks=[_hook(settings, clock or utcnow, tokens, messaging_transport, registers_transport)],
         domain_errors=MeetingRuleError,
         **kwargs,
     )

@@ -19,10 +19,11 @@ class MeetingsSettings(KitSettings):
     # No URL: events stay in the outbox, undelivered, until one is configured.
     messaging_url: str | None = None
 
-    # The owner of protected identity: the applications service (BISTAND_APPLICATIONS_URL is set by `make run`),
-    # asked with this service's client credentials. No URL: nobody can tell, so meetings fails closed (a write
-    # that names a client answers 503, displays show every client as if protected).
-    applications_url: str | None = None
+    # The owner of protected identity: the registers service (the population register behind it; BISTAND_REGISTERS_URL
+    # is set by `make run`), asked with this service's client credentials (audience registers). No URL, or the
+    # register unavailable (503): nobody can tell, so meetings fails closed (a write that names a client answers
+    # 503, displays show every client as if protected).
+    registers_url: str | None = None
     # How long an answer of the owner is reused in this process (per personnummer).
     protection_cache_seconds: float = 60.0
 

@@ -21,7 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from kit.clock import Clock
 from kit.outbox import EventDelivery, OutboxRelay
 from kit.tables import OutboxMessage
-from services.meetings.integration.applications import ProtectionOwner
+from services.meetings.integration.registers import ProtectionOwner
 from services.meetings.service import reminders
 
 log = logging.getLogger("meetings.worker")

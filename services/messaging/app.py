@@ -30,7 +30,7 @@ log = logging.getLogger("messaging")
 
 def _hook(settings: MessagingSettings, keyring: Keyring, clock: Clock,
           sms_transport: httpx.AsyncBaseTransport | None,
-          applications_transport: httpx.AsyncBaseTransport | None) -> Any:
+          registers_transport: httpx.AsyncBaseTransport | None) -> Any:
     @contextlib.asynccontextmanager
     async def hook(app: FastAPI, ctx: ServiceContext) -> AsyncIterator[None]:
         if keyring.is_development:
@@ -39,13 +39,12 @@ def _hook(settings: MessagingSettings, keyring: Keyring, clock: Clock,
         if settings.sms_url:
             sms = httpx.AsyncClient(base_url=settings.sms_url.rstrip("/"), transport=sms_transport,
                                     timeout=httpx.Timeout(settings.http_timeout_seconds, connect=2.0))
-        applications = None
-        if settings.applications_url:
-            applications = service_client(settings.applications_url.rstrip("/"), tokens=ctx.tokens_for("applications"),
-                                          timeout_seconds=settings.http_timeout_seconds,
-                                          transport=applications_transport)
+        registers = None
+        if settings.registers_url:
+            registers = service_client(settings.registers_url.rstrip("/"), tokens=ctx.tokens_for("registers"),
+                                       timeout_seconds=settings.http_timeout_seconds, transport=registers_transport)
         else:
-            log.warning("no applications_url: protected identity comes from messaging's own copy only")
+            log.warning("no registers_url: protected identity comes from messaging's own copy only")
         notifier = Notifier(settings, ctx.sessions, keyring, sms, clock)
         relay = OutboxRelay(ctx.sessions, notifier.deliver, poll_seconds=settings.notify_poll_seconds,
                             base_backoff_seconds=settings.notify_backoff_seconds,
@@ -57,13 +56,13 @@ def _hook(settings: MessagingSettings, keyring: Keyring, clock: Clock,
         except Exception as exc:  # the database may come later; run() keeps trying
             log.warning("live updates not listening yet", extra={"error": type(exc).__name__})
         rt = Runtime(settings=settings, keyring=keyring, clock=clock, sessions=ctx.sessions, relay=relay, hub=hub,
-                     notifier=notifier, protection=ProtectionOwner(applications) if applications is not None else None)
+                     notifier=notifier, protection=ProtectionOwner(registers) if registers is not None else None)
         ctx.runtime = rt
         workers.start(ctx, rt)
         try:
             yield
         finally:
-            for client in (sms, applications):
+            for client in (sms, registers):
                 if client is not None:
                     await client.aclose()
 
@@ -72,9 +71,9 @@ def _hook(settings: MessagingSettings, keyring: Keyring, clock: Clock,
 
 def create_app(settings: MessagingSettings | None = None, *, clock: Clock | None = None,
                sms_transport: httpx.AsyncBaseTransport | None = None,
-               applications_transport: httpx.AsyncBaseTransport | None = None, **kwargs: Any) -> FastAPI:
+               registers_transport: httpx.AsyncBaseTransport | None = None, **kwargs: Any) -> FastAPI:
     """``clock`` (tests: a fixed or stepping time), ``sms_transport`` (tests: an in-process SMS gateway),
-    ``applications_transport`` (tests: the applications app in-process, the owner of protected identity)."""
+    ``registers_transport`` (tests: a way to the registers, the owner of protected identity)."""
     settings = settings or MessagingSettings()
     keyring = Keyring.parse(settings.encryption_keys)  # bad keys stop the start, not the first message
     app = create_service_app(
@@ -83,7 +82,7 @@ def create_app(settings: MessagingSettings | None = None, *, clock: Clock | None
         description="Secure two-way messages between client and caseworker, notifications without content.",
         settings=settings,
         routers=[threads.router, contacts.router, events.router, stream.router, export.router],
-        hooks=[_hook(settings, keyring, clock or utcnow, sms_transport, applications_transport)],
+        hooks=[_hook(settings, keyring, clock or utcnow, sms_transport, registers_transport)],
         domain_errors=DomainError,
         **kwargs,
     )

@@ -25,9 +25,10 @@ class MessagingSettings(KitSettings):
         *KitSettings.development_values, DEV_KEYS.partition(":")[2],
         "pHXuHtmuloiw8MdEZX9nd1t1ViDQ6ogL8wk5l+LG+HU=")  # deploy/overlays/dev's key
 
-    # The owner of protected identity (BISTAND_APPLICATIONS_URL is set by `make run` and the manifests): asked
-    # before a thread is started. Unset: messaging relies on its own copy (development only; refused in production).
-    applications_url: str | None = None
+    # The owner of protected identity: the registers service (BISTAND_REGISTERS_URL is set by `make run` and the
+    # manifests), asked with audience registers before a thread is started. Unset: messaging relies on its own copy
+    # (development only; refused in production).
+    registers_url: str | None = None
 
     # Where notifications point the client (never to the content itself).
     public_base_url: str = "https://minasidor.kommun.example"
@@ -92,6 +93,6 @@ class MessagingSettings(KitSettings):
 
     def insecure_settings(self) -> list[str]:
         out = super().insecure_settings()
-        if not self.applications_url:  # without the owner of protected identity we would trust our copy alone
-            out.append("BISTAND_APPLICATIONS_URL")
+        if not self.registers_url:  # without the owner of protected identity we would trust our copy alone
+            out.append("BISTAND_REGISTERS_URL")
         return out

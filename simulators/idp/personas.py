@@ -45,7 +45,5 @@ PERSONAS: dict[str, Persona] = {p.key: p for p in [
     Persona("tove", "Tove Tran", ("team_lead",), unit="nord",
             description="Team lead (enhetschef) of unit Nord: statistics and queue overview."),
     Persona("adam", "Adam Admin", ("admin",),
-            permissions=("protected_identity_registrar",),
-            description="Municipality administrator: units, norm year, automation policy; the registrar who sets "
-                        "or lifts a person's protected identity (audited), without reading any case."),
+            description="Municipality administrator: units, norm year, automation policy; reads no case."),
 ]}

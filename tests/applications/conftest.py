@@ -51,8 +51,27 @@ def settings_for(db_url: str, **overrides: Any) -> ApplicationsSettings:
     return ApplicationsSettings(**values)
 
 
-def make_app(db_url: str, issuer: Any, clock: Clock | None = None, **overrides: Any) -> Any:
-    return create_app(settings_for(db_url, **overrides), clock=clock or Clock(), verifier=verifier_for(issuer))
+class ServiceTokens:
+    """Service tokens of the applications client, signed by the test issuer (what the IdP would hand out)."""
+
+    def __init__(self, issuer: Any) -> None:
+        self.issuer = issuer
+
+    async def token(self) -> str:
+        return self.issuer.service_token("applications")
+
+
+def make_app(db_url: str, issuer: Any, clock: Clock | None = None, *, registers: Any = None,
+             **overrides: Any) -> Any:
+    """``registers``: the owner of protected identity (the ``registers`` fixture); without it none is configured
+    (unless ``registers_url`` is given) and every new application answers 503."""
+    kwargs: dict[str, Any] = {}
+    if registers is not None:
+        overrides.setdefault("registers_url", registers.url)
+        if "service_client_id" not in overrides:
+            kwargs["registers_tokens"] = ServiceTokens(issuer)
+    return create_app(settings_for(db_url, **overrides), clock=clock or Clock(), verifier=verifier_for(issuer),
+                      **kwargs)
 
 
 def couple(period: str = PERIOD, **overrides: Any) -> dict[str, Any]:
@@ -104,9 +123,10 @@ async def db_url():
 
 
 @pytest.fixture(scope="module")
-async def client(db_url, issuer):
-    """The app on the module's database: a fixed clock, the outbox relay off (tests run it themselves)."""
-    async with app_client(make_app(db_url, issuer)) as c:
+async def client(db_url, issuer, registers):
+    """The app on the module's database: a fixed clock, the outbox relay off (tests run it themselves), the registers
+    as the owner of protected identity."""
+    async with app_client(make_app(db_url, issuer, registers=registers)) as c:
         yield c
 
 

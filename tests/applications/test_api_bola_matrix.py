@@ -151,13 +151,6 @@ add("GET", "/me/cases/{protected}", {"anna": 404, "maja": 404, "dana": 200}, rou
 CLIENT_ONLY = {"karin": 403, "nils": 403, "adam": 403, "service": 403, **ANON}
 add("GET", "/me/profile", {**CLIENT_ONLY, "anna": 200})
 add("GET", "/me/invitations", {**CLIENT_ONLY, "anna": 200})
-# Setting protected identity: the registrar (Adam) only; his positive row lifts nobody's status (a stranger's).
-add("PUT", "/staff/people/protection", {"karin": 403, "maja": 403, "tove": 403, "anna": 403, "dana": 403,
-                                        "service": 403, **ANON, "adam": 200},
-    {"personal_number": pnr_for(dt.date(1961, 1, 1)), "protected_identity": False, "reason": "matrix"})
-# The owner's answer on protected identity: the services that show people only (here: messaging's token).
-add("POST", "/internal/protection", {"anna": 403, "dana": 403, "karin": 403, "maja": 403, "adam": 403, **ANON,
-                                     "service": 200}, {"personal_numbers": [DANA]})
 add("PUT", "/me/profile", CLIENT_ONLY, {"preferred_language": "sv"})
 add("GET", "/queue", {"anna": 403, "dana": 403, "adam": 403, "service": 403, **ANON, "karin": 200})
 add("POST", "/trust-checks/draw", {"karin": 403, "maja": 403, "nils": 403, "anna": 403, "adam": 403, "service": 403,
@@ -165,9 +158,6 @@ add("POST", "/trust-checks/draw", {"karin": 403, "maja": 403, "nils": 403, "anna
 add("GET", "/trust-checks?month=2026-03", {"anna": 403, "nils": 403, "adam": 403, "service": 403, **ANON},
     route="/trust-checks")
 
-# The owner's answer on protected identity: the services that show people ("service" is messaging's token).
-add("POST", "/internal/protection", {**ANON, "anna": 403, "dana": 403, "karin": 403, "maja": 403, "adam": 403,
-                                     "service": 200}, {"personal_numbers": [DANA]})
 
 ROWS = [row for rows in ROUTES.values() for row in rows]
 
@@ -182,9 +172,9 @@ def test_every_protected_route_refuses_someone():
 
 
 @pytest.fixture(scope="module")
-async def client(issuer, idp_url, calc):
+async def client(issuer, idp_url, calc, registers):
     async with fresh_database("applications") as url:
-        app = make_app(url, issuer, Clock(), **with_services(idp_url, calculation_url=calc[0]))
+        app = make_app(url, issuer, Clock(), registers=registers, **with_services(idp_url, calculation_url=calc[0]))
         async with app_client(app) as c:
             yield c
 

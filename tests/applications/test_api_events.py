@@ -45,8 +45,8 @@ async def db_url():
 
 
 @pytest.fixture(scope="module")
-async def app(db_url, issuer, idp_url, receiver):
-    return make_app(db_url, issuer, **with_services(idp_url, messaging_url=receiver[0]))
+async def app(db_url, issuer, idp_url, receiver, registers):
+    return make_app(db_url, issuer, registers=registers, **with_services(idp_url, messaging_url=receiver[0]))
 
 
 @pytest.fixture(scope="module")
@@ -94,11 +94,11 @@ async def test_failed_delivery_is_retried_and_nothing_lost(client, app, as_perso
     assert payload["protected_identity"] is True and payload["recipients"] == [DANA]
 
 
-async def test_real_messaging_takes_the_events_in(issuer, idp_url, as_persona):
+async def test_real_messaging_takes_the_events_in(issuer, idp_url, as_persona, registers):
     """The outbox delivering to the real messaging service over HTTP (its own database, its own checks)."""
     async with fresh_database("messaging") as messaging_db, fresh_database("applications") as apps_db:
         with serve_in_thread(make_messaging(messaging_db, issuer)) as messaging_url:
-            app = make_app(apps_db, issuer, **with_services(idp_url, messaging_url=messaging_url))
+            app = make_app(apps_db, issuer, registers=registers, **with_services(idp_url, messaging_url=messaging_url))
             async with app_client(app) as client:
                 case = await submitted_case(client, as_persona, couple("2026-05"))
                 assert await relay(app).run_once() == 1

@@ -11,9 +11,9 @@ from tests.support import app_client
 
 
 @pytest.fixture(scope="module")
-async def strict(db_url, issuer):
+async def strict(db_url, issuer, registers):
     """The app with the default window: this month (March 2026 on the test clock) and two ahead."""
-    app = make_app(db_url, issuer, Clock(), months_ahead=2)
+    app = make_app(db_url, issuer, Clock(), registers=registers, months_ahead=2)
     async with app_client(app) as c:
         yield c
 

@@ -26,8 +26,8 @@ def app_clock():
 
 
 @pytest.fixture(scope="module")
-async def client(db_url, issuer, idp_url, calc, app_clock):
-    app = make_app(db_url, issuer, app_clock, **with_services(idp_url, calculation_url=calc[0]))
+async def client(db_url, issuer, idp_url, calc, app_clock, registers):
+    app = make_app(db_url, issuer, app_clock, registers=registers, **with_services(idp_url, calculation_url=calc[0]))
     async with app_client(app) as c:
         yield c
 

@@ -26,8 +26,8 @@ def clock():
 
 
 @pytest.fixture(scope="module")
-async def client(db_url, issuer, clock, idp_url, calc):
-    app = make_app(db_url, issuer, clock, trust_checks_per_caseworker=2,
+async def client(db_url, issuer, clock, idp_url, calc, registers):
+    app = make_app(db_url, issuer, clock, registers=registers, trust_checks_per_caseworker=2,
                    **with_services(idp_url, calculation_url=calc[0]))
     async with app_client(app) as c:
         yield c

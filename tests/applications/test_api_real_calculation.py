@@ -20,9 +20,9 @@ async def calc_url(issuer):
 
 
 @pytest.fixture(scope="module")
-async def client(issuer, idp_url, calc_url):
+async def client(issuer, idp_url, calc_url, registers):
     async with fresh_database("applications") as db_url:
-        app = make_app(db_url, issuer, **with_services(idp_url, calculation_url=calc_url))
+        app = make_app(db_url, issuer, registers=registers, **with_services(idp_url, calculation_url=calc_url))
         async with app_client(app) as c:
             yield c
 

@@ -16,8 +16,9 @@ async def db_url():
         yield url
 
 
-async def test_seed_is_idempotent(db_url, issuer, as_persona):
-    with seeding_setup(issuer, "applications", make_app(db_url, issuer)) as (gateway, idp, service):
+async def test_seed_is_idempotent(db_url, issuer, as_persona, registers):
+    app = make_app(db_url, issuer, registers=registers)
+    with seeding_setup(issuer, "applications", app) as (gateway, idp, service):
         await seed(gateway, idp, "2026-03")
         await seed(gateway, idp, "2026-03")
         async with httpx.AsyncClient(base_url=service) as http:

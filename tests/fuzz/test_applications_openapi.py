@@ -20,8 +20,8 @@ async def db_url():
 
 
 @pytest.fixture(scope="module")
-def schema(db_url, issuer):
-    yield from harness.served_schema(make_app(db_url, issuer))
+def schema(db_url, issuer, registers):
+    yield from harness.served_schema(make_app(db_url, issuer, registers=registers))
 
 
 @pytest.mark.parametrize(("method", "path"), harness.params(DOCUMENT, KNOWN))

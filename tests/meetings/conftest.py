@@ -1,16 +1,14 @@
 """Meetings test helpers: an app on a fresh database with a stepping clock, and unit Nord set up through the API.
 
-The owner of protected identity is the REAL applications service (its own app on its own fresh database, one per
-test worker), reached in-process over httpx.ASGITransport with a service token for the client id ``meetings``.
-Dana (the protected persona) is protected there from the start; ``owner.protect(pnr)`` protects someone else the
-way the owner's own records do (its store).
+The owner of protected identity is the registers service: the session's ``registers`` fixture (tests/conftest.py,
+today the contract stand-in over real HTTP), asked with a service token for the client id ``meetings``. Dana (the
+protected persona) is protected there from the start; ``owner.protect(pnr)`` marks someone else protected in the
+population register, ``owner.lift(pnr)`` ends it.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,14 +17,12 @@ import pytest
 from sqlalchemy import text
 
 from kit.db import make_engine
-from services.applications.app import create_app as create_applications
-from services.applications.settings import ApplicationsSettings
-from services.applications.store import protection as protection_store
 from services.meetings.app import create_app
 from services.meetings.domain.times import STOCKHOLM
 from services.meetings.settings import MeetingsSettings
 from simulators.idp.personas import PERSONAS
-from tests.support import fresh_database, verifier_for
+from tests.registers_standin import RegistersStandIn
+from tests.support import verifier_for
 
 ANNA = PERSONAS["anna"].personal_number
 BERTIL = PERSONAS["bertil"].personal_number
@@ -94,60 +90,42 @@ class ServiceTokens:
 
 @dataclass
 class Owner:
-    """The applications service as the owner of protected identity."""
+    """The registers service as the owner of protected identity (the population register decides)."""
 
-    app: Any
-    url: str  # its database
+    registers: RegistersStandIn
+
+    @property
+    def url(self) -> str:
+        return self.registers.url
 
     @property
     def transport(self) -> httpx.AsyncBaseTransport:
-        return httpx.ASGITransport(app=self.app)
+        """The real network way to it (tests wrap it to count the questions)."""
+        return httpx.AsyncHTTPTransport()
 
     async def protect(self, *personal_numbers: str) -> None:
-        ctx = self.app.state.kit
-        async with ctx.sessions() as session:
-            await protection_store.mark_protected(session, list(personal_numbers), dt.datetime.now(dt.UTC))
-            await session.commit()
+        for pnr in personal_numbers:
+            self.registers.set_person(pnr, protected=True)
 
     async def lift(self, personal_number: str) -> None:
-        """What the owner's registrar does when a protection ends."""
-        ctx = self.app.state.kit
-        async with ctx.sessions() as session:
-            await protection_store.set_person_protection(session, personal_number, False, dt.datetime.now(dt.UTC))
-            await session.commit()
-
-
-def applications_app(db_url: str, issuer: Any) -> Any:
-    settings = ApplicationsSettings(database_url=db_url, relay_enabled=False, default_unit="nord",
-                                    trust_check_seed="test-seed")
-    return create_applications(settings, verifier=verifier_for(issuer))
-
-
-@contextlib.asynccontextmanager
-async def running_owner(issuer: Any) -> AsyncIterator[Owner]:
-    async with fresh_database("applications") as url:
-        app = applications_app(url, issuer)
-        async with app.router.lifespan_context(app):
-            owner = Owner(app, url)
-            await owner.protect(DANA)
-            yield owner
+        """The population register's marking ends."""
+        self.registers.set_person(personal_number, protected=False)
 
 
 @pytest.fixture(scope="session")
-async def owner(issuer):
-    async with running_owner(issuer) as o:
-        yield o
+def owner(registers):
+    return Owner(registers)
 
 
 def make_app(db_url: str, issuer: Any, clock: Clock | None = None, *, owner: Owner | None = None,
-             applications_transport: httpx.AsyncBaseTransport | None = None, **overrides: Any) -> Any:
-    """``owner``: the applications app meetings asks about protected identity (``applications_transport``: the
-    way to it, default straight in-process); None: none is configured (unless ``applications_url`` is given), so
-    meetings fails closed."""
+             registers_transport: httpx.AsyncBaseTransport | None = None, **overrides: Any) -> Any:
+    """``owner``: the registers meetings asks about protected identity (``registers_transport``: the way to it,
+    default the network); None: none is configured (unless ``registers_url`` is given), so meetings fails closed."""
     kwargs: dict[str, Any] = {}
     if owner is not None:
-        overrides.setdefault("applications_url", "http://applications")
-        kwargs["applications_transport"] = applications_transport or owner.transport
+        overrides.setdefault("registers_url", owner.url)
+        if registers_transport is not None:
+            kwargs["registers_transport"] = registers_transport
     if "service_client_id" not in overrides:
         kwargs["tokens"] = ServiceTokens(issuer)
     return create_app(settings_for(db_url, **overrides), clock=clock, verifier=verifier_for(issuer), **kwargs)

@@ -1,6 +1,7 @@
-"""Protected identity has one owner, the applications service, and meetings asks it on every write that names a
-client and on every display of people. The real applications app is the owner here (its own database), reached
-in-process; an owner that cannot answer is a closed port (a real network failure), and meetings fails closed."""
+"""Protected identity has one owner, the population register through the registers service, and meetings asks it on
+every write that names a client and on every display of people. The session's registers (tests/conftest.py) are the
+owner here, over real HTTP; an owner that cannot answer is a closed port (a real network failure) or the registers'
+503 (the population register unavailable), and meetings fails closed either way."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import icalendar
 import pytest
 
 from simulators.idp.personas import Persona
+from tests.conftest import register_down
 from tests.meetings.conftest import ANNA, CECILIA, KARIN, MAJA, OFFICE, make_app, setup_nord, sql, sthlm
 from tests.support import app_client, free_port, fresh_database, outbox_rows
 
@@ -31,7 +33,8 @@ LATER = personnummer("19600101", "982")  # becomes protected after booking
 OWNER_ONLY = personnummer("19610202", "982")  # protected at the owner; no token claim; never seen here before
 CLAIM_ONLY = personnummer("19620303", "982")  # protected only by her own token's claim
 BATCH = [personnummer("19630404", f"98{n}") for n in range(3)]
-LIFTED = personnummer("19640505", "982")  # protected, then no longer (the owner's registrar lifts it)
+LIFTED = personnummer("19640505", "982")  # protected, then no longer (the register's marking ends)
+DURING = personnummer("19650606", "982")  # booked while the register is unavailable
 
 
 class Counting(httpx.AsyncBaseTransport):
@@ -176,7 +179,7 @@ async def test_the_owner_down_fails_closed(env, as_persona, issuer, clock):
     assert r.status_code == 201, r.text
     existing = r.json()["id"]
     before = (await sql(url, "SELECT count(*) AS n FROM bookings"))[0].n
-    down = make_app(url, issuer, clock, applications_url=f"http://127.0.0.1:{free_port()}")
+    down = make_app(url, issuer, clock, registers_url=f"http://127.0.0.1:{free_port()}")
     async with app_client(down) as cut_off:
         # writes that name a client: 503, stable type, nothing written
         answers = [
@@ -215,6 +218,30 @@ async def test_the_owner_down_fails_closed(env, as_persona, issuer, clock):
         assert r.status_code == 200 and {s["caseworker_id"] for s in r.json()["slots"]} == {MAJA}
 
 
+async def test_the_register_unavailable_fails_closed(env, as_persona, owner):
+    """The registers answer 503 (the population register is unavailable): writes that name a client answer 503 and
+    write nothing; displays show the client as protected, and nothing of them reaches an uncleared caseworker."""
+    client, nord, url, _ = env
+    karin = as_persona("karin")
+    r = await book(client, karin, nord.phone, KARIN, sthlm(2026, 3, 23, 9), DURING)
+    assert r.status_code == 201, r.text
+    existing = r.json()["id"]
+    before = (await sql(url, "SELECT count(*) AS n FROM bookings"))[0].n
+    with register_down(owner.registers):
+        r = await book(client, karin, nord.phone, KARIN, sthlm(2026, 3, 23, 10), CECILIA)
+        assert r.status_code == 503 and r.json()["type"] == UNAVAILABLE and CECILIA not in r.text
+        r = await client.post(f"/bookings/{existing}/cancel", headers=karin, json={"reason": "x"})
+        assert r.status_code == 503 and r.json()["type"] == UNAVAILABLE
+        assert (await sql(url, "SELECT count(*) AS n FROM bookings"))[0].n == before
+        refused = await client.get(f"/bookings/{existing}", headers=karin)
+        assert refused.status_code == 404 and DURING not in refused.text
+        r = await client.get("/units/nord/calendar", headers=karin, params={"from": "2026-03-23", "to": "2026-03-29"})
+        assert r.status_code == 200 and existing not in r.text and DURING not in r.text
+        seen = await client.get(f"/bookings/{existing}", headers=as_persona("maja"))
+        assert seen.status_code == 200 and seen.json()["protected_identity"] is True
+    assert (await client.get(f"/bookings/{existing}", headers=karin)).status_code == 200
+
+
 async def test_one_question_per_answer_and_a_short_cache(env, as_persona, owner, issuer, clock):
     client, nord, url, _ = env
     karin = as_persona("karin")
@@ -222,7 +249,7 @@ async def test_one_question_per_answer_and_a_short_cache(env, as_persona, owner,
         r = await book(client, karin, nord.phone, caseworker, sthlm(2026, 3, 20, 9, minute), pnr)
         assert r.status_code == 201, r.text
     counting = Counting(owner.transport)
-    app = make_app(url, issuer, clock, owner=owner, applications_transport=counting)  # a fresh process: no cache
+    app = make_app(url, issuer, clock, owner=owner, registers_transport=counting)  # a fresh process: no cache
     async with app_client(app) as fresh:
         window = {"from": "2026-03-16", "to": "2026-03-22"}
         first = await fresh.get("/units/nord/calendar", headers=karin, params=window)

@@ -110,7 +110,7 @@ async def test_each_reminder_goes_out_once_with_two_workers(issuer, as_persona, 
 
 async def test_messaging_takes_the_events_in(issuer, as_persona, idp_url, owner):
     """The contract with the real messaging service: a booked event for Cecilia becomes a notification,
-    Dana's (protected identity, as the applications service says) none."""
+    Dana's (protected identity, as the population register says) none."""
     async with fresh_database("messaging") as messaging_db, fresh_database("meetings") as url:
         clock = Clock()  # both services on one clock: messaging bounds an event's time by its own
         messaging = create_messaging(MessagingSettings(database_url=messaging_db, notify_relay_enabled=False),

@@ -7,8 +7,8 @@ import httpx
 import pytest
 
 from devstack.demo.meetings import TYPES, seed
-from tests.meetings.conftest import applications_app, make_app
-from tests.support import fresh_database, seeding_setup, serve_in_thread
+from tests.meetings.conftest import make_app
+from tests.support import fresh_database, seeding_setup
 
 
 @pytest.fixture
@@ -17,16 +17,8 @@ async def db_url():
         yield url
 
 
-@pytest.fixture
-async def owner_url(issuer):
-    """The real applications service (the owner of protected identity), served like the meetings server."""
-    async with fresh_database("applications") as url:
-        with serve_in_thread(applications_app(url, issuer)) as served:
-            yield served
-
-
-async def test_seed_is_idempotent(db_url, issuer, as_persona, owner_url):
-    with seeding_setup(issuer, "meetings", make_app(db_url, issuer, applications_url=owner_url)) as (
+async def test_seed_is_idempotent(db_url, issuer, as_persona, owner):
+    with seeding_setup(issuer, "meetings", make_app(db_url, issuer, owner=owner)) as (
             gateway, idp, service):
         await seed(gateway, idp)
         await seed(gateway, idp)

@@ -87,9 +87,10 @@ def settings_for(db_url: str, **overrides: Any) -> MessagingSettings:
     return MessagingSettings(**values)
 
 
-def make_app(db_url: str, issuer: Any, clock: Clock | None = None, *, applications_transport: Any = None,
+def make_app(db_url: str, issuer: Any, clock: Clock | None = None, *, registers_transport: Any = None,
              **overrides: Any) -> Any:
-    extra = {"applications_transport": applications_transport} if applications_transport is not None else {}
+    """Without ``registers_url``: no owner of protected identity, messaging's own copy only (development)."""
+    extra = {"registers_transport": registers_transport} if registers_transport is not None else {}
     return create_app(settings_for(db_url, **overrides), clock=clock, verifier=verifier_for(issuer), **extra)
 
 

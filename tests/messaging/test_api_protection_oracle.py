@@ -3,7 +3,8 @@
 Before: an uncleared caseworker got 404 for a protected client and 201 for anyone else, so the status code
 named the protected. Now staff write only to clients their unit knows and they may see: a protected client,
 a stranger and another unit's client get the very same answer. And messaging asks the owner of protected
-identity (the applications service, in-process here) before it starts a thread, failing closed."""
+identity (the registers service: the session's ``registers`` fixture, over real HTTP with a real IdP's token) before
+it starts a thread, failing closed when it cannot answer (unreachable, or 503: the population register unavailable)."""
 
 from __future__ import annotations
 
@@ -12,14 +13,13 @@ import contextlib
 import httpx
 import pytest
 
-from services.applications.app import create_app as create_applications
 from simulators.idp.app import create_app as create_idp
-from tests.applications.conftest import settings_for as applications_settings
-from tests.applications.conftest import single
+from tests.conftest import register_down
 from tests.messaging.conftest import ANNA, BERTIL, CECILIA, DANA, make_app, make_known
-from tests.support import app_client, fresh_database, serve_in_thread, verifier_for
+from tests.support import app_client, fresh_database, serve_in_thread
 
 STRANGER = "198001029803"  # a valid test number nobody here has heard of
+MARKED = "196202129802"  # the population register marks her protected; messaging's copy does not know it
 
 
 @pytest.fixture(scope="module")
@@ -64,52 +64,58 @@ async def test_protected_stranger_and_other_units_client_get_the_same_answer(db_
 
 
 @contextlib.asynccontextmanager
-async def _with_owner(issuer, messaging_db: str, *, owner_up: bool = True):
-    """Messaging wired to the real applications app (in-process, own database) and a real IdP for its token."""
-    async with fresh_database("applications") as apps_db:
-        applications = create_applications(applications_settings(apps_db), verifier=verifier_for(issuer))
-        with serve_in_thread(create_idp(issuer.settings, issuer)) as idp:
-            async with app_client(applications, base_url="http://applications") as apps:
-                transport = httpx.ASGITransport(app=applications) if owner_up else _Down()
-                messaging = make_app(messaging_db, issuer, applications_transport=transport,
-                                     applications_url="http://applications", auth_token_url=f"{idp}/token",
-                                     service_client_id="messaging",
-                                     service_client_secret="dev-messaging")  # noqa: S106 - the IdP's dev secret
-                async with app_client(messaging) as client:
-                    yield apps, client
+async def _with_owner(issuer, registers, messaging_db: str, *, owner_up: bool = True):
+    """Messaging wired to the registers (the session's, over HTTP) and a real IdP for its token."""
+    with serve_in_thread(create_idp(issuer.settings, issuer)) as idp:
+        extra = {} if owner_up else {"registers_transport": _Down()}
+        messaging = make_app(messaging_db, issuer, registers_url=registers.url, auth_token_url=f"{idp}/token",
+                             service_client_id="messaging",
+                             service_client_secret="dev-messaging", **extra)  # noqa: S106 - the IdP's dev secret
+        async with app_client(messaging) as client:
+            yield client
 
 
 class _Down(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError("applications is down", request=request)
+        raise httpx.ConnectError("registers is down", request=request)
 
 
-async def test_the_owner_decides_and_the_answer_stays_the_same(issuer, as_persona, service_headers):
-    async with fresh_database("messaging") as messaging_db, _with_owner(issuer, messaging_db) as (apps, client):
-        # Dana's own login marks her protected at the owner; messaging's copy does not know it yet.
-        draft = await apps.post("/applications", json=single(DANA, period="2026-04"), headers=as_persona("dana"))
-        assert draft.status_code == 201, draft.text
-        await make_known(client, service_headers, DANA, BERTIL)  # an older, unprotected picture of a case
+async def test_the_owner_decides_and_the_answer_stays_the_same(issuer, as_persona, service_headers, registers):
+    registers.set_person(MARKED, protected=True, name="Skyddad Sjöberg")
+    async with fresh_database("messaging") as messaging_db, _with_owner(issuer, registers, messaging_db) as client:
+        await make_known(client, service_headers, MARKED, BERTIL)  # an older, unprotected picture of a case
         karin = as_persona("karin")
-        refused = await _start(client, karin, DANA)
+        refused = await _start(client, karin, MARKED)
         _same(refused, await _start(client, karin, STRANGER))
-        assert refused.status_code == 404
-        assert (await _start(client, karin, BERTIL)).status_code == 201  # the owner knows no protection for him
-        made = await _start(client, as_persona("maja"), DANA)
+        assert refused.status_code == 404 and MARKED not in refused.text and "Sjöberg" not in refused.text
+        assert (await _start(client, karin, BERTIL)).status_code == 201  # the register knows no protection for him
+        made = await _start(client, as_persona("maja"), MARKED)
         assert made.status_code == 201
+        assert made.json()["protected_identity"] is True
         assert (await client.get(f"/threads/{made.json()['id']}", headers=karin)).status_code == 404
-        assert (await client.get("/threads", headers=karin)).text.count(made.json()["id"]) == 0
+        listed = await client.get("/threads", headers=karin)
+        assert made.json()["id"] not in listed.text and MARKED not in listed.text
+        # Dana is protected in the population register too (the demo persona).
+        _same(await _start(client, karin, DANA), refused)
 
 
-async def test_without_the_owners_answer_nothing_is_started(issuer, as_persona, service_headers):
+@pytest.mark.parametrize("failure", ["unreachable", "register_unavailable"])
+async def test_without_the_owners_answer_nothing_is_started(issuer, as_persona, service_headers, registers, failure):
+    down = register_down(registers) if failure == "register_unavailable" else contextlib.nullcontext()
     async with fresh_database("messaging") as messaging_db, \
-            _with_owner(issuer, messaging_db, owner_up=False) as (_, client):
+            _with_owner(issuer, registers, messaging_db, owner_up=failure != "unreachable") as client:
         await make_known(client, service_headers, ANNA, DANA)
-        karin = as_persona("karin")
-        down = await _start(client, karin, ANNA)
-        assert down.status_code == 503 and down.json()["type"] == "urn:bistand:problem:protection-check-unavailable"
-        _same(await _start(client, karin, DANA), down)  # the same for everyone the unit knows
-        assert (await client.get("/threads", headers=as_persona("maja"))).json() == []
-        # A client's own thread waits for the owner too (their protection decides who may read it).
-        own = await client.post("/threads", headers=as_persona("anna"), json={"unit": "nord", "subject": "Hej"})
-        assert own.status_code == 503
+        with down:
+            await _refused_while_down(client, as_persona)
+
+
+async def _refused_while_down(client, as_persona) -> None:
+    """Every thread start answers 503, the same for everyone the unit knows; nothing is started."""
+    karin = as_persona("karin")
+    down = await _start(client, karin, ANNA)
+    assert down.status_code == 503 and down.json()["type"] == "urn:bistand:problem:protection-check-unavailable"
+    _same(await _start(client, karin, DANA), down)  # the same for everyone the unit knows
+    assert (await client.get("/threads", headers=as_persona("maja"))).json() == []
+    # A client's own thread waits for the owner too (their protection decides who may read it).
+    own = await client.post("/threads", headers=as_persona("anna"), json={"unit": "nord", "subject": "Hej"})
+    assert own.status_code == 503

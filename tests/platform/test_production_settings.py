@@ -30,7 +30,7 @@ GOOD = {
     "applications": dict(trust_check_seed="a-real-municipal-seed-0123456789", sealing_keys=SEALING),
     "calculation": dict(sealing_keys=SEALING),
     "meetings": dict(link_secret="a-real-link-secret-0123456789abcdef", sealing_keys=SEALING),
-    "messaging": dict(encryption_keys=f"k1:{KEY_B}", applications_url="http://applications"),
+    "messaging": dict(encryption_keys=f"k1:{KEY_B}", registers_url="http://registers"),
     "registers": dict(sealing_keys=SEALING),
 }
 SERVICES = {
@@ -54,7 +54,7 @@ def _settings(service: str, **values):
     ("meetings", "link_secret", "MEETINGS_LINK_SECRET"),
     ("meetings", "sealing_keys", "MEETINGS_SEALING_KEYS"),
     ("messaging", "encryption_keys", "MESSAGING_ENCRYPTION_KEYS"),
-    ("messaging", "applications_url", "BISTAND_APPLICATIONS_URL"),
+    ("messaging", "registers_url", "BISTAND_REGISTERS_URL"),
     ("registers", "sealing_keys", "REGISTERS_SEALING_KEYS"),
 ])
 def test_a_service_refuses_to_start_without_each_secret(service, missing, variable):

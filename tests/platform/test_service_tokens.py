@@ -21,6 +21,7 @@ from services.messaging.app import create_app as create_messaging
 from services.messaging.settings import MessagingSettings
 from simulators.idp.app import IdpSettings, Issuer
 from simulators.idp.personas import PERSONAS
+from tests.applications.conftest import ServiceTokens
 from tests.support import AUDIENCE, app_client, fresh_database, token_for, verifier_for
 
 ANNA, BERTIL = PERSONAS["anna"], PERSONAS["bertil"]
@@ -92,12 +93,12 @@ def assert_nothing_leaks(response: Any, *hidden: str) -> None:
 
 
 @pytest.fixture(scope="module")
-async def applications(issuer):
+async def applications(issuer, registers):
     async with fresh_database("applications") as url:
         settings = ApplicationsSettings(database_url=url, relay_enabled=False, default_unit="nord",
-                                        trust_check_seed="test-seed")
+                                        trust_check_seed="test-seed", registers_url=registers.url)
         app = create_applications(settings, clock=lambda: dt.datetime(2026, 3, 2, 9, tzinfo=dt.UTC),
-                                  verifier=verifier_for(issuer))
+                                  verifier=verifier_for(issuer), registers_tokens=ServiceTokens(issuer))
         async with app_client(app) as client:
             created = await client.post("/applications", headers=_auth(token_for(issuer, "anna")),
                                         json={"kind": "first", "period": "2026-03",

@@ -14,11 +14,11 @@ from fastapi import Depends, Request
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.app import ServiceContext
-from kit.auth import Principal, authenticate, person_or_service, require_service_client
+from kit.auth import Principal, authenticate, person_or_service
 from kit.db import session as db_session
 from kit.idempotency import idempotency_key
 from kit.problems import Problem, not_found
-from services.applications.domain.access import REGISTRAR_PERMISSION, Role, Section
+from services.applications.domain.access import Role, Section
 from services.applications.domain.lifecycle import ActorRole
 from services.applications.service import documents
 from services.applications.service.context import CaseContext, load_case
@@ -91,15 +91,6 @@ async def unit_case_staff(principal: Principal = Depends(staff_principal)) -> Pr
         raise Problem(403, "forbidden", "Forbidden", "Only a unit's staff see its trust checks.")
     return principal
 
-
-async def registrar(principal: Principal = Depends(authenticate)) -> Principal:
-    if principal.is_service or not principal.can(REGISTRAR_PERMISSION):
-        raise Problem(403, "forbidden", "Forbidden", "Only the protected-identity registrar sets this.")
-    return principal
-
-
-# Only the services that show people (APPLICATIONS_PROTECTION_READERS); persons and other services get 403.
-protection_reader = require_service_client(setting="protection_readers")
 
 
 # --- cases ----------------------------------------------------------------------------------------------------

@@ -29,7 +29,6 @@ from services.applications.domain.lifecycle import ActorRole
 from values.personal_number import normalise_personal_number
 
 PROTECTED_PERMISSION = "protected_identity"  # the token permission that sets protected_access
-REGISTRAR_PERMISSION = "protected_identity_registrar"  # may set or lift a person's protected identity (audited)
 
 
 class Role(StrEnum):

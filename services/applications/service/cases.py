@@ -20,12 +20,12 @@ from services.applications.domain.completeness import ensure_complete
 from services.applications.domain.content import Applicant, DraftContent, Household
 from services.applications.domain.lifecycle import ActorRole, CaseState, CaseStatus, Event, RoleNotAllowed
 from services.applications.domain.prefill import prefill_monthly
-from services.applications.service import events
+from services.applications.service import events, protection
 from services.applications.service.context import CaseContext, load_case
 from services.applications.service.households import co_applicant_status, household_for_new_case
 from services.applications.service.runtime import Runtime
 from services.applications.service.views import case_view, local
-from services.applications.store import cases, households, profiles, protection, signatures
+from services.applications.store import cases, households, profiles, signatures
 from values.personal_number import normalise_personal_number
 
 # --- lifecycle steps: the state table judges, the store records -------------------------------------------------
@@ -82,10 +82,6 @@ def _with_applicant(content: DraftContent, pnr: str) -> DraftContent:
     return content.model_copy(update={"household": household})
 
 
-def _claimed(principal: Principal, me: str) -> str | None:
-    return me if principal.claims.get("protected_identity") is True else None
-
-
 def _parties(content: DraftContent) -> tuple[str, str | None]:
     assert content.household is not None and content.household.applicant is not None
     partner = content.household.partner
@@ -97,19 +93,13 @@ def _check_period(rt: Runtime, period: str, field: str) -> None:
 
 
 async def _create(session: AsyncSession, rt: Runtime, principal: Principal, content: DraftContent, *,
-                  unit: str, source: str, claimed_protected: str | None = None) -> dict[str, Any]:
-    """``claimed_protected``: the caller's own personnummer when their token says they have protected identity
-    (a claim may tighten, never loosen, and only about the caller)."""
+                  unit: str, source: str) -> dict[str, Any]:
+    """A new draft; its protection is the population register's answer about its parties (503 without one)."""
     now = rt.now()
     applicant, partner = _parties(content)
     household_id, household_unit = await household_for_new_case(session, applicant, unit, now)
     status = await co_applicant_status(session, household_id, partner)
-    if claimed_protected:
-        await protection.mark_protected(session, [claimed_protected], now)
-    # Protection follows the parties: the applicant, and the partner once joined (an invitee's status is not
-    # looked up, so naming someone tells nothing about them).
-    parties = [applicant, *([partner] if partner and status == "joined" else [])]
-    protected = await protection.any_protected(session, parties)
+    protected = await protection.any_protected(rt, protection.parties(applicant, partner, status))
     case_id = await cases.insert_case(session, household_id=household_id, content=content, unit=household_unit,
                                       source=source, applicant_pnr=applicant, co_applicant_pnr=partner,
                                       co_applicant_status=status, protected_identity=protected,
@@ -152,8 +142,7 @@ async def start_application(session: AsyncSession, rt: Runtime, principal: Princ
         raise Problem(422, "applicant-not-you", "You can only apply as the applicant",
                       "household.applicant must be you. Name your partner as partner: they are invited and join "
                       "with their own login.")
-    out = await _create(session, rt, principal, content, unit=rt.settings.default_unit, source="digital",
-                        claimed_protected=_claimed(principal, me))
+    out = await _create(session, rt, principal, content, unit=rt.settings.default_unit, source="digital")
     await idem.complete(session, 201, out)
     await session.commit()
     return out
@@ -173,8 +162,7 @@ async def start_monthly(session: AsyncSession, rt: Runtime, principal: Principal
                       "Make a first application instead.")
     content = prefill_monthly(previous.draft(), month)
     # The household's own application for the next month: made by a member (who joined it with their own login).
-    out = await _create(session, rt, principal, content, unit=previous.unit, source="digital",
-                        claimed_protected=_claimed(principal, me))
+    out = await _create(session, rt, principal, content, unit=previous.unit, source="digital")
     await idem.complete(session, 201, out)
     await session.commit()
     return out
@@ -199,15 +187,15 @@ async def register_for_client(session: AsyncSession, rt: Runtime, principal: Pri
         raise Problem(403, "forbidden", "Forbidden", "You belong to no unit.")
     if protected_identity:
         raise Problem(422, "protected-identity-not-set-here", "Protected identity is not set here",
-                      "Only the protected-identity registrar sets it (PUT /staff/people/protection).",
+                      "Protected identity comes from the population register, not from this form.",
                       errors=[{"field": "body.protected_identity", "message": "must be false or left out",
-                               "code": "protected_identity_by_registrar"}])
+                               "code": "protected_identity_from_register"}])
     found = await households.household_of(session, pnr)
     # Another unit's client, or a protected client for a caseworker without clearance: one answer for both, so
     # it tells only "not yours to register" (needed to refer the person), never which, nor where.
     cleared = principal.can(PROTECTED_PERMISSION)
     if (found is not None and found[1] not in principal.units) or (
-            not cleared and await protection.any_protected(session, [pnr])):
+            not cleared and await protection.any_protected(rt, [pnr])):
         raise not_found("client")
     if profile is not None:
         await profiles.upsert_profile(session, pnr, profile, rt.now())
@@ -254,10 +242,14 @@ async def save_draft(session: AsyncSession, ctx: CaseContext, body: DraftContent
     # The same partner keeps their answer; someone newly named is invited (unless already in the household).
     status = (case.co_applicant_status if partner == case.co_applicant_pnr
               else await co_applicant_status(session, case.household_id, partner))
+    protected = case.protected_identity
+    if (partner, status) != (case.co_applicant_pnr, case.co_applicant_status):
+        # Other parties: the case's copy is taken again from the register (asked before anything is written).
+        protected = await protection.any_protected(ctx.runtime, protection.parties(applicant, partner, status))
     version = await cases.update_content(session, case.id, content, expected_version=case.version,
                                          co_applicant_pnr=partner, co_applicant_status=status, now=now)
-    if status == "joined" and not case.protected_identity and await protection.any_protected(session, [partner or ""]):
-        await cases.set_protected(session, case.id)  # a protected co-applicant protects the whole case
+    if protected is not case.protected_identity:  # a protected co-applicant protects the whole case
+        await cases.set_protected(session, case.id, protected)
     if version is None:  # cannot happen under the row lock; kept as the database-level guard
         raise Problem(412, "version-mismatch", "The application was changed meanwhile", "Load it again.")
     ctx.audit_change(session, "update")
@@ -277,6 +269,14 @@ async def submit(session: AsyncSession, ctx: CaseContext, idem: Idempotency) -> 
     new = check_step(ctx, Event.SUBMIT)
     sigs = await signatures.signatures(session, ctx.case.id)
     ensure_complete(ctx.case.draft(), sigs)
+    # The case reaches staff now: its copy of the parties' protection is taken again (a marking the register made
+    # while it was a draft counts from the first staff view, and its events say so).
+    case = ctx.case
+    protected = await protection.any_protected(
+        ctx.runtime, protection.parties(case.applicant_pnr, case.co_applicant_pnr, case.co_applicant_status))
+    if protected is not case.protected_identity:
+        await cases.set_protected(session, case.id, protected)
+        case.protected_identity = protected
     now = ctx.runtime.now()
     await record_step(session, ctx, Event.SUBMIT, new, now, submitted_at=now)
     events.enqueue(session, APPLICATION_SUBMITTED, ctx.case)

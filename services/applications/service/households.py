@@ -8,8 +8,9 @@ import uuid
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.problems import Problem
+from services.applications.service import protection
 from services.applications.service.context import CaseContext
-from services.applications.store import cases, households, protection
+from services.applications.store import cases, households
 
 
 async def household_for_new_case(session: AsyncSession, applicant: str, unit: str,
@@ -37,12 +38,15 @@ async def join_case(session: AsyncSession, ctx: CaseContext, person: str, now: d
     by staff recording their signed paper form. Only they are told if they belong to another household."""
     if person != ctx.case.co_applicant_pnr or ctx.case.co_applicant_joined:
         return
+    # Asked first, so that the register being unavailable changes nothing (503).
+    parties = protection.parties(ctx.case.applicant_pnr, person, "joined")
+    protected = await protection.any_protected(ctx.runtime, parties)
     if not await households.join_household(session, ctx.case.household_id, person, now):
         raise Problem(409, "co-applicant-in-other-household", "You apply in another household",
                       "You belong to another household with applications. Withdraw your own applications that are "
                       "not yet submitted, or contact your unit to change households.")
     await cases.set_co_applicant_status(session, ctx.case.id, "joined", now)
-    if not ctx.case.protected_identity and await protection.any_protected(session, [person]):
-        await cases.set_protected(session, ctx.case.id)  # a protected co-applicant protects the whole case
-        ctx.case.protected_identity = True
+    if protected is not ctx.case.protected_identity:  # a protected co-applicant protects the whole case
+        await cases.set_protected(session, ctx.case.id, protected)
+        ctx.case.protected_identity = protected
     ctx.case.co_applicant_status = "joined"

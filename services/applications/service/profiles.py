@@ -10,7 +10,7 @@ from kit.auth import Principal
 from services.applications.service.context import CaseContext
 from services.applications.service.runtime import Runtime
 from services.applications.service.views import case_view
-from services.applications.store import profiles, protection
+from services.applications.store import profiles
 from values.personal_number import normalise_personal_number
 
 
@@ -28,11 +28,9 @@ async def my_profile(session: AsyncSession, principal: Principal) -> dict[str, A
 
 async def set_my_profile(session: AsyncSession, rt: Runtime, principal: Principal,
                          values: dict[str, Any]) -> dict[str, Any]:
-    """The client sets their own profile (``values``: the fields given); a protected-identity claim marks them."""
+    """The client sets their own profile (``values``: the fields given)."""
     me = normalise_personal_number(principal.personal_number or "")
     await profiles.upsert_profile(session, me, values, rt.now())
-    if principal.claims.get("protected_identity"):
-        await protection.mark_protected(session, [me], rt.now())
     out = _profile_out(await profiles.get_profile(session, me))
     await session.commit()
     return out

@@ -1,35 +1,46 @@
-"""Protected identity (skyddade personuppgifter): applications owns the fact until the registers service takes it
-over. Only a registrar sets or lifts it (audited with the reason); services that show people ask who has it."""
+"""Protected identity (skyddade personuppgifter) as applications uses it: the population register decides, through
+the registers service; this service asks.
+
+A case is protected while any of its parties is (the applicant, and the co-applicant once joined). The case keeps
+that as a copy (``cases.protected_identity``: the queue, access rules and events read it), taken from the registers
+whenever the parties change (at creation, when the co-applicant joins, when the draft names another partner) and at
+submit, when the case reaches staff. When
+the registers cannot answer, the write fails closed: 503, nothing is written. Neither a token claim nor a staff
+field sets it.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
-from kit import audit
-from kit.auth import Principal
+from kit.problems import Problem
+from services.applications.integration.registers import RegistersUnavailable
 from services.applications.service.runtime import Runtime
-from services.applications.store import protection
 
-log = logging.getLogger("applications.internal")
+log = logging.getLogger("applications.protection")
 
-
-async def set_protection(session: AsyncSession, rt: Runtime, principal: Principal, personal_number: str,
-                         protected: bool, reason: str) -> tuple[bool, int]:
-    """Set or lift a person's protected identity; their cases follow. (changed, number of cases updated)."""
-    changed, cases = await protection.set_person_protection(session, personal_number, protected, rt.now())
-    audit.record(session, principal, "protect" if protected else "unprotect", "protected_identity",
-                 None, subject=personal_number, purpose=reason,
-                 details={"protected_identity": protected, "changed": changed, "cases_updated": cases})
-    await session.commit()
-    return changed, cases
+UNAVAILABLE_SLUG = "protection-check-unavailable"
 
 
-async def protected_among(session: AsyncSession, principal: Principal, personal_numbers: list[str]) -> list[str]:
-    """The owner's answer to a service that shows people: which of them have protected identity."""
-    asked = sorted(set(personal_numbers))
-    protected = await protection.protected_among(session, asked)
-    log.info("protection asked", extra={"client_id": principal.client_id, "asked": len(asked),
-                                        "protected": len(protected)})
-    return protected
+def unavailable() -> Problem:
+    return Problem(503, UNAVAILABLE_SLUG, "Protected identity cannot be checked right now",
+                   "Nothing was changed. Try again in a while.", headers={"Retry-After": "30"})
+
+
+async def any_protected(rt: Runtime, personal_numbers: Iterable[str]) -> bool:
+    """Whether the population register marks any of them protected (503 when it cannot tell)."""
+    asked = [p for p in personal_numbers if p]
+    if not asked:
+        return False
+    try:
+        return bool(await rt.registers.protected_among(asked))
+    except RegistersUnavailable as exc:
+        log.warning("protected identity could not be checked", extra={"reason": str(exc)})
+        raise unavailable() from None
+
+
+def parties(applicant: str, co_applicant: str | None, co_applicant_status: str | None) -> list[str]:
+    """Whose protection protects the case: the applicant, and the co-applicant once joined (an invitee's status is
+    not looked up, so naming someone tells nothing about them)."""
+    return [applicant, *([co_applicant] if co_applicant and co_applicant_status == "joined" else [])]

@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.clock import Clock
 from kit.outbox import OutboxRelay
+from services.applications.integration.registers import Registers
 from services.applications.settings import ApplicationsSettings
 
 STOCKHOLM = zoneinfo.ZoneInfo("Europe/Stockholm")
@@ -29,6 +30,7 @@ class Runtime:
     clock: Clock
     sessions: async_sessionmaker[AsyncSession]
     relay: OutboxRelay
+    registers: Registers  # the owner of protected identity (fails closed without a URL)
     calculation: httpx.AsyncClient | None = None  # None: no calculation service configured
     # Staff members whose row was refreshed lately (service/staff.py): sub -> (fingerprint, when).
     staff_seen: dict[str, tuple[Any, dt.datetime]] = field(default_factory=dict)

@@ -217,5 +217,7 @@ async def support_months(session: AsyncSession, household_id: uuid.UUID, before_
     return [r.period for r in rows]
 
 
-async def set_protected(session: AsyncSession, case_id: uuid.UUID) -> None:
-    await session.execute(text("UPDATE cases SET protected_identity = true WHERE id = :id"), {"id": case_id})
+async def set_protected(session: AsyncSession, case_id: uuid.UUID, protected: bool) -> None:
+    """The case's copy of its parties' protection, as the population register said when the parties changed."""
+    await session.execute(text("UPDATE cases SET protected_identity = :p WHERE id = :id"),
+                          {"id": case_id, "p": protected})

@@ -1,4 +1,5 @@
-"""Protected identity as meetings uses it: the owner (the applications service) decides, this service asks.
+"""Protected identity as meetings uses it: the owner (the registers service, for the population register) decides,
+this service asks.
 
     for_write(...)    a booking or contact that names a client is about to be written: is the client protected?
                       The owner is asked; it cannot answer -> 503 (fail closed, nothing is written). A client's
@@ -7,7 +8,7 @@
                       call for all the distinct clients of the answer. The owner cannot answer -> every booking
                       with a client is shown as if protected (uncleared staff do not see it, no place anywhere).
                       The flag a booking row keeps is a copy for its events, never what a display trusts: a
-                      protection the owner lifts (its registrar may) is lifted here on the next display.
+                      protection the population register lifts is lifted here on the next display.
 
 Staff cannot mark anyone protected here: there is no field for it (a booking sending `protected_identity` is
 refused as an unknown field).
@@ -22,7 +23,7 @@ from collections.abc import Iterable
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.problems import Problem
-from services.meetings.integration.applications import OwnerUnavailable, ProtectionOwner
+from services.meetings.integration.registers import OwnerUnavailable, ProtectionOwner
 from services.meetings.store import clients as clients_store
 from services.meetings.store.bookings import BookingRecord
 

@@ -14,7 +14,7 @@ from contracts.events import MEETING_REMINDER
 from services.meetings.domain.bookings import Booking
 from services.meetings.domain.reminders import reminder_times
 from services.meetings.domain.unit_settings import UnitMeetingSettings
-from services.meetings.integration.applications import ProtectionOwner
+from services.meetings.integration.registers import ProtectionOwner
 from services.meetings.service import events, protection
 from services.meetings.store import bookings as bookings_store
 from services.meetings.store import reminders as reminders_store

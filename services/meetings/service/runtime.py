@@ -10,7 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.clock import Clock
 from kit.outbox import OutboxRelay
-from services.meetings.integration.applications import ProtectionOwner
+from services.meetings.integration.registers import ProtectionOwner
 from services.meetings.settings import MeetingsSettings
 from services.meetings.workers import Workers
 
@@ -20,7 +20,7 @@ class Runtime:
     settings: MeetingsSettings
     clock: Clock  # tests pass a stepping clock
     sessions: async_sessionmaker[AsyncSession]  # for work in a transaction of its own
-    owner: ProtectionOwner  # the owner of protected identity (the applications service)
+    owner: ProtectionOwner  # the owner of protected identity (the registers service)
     relay: OutboxRelay  # woken after a commit that wrote an event
     workers: Workers  # the reminder scheduler and the relay (tests call run_once)
 

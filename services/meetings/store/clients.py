@@ -10,7 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.meetings.domain.rules import ClientRelation
 
 # protected_clients: the clients whose OWN token claimed protected identity (it may only tighten the owner's
-# answer). Not the source of truth: that is the applications service (protection.py).
+# answer). Not the source of truth: that is the registers service (protection.py).
 
 async def is_protected(session: AsyncSession, personal_number: str) -> bool:
     """Whether the client's own token once claimed protected identity."""

@@ -1,4 +1,5 @@
-"""Who has protected identity, from its one owner: the applications service (POST /internal/protection).
+"""Who has protected identity, from its one owner: the registers service (POST /internal/protection), which asks the
+population register.
 
 Messaging keeps a sticky copy (protected_persons, cases, threads) fed by events, but before it starts a
 thread, and so shows people to each other, it asks the owner. It fails closed: when the owner cannot
@@ -22,7 +23,8 @@ class ProtectionUnavailable(Exception):
 
 
 class ProtectionOwner:
-    """A client of the applications service's protection endpoint (our service token: client_id messaging)."""
+    """A client of the registers service's protection endpoint (our service token: client_id messaging, audience
+    registers). A 503 (the population register unavailable) is no answer, like a timeout."""
 
     def __init__(self, client: httpx.AsyncClient) -> None:
         self.client = client

@@ -1,4 +1,4 @@
-"""Asking the owner of protected identity (applications) before people are shown to each other."""
+"""Asking the owner of protected identity (the registers service) before people are shown to each other."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from services.messaging.service.runtime import Runtime
 
 
 async def owner_protected(rt: Runtime, personal_numbers: list[str]) -> frozenset[str]:
-    """Who of these the owner (applications) says has protected identity. Fails closed: no answer, no thread
+    """Who of these the owner (the registers service) says has protected identity. Fails closed: no answer, no thread
     (503 whoever it is about). Without a configured owner (development): nobody beyond our own copy."""
     if rt.protection is None:
         return frozenset()

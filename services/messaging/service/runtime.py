@@ -28,7 +28,7 @@ class Runtime:
     relay: OutboxRelay  # delivers notifications (Notifier.deliver); woken after a commit that made some
     hub: Hub  # live updates: LISTEN/NOTIFY in, Server-Sent Events out
     notifier: Notifier
-    protection: ProtectionOwner | None  # None: no applications_url (development): our own copy only
+    protection: ProtectionOwner | None  # None: no registers_url (development): our own copy only
 
     def now(self) -> dt.datetime:
         return self.clock()

@@ -1,4 +1,5 @@
-"""The owner of protected identity, over HTTP: the applications service's POST /internal/protection.
+"""The owner of protected identity, over HTTP: the registers service's POST /internal/protection (the population
+register behind it decides).
 
 Meetings keeps no truth of its own about who has protected identity (skyddade personuppgifter). Before it
 writes a booking that names a client, or shows one, it asks the owner which of the people involved are
@@ -30,8 +31,8 @@ class OwnerUnavailable(Exception):
 
 
 class ProtectionOwner:
-    """``http``: a client for the applications service with a service token (kit.http.service_client); None when
-    no applications URL is configured, which means every question is unanswered (fail closed)."""
+    """``http``: a client for the registers service with a service token (kit.http.service_client); None when
+    no registers URL is configured, which means every question is unanswered (fail closed)."""
 
     def __init__(self, http: httpx.AsyncClient | None, *, ttl_seconds: float = 60.0, attempts: int = 2,
                  clock: Callable[[], float] = time.monotonic, max_cached: int = 50_000) -> None:
@@ -75,7 +76,7 @@ class ProtectionOwner:
 
     async def _ask(self, batch: list[str]) -> frozenset[str]:
         if self.http is None:
-            raise OwnerUnavailable("no applications URL is configured")
+            raise OwnerUnavailable("no registers URL is configured")
         try:
             query = ProtectionQuery(personal_numbers=batch).model_dump(mode="json")
         except ValidationError as exc:  # the owner would refuse it (422) just the same
