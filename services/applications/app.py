@@ -12,7 +12,17 @@ from kit.app import ServiceContext, create_service_app
 from kit.clock import Clock, utcnow
 from kit.http import service_client
 from services.applications import workers
-from services.applications.api import applications, documents, internal, lifecycle, me, protection, queue
+from services.applications.api import (
+    admin,
+    applications,
+    documents,
+    internal,
+    lifecycle,
+    me,
+    proposals,
+    protection,
+    queue,
+)
 from services.applications.service.runtime import Runtime
 from services.applications.settings import ApplicationsSettings
 from values.errors import DomainError
@@ -26,13 +36,17 @@ def _hook(settings: ApplicationsSettings, clock: Clock) -> Any:
                                timeout_seconds=timeout) if settings.calculation_url else None)
         messaging = (service_client(settings.messaging_url.rstrip("/"), tokens=ctx.tokens_for("messaging"),
                                     timeout_seconds=timeout) if settings.messaging_url else None)
+        registers = (service_client(settings.registers_url.rstrip("/"), tokens=ctx.tokens_for("registers"),
+                                    timeout_seconds=timeout) if settings.registers_url else None)
         relay = workers.outbox_relay(ctx, settings, messaging)
-        ctx.runtime = Runtime(settings=settings, clock=clock, sessions=ctx.sessions, relay=relay, calculation=calc)
-        workers.start(ctx, settings, relay, messaging)
+        jobs = workers.job_relay(ctx, settings)
+        ctx.runtime = Runtime(settings=settings, clock=clock, sessions=ctx.sessions, relay=relay, calculation=calc,
+                              registers=registers, jobs=jobs)
+        workers.start(ctx, settings, relay, messaging, jobs)
         try:
             yield
         finally:
-            for client in (calc, messaging):
+            for client in (calc, messaging, registers):
                 if client is not None:
                     await client.aclose()
 
@@ -49,7 +63,7 @@ def create_app(settings: ApplicationsSettings | None = None, *, clock: Clock | N
         description="First and monthly applications, attachments, signing, the case from intake to decision.",
         settings=settings,
         routers=[applications.router, documents.router, internal.router, lifecycle.router, me.router, protection.router,
-                 queue.router],
+                 queue.router, proposals.router, admin.router],
         hooks=[_hook(settings, clock or utcnow)],
         domain_errors=DomainError,
         **kwargs,

@@ -62,6 +62,8 @@ legal(st_(S.IN_REVIEW), E.PARTLY_APPROVE, (CW, LEAD), st_(S.DECIDED, OC.PARTLY_A
 legal(st_(S.IN_REVIEW), E.REFUSE, (CW, LEAD), st_(S.DECIDED, OC.REFUSED))
 legal(st_(S.DECIDED, OC.APPROVED), E.PAY, (SYS, CW), st_(S.PAID, OC.APPROVED))
 legal(st_(S.DECIDED, OC.PARTLY_APPROVED), E.PAY, (SYS, CW), st_(S.PAID, OC.PARTLY_APPROVED))
+for outcome in OC:  # the service allows it for an automated approval only (domain/automation.check_undo)
+    legal(st_(S.DECIDED, outcome), E.UNDO_AUTOMATED, (CW, LEAD), st_(S.IN_REVIEW))
 for pending in (S.DRAFT, S.SUBMITTED, S.IN_REVIEW, S.INFO_REQUESTED):
     legal(st_(pending), E.WITHDRAW, (CLIENT, CO), st_(S.WITHDRAWN))
 

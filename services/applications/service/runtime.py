@@ -19,8 +19,6 @@ STOCKHOLM = zoneinfo.ZoneInfo("Europe/Stockholm")
 
 
 
-
-
 @dataclass
 class Runtime:
     """Set by the start-up hook (app.py); the routers reach it through api/deps.py."""
@@ -30,8 +28,17 @@ class Runtime:
     sessions: async_sessionmaker[AsyncSession]
     relay: OutboxRelay
     calculation: httpx.AsyncClient | None = None  # None: no calculation service configured
+    registers: httpx.AsyncClient | None = None  # None: no registers service configured
+    # The relay of the service's own jobs (the decision proposal), apart from the events relay.
+    jobs: OutboxRelay | None = None
     # Staff members whose row was refreshed lately (service/staff.py): sub -> (fingerprint, when).
     staff_seen: dict[str, tuple[Any, dt.datetime]] = field(default_factory=dict)
+
+    def wake(self) -> None:
+        """After a commit that wrote outbox rows: deliver the events and run the jobs now."""
+        self.relay.wake()
+        if self.jobs is not None:
+            self.jobs.wake()
 
     def now(self) -> dt.datetime:
         return self.clock()
