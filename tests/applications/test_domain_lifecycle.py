@@ -175,13 +175,18 @@ def test_random_event_sequences_never_reach_an_undefined_state(sequence):
             pytest.fail("left a terminal state")
         if new.status is S.WITHDRAWN:
             assert state.status in PENDING
+        if event is E.UNDO_AUTOMATED:  # the one step back: an undone (automated) decision is decided anew
+            assert (state.status, new.status, new.outcome) == (S.DECIDED, S.IN_REVIEW, None)
+            decided_outcome = None
+            history = [new]
         if decided_outcome is not None:
             assert new.outcome == decided_outcome  # a decision's outcome never changes afterwards
         if new.status is S.DECIDED:
             decided_outcome = new.outcome
         state = new
         history.append(state)
-    # status only moves forward through the phases (re-entry to in_review only from info_requested)
+    # status only moves forward through the phases (re-entry to in_review only from info_requested, or by the undo of
+    # an automated decision, after which the phases start again from in review)
     order = [S.DRAFT, S.SUBMITTED, S.IN_REVIEW, S.DECIDED, S.PAID]
     rank = {s: i for i, s in enumerate(order)} | {S.INFO_REQUESTED: 2, S.WITHDRAWN: 9}
     assert all(rank[a.status] <= rank[b.status] for a, b in itertools.pairwise(history))
