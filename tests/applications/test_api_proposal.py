@@ -482,6 +482,7 @@ async def test_a_caseworker_undoes_an_automated_approval_before_payment(client, 
     r = await client.post(f"{url}/automated-decision/undo", headers=as_persona("karin"),
                           json={"reason": "Hyran har höjts enligt nytt kontrakt."})
     assert r.status_code == 200 and r.json()["status"] == "in_review", r.text
+    assert r.json()["assigned"] == {"caseworker": "persona:karin"}
     assert (await client.get(f"{url}/decision", headers=as_persona("anna"))).status_code == 404
     undone = await sql(db_url, "SELECT undone_by, automated, reason FROM undone_decisions WHERE case_id = $1::uuid",
                        case_id)

@@ -17,7 +17,7 @@ from services.applications.service.context import CaseContext
 from services.applications.service.runtime import STOCKHOLM, Runtime
 from services.applications.service.views import case_view, local
 from services.applications.store import automation as automation_store
-from services.applications.store import cases, decisions
+from services.applications.store import assignments, cases, decisions
 
 
 def _policy_out(row: dict[str, Any] | None) -> dict[str, Any]:
@@ -61,8 +61,11 @@ async def undo_automated(session: AsyncSession, ctx: CaseContext, reason: str) -
     await take_step(session, ctx, Event.UNDO_AUTOMATED, now, reason=reason, decided_at=None,
                     details={"undone": "automated approval"})
     await decisions.undo_decision(session, ctx.case.id, by=ctx.principal.sub, reason=reason, now=now)
-    await automation_store.set_review_requested(session, ctx.case.id, None)
+    await automation_store.set_review_requested(session, ctx.case.id, None)  # the review is what happens now
     ctx.case.review_requested_at = None
+    if "caseworker" not in ctx.case.assigned:  # automation assigned no one: the person who took it back has it
+        await assignments.assign(session, ctx.case.id, "caseworker", ctx.principal.sub, by=ctx.principal.sub, now=now)
+        ctx.case.assigned["caseworker"] = ctx.principal.sub
     ctx.audit_change(session, "undo-automated-decision", reason=reason)
     out = await case_view(session, ctx)
     await session.commit()
