@@ -16,8 +16,8 @@ from services.applications.service.cases import take_step
 from services.applications.service.context import CaseContext
 from services.applications.service.runtime import STOCKHOLM, Runtime
 from services.applications.service.views import case_view, local
-from services.applications.store import automation as automation_store
 from services.applications.store import assignments, cases, decisions
+from services.applications.store import automation as automation_store
 
 
 def _policy_out(row: dict[str, Any] | None) -> dict[str, Any]:
