@@ -103,10 +103,13 @@ async def run_proposal_job(rt: Runtime, job_id: uuid.UUID, payload: dict[str, An
         support_history = await cases.support_months(session, case.household_id, case.period)
     settings = rt.settings
     partner = case.co_applicant_pnr if case.co_applicant_joined else None
-    asked = dict(case_id=case.id, period=case.period, unit=case.unit, legal_basis=settings.register_legal_basis)
-    applicant_answer = await registers.lookup(rt.registers, case.applicant_pnr, **asked)  # type: ignore[arg-type]
-    partner_answer = (await registers.lookup(rt.registers, partner, **asked)  # type: ignore[arg-type]
-                      if partner else None)
+
+    async def lookup(personal_number: str) -> LookupAnswer | None:
+        return await registers.lookup(rt.registers, personal_number, case_id=case.id, period=case.period,
+                                      unit=case.unit, legal_basis=settings.register_legal_basis)
+
+    applicant_answer = await lookup(case.applicant_pnr)
+    partner_answer = await lookup(partner) if partner else None
     record = await registers.population(rt.registers, case.applicant_pnr, case_id=case.id)
     drawn = case.trust_check or drawn_at_submission(str(case.id), case.period, settings.trust_check_seed,
                                                     settings.proposal_trust_check_per_mille)
