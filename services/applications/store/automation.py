@@ -28,15 +28,6 @@ async def set_review_requested(session: AsyncSession, case_id: uuid.UUID, at: dt
     await session.execute(text("UPDATE cases SET review_requested_at = :at WHERE id = :id"), {"at": at, "id": case_id})
 
 
-async def review_requested(session: AsyncSession, case_ids: list[uuid.UUID]) -> set[uuid.UUID]:
-    if not case_ids:
-        return set()
-    rows = (await session.execute(text(
-        "SELECT id FROM cases WHERE review_requested_at IS NOT NULL AND id = ANY(CAST(:ids AS uuid[]))"),
-        {"ids": case_ids})).all()
-    return {r.id for r in rows}
-
-
 async def automated_cases(session: AsyncSession, case_ids: list[uuid.UUID]) -> set[uuid.UUID]:
     if not case_ids:
         return set()
