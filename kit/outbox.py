@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from typing import Any
 
 import httpx
@@ -59,6 +59,8 @@ _CLAIM = text(
     SELECT id, topic, payload, created_at, available_at, attempts, last_error, delivered_at, trace_context
     FROM outbox
     WHERE delivered_at IS NULL AND available_at <= now()
+      AND (CAST(:only AS text[]) IS NULL OR topic = ANY(CAST(:only AS text[])))
+      AND (CAST(:skip AS text[]) IS NULL OR topic <> ALL(CAST(:skip AS text[])))
     ORDER BY available_at, created_at
     LIMIT :limit
     FOR UPDATE SKIP LOCKED
@@ -76,13 +78,19 @@ class OutboxRelay:
         poll_seconds: float = 1.0,
         base_backoff_seconds: float = 1.0,
         max_backoff_seconds: float = 300.0,
+        topics: Collection[str] | None = None,
+        skip_topics: Collection[str] | None = None,
     ) -> None:
+        """``topics``: claim only these; ``skip_topics``: claim all but these (a service that runs some of its
+        own messages as local jobs keeps them apart from the events it delivers elsewhere)."""
         self.sessions = sessions
         self.deliver = deliver
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
         self.base_backoff = base_backoff_seconds
         self.max_backoff = max_backoff_seconds
+        self.topics = sorted(topics) if topics is not None else None
+        self.skip_topics = sorted(skip_topics) if skip_topics is not None else None
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -93,7 +101,8 @@ class OutboxRelay:
         """Deliver one batch of due messages. Returns how many were delivered."""
         delivered = 0
         async with self.sessions() as session, session.begin():
-            rows = (await session.execute(_CLAIM, {"limit": self.batch_size})).mappings().all()
+            rows = (await session.execute(_CLAIM, {"limit": self.batch_size, "only": self.topics,
+                                                     "skip": self.skip_topics})).mappings().all()
             sealer = sealer_of(session)
             for row in rows:
                 try:

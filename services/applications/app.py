@@ -14,7 +14,7 @@ from kit.app import ServiceContext, create_service_app
 from kit.clock import Clock, utcnow
 from kit.http import service_client
 from services.applications import workers
-from services.applications.api import applications, documents, lifecycle, me, queue
+from services.applications.api import admin, applications, documents, lifecycle, me, proposals, queue
 from services.applications.integration.registers import Registers
 from services.applications.service.runtime import Runtime
 from services.applications.settings import ApplicationsSettings
@@ -44,9 +44,10 @@ def _hook(settings: ApplicationsSettings, clock: Clock, registers_tokens: TokenS
         else:
             log.warning("no registers URL: protected identity cannot be checked, new applications answer 503")
         relay = workers.outbox_relay(ctx, settings, messaging)
+        jobs = workers.job_relay(ctx, settings)
         ctx.runtime = Runtime(settings=settings, clock=clock, sessions=ctx.sessions, relay=relay,
-                              registers=Registers(registers), calculation=calc)
-        workers.start(ctx, settings, relay, messaging)
+                              registers=Registers(registers), calculation=calc, jobs=jobs)
+        workers.start(ctx, settings, relay, messaging, jobs)
         try:
             yield
         finally:
@@ -68,7 +69,8 @@ def create_app(settings: ApplicationsSettings | None = None, *, clock: Clock | N
         title="Bistånd applications",
         description="First and monthly applications, attachments, signing, the case from intake to decision.",
         settings=settings,
-        routers=[applications.router, documents.router, lifecycle.router, me.router, queue.router],
+        routers=[applications.router, documents.router, lifecycle.router, me.router, queue.router, proposals.router,
+                 admin.router],
         hooks=[_hook(settings, clock or utcnow, registers_tokens, registers_transport)],
         domain_errors=DomainError,
         **kwargs,

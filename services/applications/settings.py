@@ -28,6 +28,20 @@ class ApplicationsSettings(KitSettings):
     # protection (a new application, a co-applicant joining, another partner named) answers 503.
     registers_url: str | None = None
 
+    # The decision proposal made on every submission (service/proposals.py).
+    proposal_jobs_enabled: bool = True  # the worker that runs them (tests turn it off and call jobs.run_once())
+    # Stated and register income of one kind and person may differ by this many kronor and still agree.
+    proposal_income_tolerance: int = Field(default=100, ge=0, le=100_000)
+    # The share of proposals drawn for a closer look (per mille), with the trust-check seed: reproducible.
+    proposal_trust_check_per_mille: int = Field(default=20, ge=0, le=1000)
+    register_legal_basis: str = Field(
+        default="Socialtjänstlagen (2025:400), prövning av rätt till ekonomiskt bistånd; "
+                "lag (2008:975) om uppgiftsskyldighet vid samordning mellan välfärdssystemen",
+        min_length=1, max_length=200)
+    # The day of the month payments run: an automated approval can be undone until the first payment day on or
+    # after the decision (or until the case is marked paid, if that comes first).
+    payout_day: int = Field(default=25, ge=1, le=28)
+
     # Delivery of outbox events to messaging.
     relay_enabled: bool = True  # tests turn it off and call relay.run_once()
     relay_poll_seconds: float = 2.0

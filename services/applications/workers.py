@@ -1,5 +1,6 @@
 """Background loops of the applications service, started by app.py's start-up hook: the outbox relay that
-delivers events (service/events.py) to messaging."""
+delivers events (service/events.py) to messaging, and the relay of the service's own jobs (the decision proposal made
+on every submission, service/proposals.py), which reads the same outbox but only the job topics."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ import httpx
 
 from kit.app import ServiceContext
 from kit.outbox import EventDelivery, OutboxRelay
+from kit.tables import OutboxMessage
+from services.applications.service import proposals
+from services.applications.service.events import LOCAL_TOPICS, PROPOSAL_JOB
 from services.applications.settings import ApplicationsSettings
 
 log = logging.getLogger("applications")
@@ -19,13 +23,31 @@ def outbox_relay(ctx: ServiceContext, settings: ApplicationsSettings,
     """The relay of this service's outbox (tests call its ``run_once()``; the use cases ``wake()`` it)."""
     return OutboxRelay(ctx.sessions, EventDelivery(messaging), poll_seconds=settings.relay_poll_seconds,
                        base_backoff_seconds=settings.relay_backoff_seconds,
-                       max_backoff_seconds=settings.relay_max_backoff_seconds)
+                       max_backoff_seconds=settings.relay_max_backoff_seconds, skip_topics=LOCAL_TOPICS)
+
+
+def job_relay(ctx: ServiceContext, settings: ApplicationsSettings) -> OutboxRelay:
+    """The relay that runs the service's own jobs. A job that raises stays in the outbox and is tried again with
+    backoff; a job that ran is marked done. A crash after the job committed and before it was marked runs it again,
+    which the job notices (it is keyed by the message id) and does nothing twice."""
+
+    async def run(message: OutboxMessage) -> None:
+        if message.topic == PROPOSAL_JOB:
+            await proposals.run_proposal_job(ctx.runtime, message.id, message.payload)
+        else:  # pragma: no cover - LOCAL_TOPICS lists only handled topics
+            raise RuntimeError(f"no job for {message.topic}")
+
+    return OutboxRelay(ctx.sessions, run, poll_seconds=settings.relay_poll_seconds,
+                       base_backoff_seconds=settings.relay_backoff_seconds,
+                       max_backoff_seconds=settings.relay_max_backoff_seconds, topics=LOCAL_TOPICS, batch_size=10)
 
 
 def start(ctx: ServiceContext, settings: ApplicationsSettings, relay: OutboxRelay,
-          messaging: httpx.AsyncClient | None) -> None:
+          messaging: httpx.AsyncClient | None, jobs: OutboxRelay) -> None:
     """Start the loops (cancelled on shutdown; they watch ``ctx.stop``)."""
     if settings.relay_enabled:
         if messaging is None:
             log.warning("no messaging_url: events stay in the outbox until one is set")
         ctx.spawn(relay.run_forever(ctx.stop), "applications-events")
+    if settings.proposal_jobs_enabled:
+        ctx.spawn(jobs.run_forever(ctx.stop), "applications-jobs")

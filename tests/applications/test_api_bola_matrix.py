@@ -159,6 +159,21 @@ add("GET", "/trust-checks?month=2026-03", {"anna": 403, "nils": 403, "adam": 403
     route="/trust-checks")
 
 
+# The decision proposal, undoing an automated approval, the review request, the automation policy: refusals here;
+# every caller, with the positive rows, in test_api_proposal.py (its world has proposals and automated decisions).
+add("GET", H + "/proposal", {**STRANGERS, "service": 403, "anna": 403, "bertil": 403}, route=C + "/proposal")
+add("GET", P + "/proposal", NOT_CLEARED, route=C + "/proposal")
+add("POST", H + "/automated-decision/undo", {**STRANGERS, "service": 403, "anna": 403},
+    {"reason": "Matrisprov."}, route=C + "/automated-decision/undo")
+add("POST", P + "/automated-decision/undo", NOT_CLEARED, {"reason": "Matrisprov."},
+    route=C + "/automated-decision/undo")
+add("POST", H + "/review-request", {**STRANGERS, "service": 403, "karin": 403, "tove": 403},
+    route=C + "/review-request")
+add("POST", P + "/review-request", NOT_CLEARED, route=C + "/review-request")
+ADMIN_ONLY = {"anna": 403, "karin": 403, "tove": 403, "maja": 403, "nils": 403, "service": 403, **ANON}
+add("GET", "/admin/automation", {**ADMIN_ONLY, "adam": 200})
+add("PUT", "/admin/automation", {**ADMIN_ONLY, "adam": 200}, {"enabled": False})
+
 ROWS = [row for rows in ROUTES.values() for row in rows]
 
 

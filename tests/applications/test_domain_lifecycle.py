@@ -62,6 +62,8 @@ legal(st_(S.IN_REVIEW), E.PARTLY_APPROVE, (CW, LEAD), st_(S.DECIDED, OC.PARTLY_A
 legal(st_(S.IN_REVIEW), E.REFUSE, (CW, LEAD), st_(S.DECIDED, OC.REFUSED))
 legal(st_(S.DECIDED, OC.APPROVED), E.PAY, (SYS, CW), st_(S.PAID, OC.APPROVED))
 legal(st_(S.DECIDED, OC.PARTLY_APPROVED), E.PAY, (SYS, CW), st_(S.PAID, OC.PARTLY_APPROVED))
+for outcome in OC:  # the service allows it for an automated approval only (domain/automation.check_undo)
+    legal(st_(S.DECIDED, outcome), E.UNDO_AUTOMATED, (CW, LEAD), st_(S.IN_REVIEW))
 for pending in (S.DRAFT, S.SUBMITTED, S.IN_REVIEW, S.INFO_REQUESTED):
     legal(st_(pending), E.WITHDRAW, (CLIENT, CO), st_(S.WITHDRAWN))
 
@@ -173,13 +175,18 @@ def test_random_event_sequences_never_reach_an_undefined_state(sequence):
             pytest.fail("left a terminal state")
         if new.status is S.WITHDRAWN:
             assert state.status in PENDING
+        if event is E.UNDO_AUTOMATED:  # the one step back: an undone (automated) decision is decided anew
+            assert (state.status, new.status, new.outcome) == (S.DECIDED, S.IN_REVIEW, None)
+            decided_outcome = None
+            history = [new]
         if decided_outcome is not None:
             assert new.outcome == decided_outcome  # a decision's outcome never changes afterwards
         if new.status is S.DECIDED:
             decided_outcome = new.outcome
         state = new
         history.append(state)
-    # status only moves forward through the phases (re-entry to in_review only from info_requested)
+    # status only moves forward through the phases (re-entry to in_review only from info_requested, or by the undo of
+    # an automated decision, after which the phases start again from in review)
     order = [S.DRAFT, S.SUBMITTED, S.IN_REVIEW, S.DECIDED, S.PAID]
     rank = {s: i for i, s in enumerate(order)} | {S.INFO_REQUESTED: 2, S.WITHDRAWN: 9}
     assert all(rank[a.status] <= rank[b.status] for a, b in itertools.pairwise(history))

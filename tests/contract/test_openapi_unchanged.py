@@ -18,8 +18,16 @@ SNAPSHOT = Path(__file__).with_name("openapi_snapshot.json")
 # register through the registers service): applications' PUT /staff/people/protection (the registrar's checkbox) and
 # POST /internal/protection (meetings and messaging ask the registers now), with their four schemas
 # (Applications_ProtectionIn/Out/Query/Answer).
-ADDED_PATHS: frozenset[str] = frozenset()
-ADDED_SCHEMAS: frozenset[str] = frozenset()
+# Issue 13 (the decision proposal and automation) adds four applications paths and their schemas, and changes three
+# schemas in the snapshot on purpose: Applications_Decision (automated, delegation), Applications_QueueItem (the
+# proposal's state, the fast_lane / automated / review_requested flags) and Applications_MyCaseOut (register_lookups).
+ADDED_PATHS: frozenset[str] = frozenset({
+    "/api/applications/admin/automation", "/api/applications/applications/{case_id}/automated-decision/undo",
+    "/api/applications/applications/{case_id}/proposal", "/api/applications/applications/{case_id}/review-request"})
+ADDED_SCHEMAS: frozenset[str] = frozenset({
+    "Applications_AutomationPolicyIn", "Applications_AutomationPolicyOut", "Applications_ProposalCheckOut",
+    "Applications_ProposalOut", "Applications_QueueProposal", "Applications_RegisterLookupOut",
+    "Applications_ReviewRequestIn", "Applications_ReviewRequestOut", "Applications_UndoIn"})
 # Whole services added since the snapshot: their tag, their paths (/api/<service>/...) and schemas (<Service>_...).
 ADDED_SERVICES: frozenset[str] = frozenset({"registers"})
 

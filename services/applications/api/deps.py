@@ -92,6 +92,13 @@ async def unit_case_staff(principal: Principal = Depends(staff_principal)) -> Pr
     return principal
 
 
+async def admin_principal(principal: Principal = Depends(authenticate)) -> Principal:
+    """The municipality's administrator (a person; no service token)."""
+    if principal.is_service or Role.ADMIN not in principal.roles:
+        raise Problem(403, "forbidden", "Forbidden", "Only the municipality's administrator may do this.")
+    return principal
+
+
 
 # --- cases ----------------------------------------------------------------------------------------------------
 
@@ -148,4 +155,10 @@ async def own_case(ctx: CaseContext = Depends(readable_case)) -> CaseContext:
 async def upload_case(ctx: CaseContext = Depends(case_part(Section.ATTACHMENTS, lock=True))) -> CaseContext:
     """A case the caller may add files to (an applicant or its caseworker, while it is open)."""
     documents.check_uploader(ctx)
+    return ctx
+
+
+async def party_case(ctx: CaseContext = Depends(locked_case)) -> CaseContext:
+    """A case the caller is a party to (applicant or joined co-applicant), locked; staff who see it get 403."""
+    ctx.require_role(ActorRole.CLIENT, ActorRole.CO_APPLICANT)
     return ctx

@@ -223,6 +223,15 @@ class CalculationOut(_Out):
     calculated_at: dt.datetime
 
 
+class RegisterLookupOut(_Out):
+    """A register look-up made for the case, as the client sees it: when, why, from which sources (nothing else)."""
+
+    made_at: dt.datetime
+    purpose: str
+    registry: str = Field(description="ssbtek (incomes and benefits) or folkbokforing (population register)")
+    sources: list[str]
+
+
 class MyCaseOut(_Out):
     id: uuid.UUID
     period: str
@@ -238,6 +247,7 @@ class MyCaseOut(_Out):
     documents: list[dict[str, Any]] | None = None
     calculation: dict[str, Any] | None = None
     decision: dict[str, Any] | None = None
+    register_lookups: list[RegisterLookupOut] | None = None
 
 
 class MyCases(_Out):
@@ -268,6 +278,11 @@ class ProfileOut(_Out):
     address: str | None = None
 
 
+class QueueProposal(_Out):
+    outcome: Literal["all_passed", "checks_failed", "not_available"]
+    fast_lane: bool = Field(description="every check passed")
+
+
 class QueueItem(_Out):
     id: uuid.UUID
     period: str
@@ -278,8 +293,10 @@ class QueueItem(_Out):
     submitted_at: dt.datetime | None = None
     waiting_days: int
     assigned: dict[str, str]
-    flags: list[Literal["trust_check", "protected_identity", "info_overdue"]]
+    flags: list[Literal["trust_check", "protected_identity", "info_overdue", "fast_lane", "automated",
+                        "review_requested"]]
     info_due: dt.date | None = None
+    proposal: QueueProposal | None = Field(None, description="the current decision proposal's state, once made")
 
 
 class QueuePage(_Out):
@@ -297,3 +314,58 @@ class DrawOut(_Out):
     drawn_by: str
     drawn_at: dt.datetime
     case_ids: list[uuid.UUID]
+
+
+# --- the decision proposal and automation ---------------------------------------------------------------------
+
+class ProposalCheckOut(_Out):
+    code: str
+    status: Literal["passed", "failed", "not_available"]
+    sv: str
+    en: str
+    values: dict[str, Any]
+
+
+class ProposalOut(_Out):
+    id: uuid.UUID
+    case_id: uuid.UUID
+    made_at: dt.datetime
+    outcome: Literal["all_passed", "checks_failed", "not_available"]
+    fast_lane: bool
+    discrepancies: int = Field(description="income lines where the client and the registers disagree")
+    earlier_proposals: int
+    checks: list[ProposalCheckOut]
+    income_lines: list[dict[str, Any]]
+    suggested_incomes: list[dict[str, Any]] = Field(description="register incomes the client stated none of: "
+                                                                 "suggestions, never merged into the stated ones")
+    calculation: dict[str, Any]
+    automation: dict[str, Any]
+
+
+Delegation = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
+
+
+class AutomationPolicyIn(_In):
+    enabled: bool
+    delegation: Delegation | None = Field(None, description="the named delegation automated approvals are made "
+                                                            "under (required when enabled)")
+
+
+class AutomationPolicyOut(_Out):
+    enabled: bool
+    delegation: str | None = None
+    updated_at: dt.datetime | None = None
+
+
+class UndoIn(_In):
+    reason: Reason
+
+
+class ReviewRequestIn(_In):
+    message: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
+
+
+class ReviewRequestOut(_Out):
+    case_id: uuid.UUID
+    review_requested: bool
+    new: bool = Field(description="false when it had been asked for already")

@@ -149,10 +149,9 @@ class Decision(DecisionInput):
     outcome: Outcome
     legal_basis: list[LegalReference]
     appeal: AppealInfo = APPEAL_INFO
-
-    @property
-    def automated(self) -> bool:
-        return self.decided_by == SYSTEM_DECIDER
+    # An automated approval (decided_by "system"), made under the municipality's named delegation.
+    automated: bool = False
+    delegation: str | None = Field(default=None, max_length=500)
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -165,6 +164,8 @@ class Decision(DecisionInput):
             raise ValueError("granted amount or outcome does not follow from the components")
         if self.outcome is not Outcome.APPROVED and not self.reasons_sv:
             raise ValueError("a refusal or partial approval needs written reasons")
+        if self.automated != (self.decided_by == SYSTEM_DECIDER):
+            raise ValueError("an automated decision is the system's, and the system's decisions are automated")
         if self.automated and (self.outcome is not Outcome.APPROVED or any(c.adjusted for c in self.components)):
             # Automation may approve what the rules computed; anything else is a human decision.
             raise ValueError("an automated decision can only approve the computed amounts")
@@ -180,6 +181,7 @@ def make_decision(
     decided_by: str,
     calculation: CalculationSnapshot,
     decided_by_name: str | None = None,
+    delegation: str | None = None,
 ) -> Decision:
     computed = entitlement(decision_input.components, "computed")
     granted = entitlement(decision_input.components, "decided")
@@ -195,4 +197,6 @@ def make_decision(
         granted=granted,
         outcome=derive_outcome(granted, computed),
         legal_basis=legal_basis(decided_at.date()),
+        automated=decided_by == SYSTEM_DECIDER,
+        delegation=delegation,
     )

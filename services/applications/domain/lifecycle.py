@@ -5,6 +5,7 @@
                                 request_info v   | answer_info / info_deadline_passed
                                         info_requested
     withdraw: draft, submitted, in_review, info_requested --> withdrawn (by the client or co-applicant)
+    undo_automated: decided --> in_review (staff take back an automated approval before it is paid)
     calculate: in_review --> in_review (staff; a step that does not move the state)
 
 The decision's outcome is part of the state, so "pay a refusal" is impossible by construction, and the
@@ -49,6 +50,7 @@ class Event(StrEnum):
     REFUSE = "refuse"
     PAY = "pay"
     WITHDRAW = "withdraw"
+    UNDO_AUTOMATED = "undo_automated"  # a person takes back an automated approval before it is paid
 
 
 class ActorRole(StrEnum):
@@ -114,6 +116,8 @@ RULES: tuple[Rule, ...] = (
     Rule(CaseStatus.IN_REVIEW, Event.PARTLY_APPROVE, CaseStatus.DECIDED, _DECIDERS, Outcome.PARTLY_APPROVED),
     Rule(CaseStatus.IN_REVIEW, Event.REFUSE, CaseStatus.DECIDED, _DECIDERS, Outcome.REFUSED),
     Rule(CaseStatus.DECIDED, Event.PAY, CaseStatus.PAID, frozenset({ActorRole.SYSTEM, ActorRole.CASEWORKER})),
+    # Only an automated approval, and only before payment (domain/automation.check_undo): back to a person.
+    Rule(CaseStatus.DECIDED, Event.UNDO_AUTOMATED, CaseStatus.IN_REVIEW, _STAFF),
     *(Rule(source, Event.WITHDRAW, CaseStatus.WITHDRAWN, _CLIENTS) for source in sorted(PENDING)),
 )
 

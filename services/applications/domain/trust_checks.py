@@ -50,3 +50,11 @@ def draw_trust_checks(
         ranked = sorted(by_caseworker[caseworker_id] - set(chosen), key=lambda cid: (draw_key(cid, month, seed), cid))
         chosen.extend(ranked[:per_caseworker])
     return chosen
+
+
+def drawn_at_submission(case_id: str, month: str, seed: str, per_mille: int) -> bool:
+    """The proposal's draw: the same keyed hash picks ``per_mille`` of a thousand applications for a closer look
+    before the decision (reproducible with the seed, unpredictable without it)."""
+    if not seed:
+        raise ValueError("a municipality seed is required")
+    return int(draw_key(case_id, month, seed)[:8], 16) % 1000 < per_mille

@@ -1,23 +1,42 @@
-"""The owner of protected identity, over HTTP: the registers service's POST /internal/protection.
+"""The registers service over HTTP: the owner of protected identity (POST /internal/protection) and of register
+data (contracts.registers: a person's incomes and benefits for a month, the population register's record).
 
 Applications keeps no truth of its own about who has protected identity (skyddade personuppgifter): the
 population register does, through the registers service. A case keeps a copy (``cases.protected_identity``),
 taken from this answer whenever its parties change. The registers not answering (down, slow, refusing with
 503 because the population register is unavailable, a malformed answer, or no URL configured) raises
 RegistersUnavailable: callers fail closed (nothing is written, 503).
+
+A register look-up for a proposal carries the purpose, the legal basis, the process and the case, so the registers
+service can log why it was made. One that gets no answer is None: the proposal's checks are then "not available",
+never "nothing found".
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Iterable
 
 import httpx
 from pydantic import ValidationError
 
 from contracts.protection import MAX_ASKED, PATH, ProtectionAnswer, ProtectionQuery
+from contracts.registers import (
+    LOOKUP_PATH,
+    POPULATION_PATH,
+    LookupAnswer,
+    LookupRequest,
+    PopulationAnswer,
+    PopulationQuery,
+    PopulationRecord,
+    Purpose,
+)
+from values.personal_number import PersonalNumber
 
 log = logging.getLogger("applications.registers")
+
+PROCESS = "applications:decision_proposal"
 
 
 class RegistersUnavailable(Exception):
@@ -39,6 +58,16 @@ class Registers:
         for i in range(0, len(asked), MAX_ASKED):
             protected |= await self._ask(asked[i:i + MAX_ASKED])
         return frozenset(protected)
+
+    async def lookup(self, personal_number: str, *, case_id: uuid.UUID, period: str, unit: str, legal_basis: str,
+                     purpose: Purpose = Purpose.DECISION_PROPOSAL, process: str = PROCESS) -> LookupAnswer | None:
+        return await lookup(self.http, personal_number, case_id=case_id, period=period, unit=unit,
+                            legal_basis=legal_basis, purpose=purpose, process=process)
+
+    async def population(self, personal_number: str, *, case_id: uuid.UUID,
+                         purpose: Purpose = Purpose.DECISION_PROPOSAL, process: str = PROCESS
+                         ) -> PopulationRecord | None:
+        return await population(self.http, personal_number, case_id=case_id, purpose=purpose, process=process)
 
     async def _ask(self, batch: list[str]) -> frozenset[str]:
         if self.http is None:
@@ -66,3 +95,39 @@ class Registers:
             return frozenset(batch) & frozenset(answer.protected)
         log.warning("registers unreachable", extra={"error": type(last).__name__})
         raise RegistersUnavailable(f"the registers are unreachable: {type(last).__name__}")
+
+
+async def lookup(client: httpx.AsyncClient | None, personal_number: str, *, case_id: uuid.UUID, period: str,
+                 unit: str, legal_basis: str, purpose: Purpose = Purpose.DECISION_PROPOSAL,
+                 process: str = PROCESS) -> LookupAnswer | None:
+    if client is None:
+        return None
+    body = LookupRequest(personal_number=PersonalNumber(personal_number), case_id=case_id, period=period,
+                         purpose=purpose, legal_basis=legal_basis, process=process, unit=unit)
+    try:
+        response = await client.post(LOOKUP_PATH, json=body.model_dump(mode="json", exclude_none=True))
+        if response.status_code != 200:
+            log.warning("register look-up refused", extra={"status": response.status_code, "case_id": str(case_id)})
+            return None
+        return LookupAnswer.model_validate(response.json())
+    except (httpx.HTTPError, ValueError, ValidationError) as exc:
+        log.warning("register look-up failed", extra={"error": type(exc).__name__, "case_id": str(case_id)})
+        return None
+
+
+async def population(client: httpx.AsyncClient | None, personal_number: str, *, case_id: uuid.UUID,
+                     purpose: Purpose = Purpose.DECISION_PROPOSAL, process: str = PROCESS) -> PopulationRecord | None:
+    if client is None:
+        return None
+    body = PopulationQuery(personal_numbers=[PersonalNumber(personal_number)], purpose=purpose, case_id=case_id,
+                           process=process)
+    try:
+        response = await client.post(POPULATION_PATH, json=body.model_dump(mode="json", exclude_none=True))
+        if response.status_code != 200:
+            log.warning("population look-up refused", extra={"status": response.status_code, "case_id": str(case_id)})
+            return None
+        people = PopulationAnswer.model_validate(response.json()).people
+    except (httpx.HTTPError, ValueError, ValidationError) as exc:
+        log.warning("population look-up failed", extra={"error": type(exc).__name__, "case_id": str(case_id)})
+        return None
+    return next((p for p in people if p.personal_number == personal_number), None)

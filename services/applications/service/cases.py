@@ -280,11 +280,12 @@ async def submit(session: AsyncSession, ctx: CaseContext, idem: Idempotency) -> 
     now = ctx.runtime.now()
     await record_step(session, ctx, Event.SUBMIT, new, now, submitted_at=now)
     events.enqueue(session, APPLICATION_SUBMITTED, ctx.case)
+    events.enqueue_proposal(session, ctx.case)  # the decision proposal, made by the service's own job
     ctx.audit_change(session, "submit")
     out = await case_view(session, ctx, sigs if ctx.can(Section.SIGNATURES) else [])
     await idem.complete(session, 200, out)
     await session.commit()
-    ctx.runtime.relay.wake()
+    ctx.runtime.wake()
     return out
 
 

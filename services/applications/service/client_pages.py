@@ -13,6 +13,7 @@ from services.applications.domain.content import ApplicationKind
 from services.applications.domain.lifecycle import CaseStatus
 from services.applications.domain.months import month_name
 from services.applications.service.context import CaseContext
+from services.applications.service.proposals import lookups_for_client
 from services.applications.service.views import document_out, local
 from services.applications.store import cases, decisions, documents, signatures
 from services.applications.store.cases import CaseRecord
@@ -44,12 +45,19 @@ async def _summary(session: AsyncSession, case: CaseRecord, lang: str,
             "lines": [{"component": ln.get("component"), "member": ln.get("member"), "amount": ln.get("amount"),
                        "text": (ln.get("text") or {}).get(lang), "legal_reference": (ln.get("legal_reference") or {})
                        .get(lang)} for ln in calc.get("lines", [])]}
+    # That register look-ups were made, when, why and from which sources (nothing of what they answered).
+    out["register_lookups"] = await lookups_for_client(session, case.id, lang)
     if decision is not None:
         out["decision"] = {"outcome": decision["outcome"], "granted": decision["granted"],
                            "decided_at": decision["decided_at"], "reasons": decision.get(f"reasons_{lang}")
                            or decision.get("reasons_sv"), "appeal": decision["appeal"][lang],
+                           "automated": bool(decision.get("automated")),
                            "json": f"/applications/{case.id}/decision",
                            "pdf": f"/applications/{case.id}/decision.pdf?lang={lang}"}
+        if decision.get("automated"):
+            # The right to have a person look at it (and whether it has been asked for).
+            out["decision"]["review_request"] = f"/applications/{case.id}/review-request"
+            out["decision"]["review_requested"] = case.review_requested_at is not None
     return out
 
 

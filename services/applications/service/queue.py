@@ -20,7 +20,7 @@ from services.applications.domain.trust_checks import draw_trust_checks
 from services.applications.service.context import access_reason
 from services.applications.service.runtime import Runtime
 from services.applications.service.views import local
-from services.applications.store import queue, trust_checks
+from services.applications.store import automation, proposals, queue, trust_checks
 from services.applications.store.cases import CaseRecord
 
 
@@ -53,17 +53,24 @@ async def work_queue(session: AsyncSession, rt: Runtime, principal: Principal, *
                              limit=min(limit, rt.settings.queue_max_limit) + 1)
     page, more = rows[:limit], len(rows) > limit
     officer_only = not (principal.roles & {Role.CASEWORKER, Role.TEAM_LEAD})
+    ids = [c.id for c in page]
+    states = await proposals.states_of(session, ids)  # the decision proposal's state, once made
+    automated = await automation.automated_cases(session, ids)
     items: list[dict[str, Any]] = []
     for c in page:
         waiting = (now - c.submitted_at) if c.submitted_at else dt.timedelta(0)
+        state = states.get(c.id)
         flags = [f for f, on in (("trust_check", c.trust_check), ("protected_identity", c.protected_identity),
-                                 ("info_overdue", bool(c.info_due and c.info_due < now.date()))) if on]
+                                 ("info_overdue", bool(c.info_due and c.info_due < now.date())),
+                                 ("fast_lane", bool(state and state["fast_lane"])), ("automated", c.id in automated),
+                                 ("review_requested", c.review_requested_at is not None)) if on]
         item = {"id": str(c.id), "period": c.period, "kind": c.kind, "unit": c.unit, "status": c.status.value,
                 "source": c.source, "submitted_at": local(c.submitted_at),
                 "waiting_days": waiting.days, "assigned": c.assigned, "flags": flags,
-                "info_due": c.info_due.isoformat() if c.info_due else None}
+                "info_due": c.info_due.isoformat() if c.info_due else None, "proposal": state}
         if officer_only:
             item.pop("source")  # employment officers: the work facts only
+            item.pop("proposal")  # nor the register checks
         items.append(item)
     # The queue shows no personal data (no names, no numbers), but which cases staff listed is still logged.
     audit.record(session, principal, "list", "queue", None, purpose=access_reason(reason, "work queue"),

@@ -20,8 +20,6 @@ STOCKHOLM = zoneinfo.ZoneInfo("Europe/Stockholm")
 
 
 
-
-
 @dataclass
 class Runtime:
     """Set by the start-up hook (app.py); the routers reach it through api/deps.py."""
@@ -30,10 +28,19 @@ class Runtime:
     clock: Clock
     sessions: async_sessionmaker[AsyncSession]
     relay: OutboxRelay
-    registers: Registers  # the owner of protected identity (fails closed without a URL)
+    # The owner of protected identity (fails closed without a URL) and of register data for the proposal.
+    registers: Registers
     calculation: httpx.AsyncClient | None = None  # None: no calculation service configured
+    # The relay of the service's own jobs (the decision proposal), apart from the events relay.
+    jobs: OutboxRelay | None = None
     # Staff members whose row was refreshed lately (service/staff.py): sub -> (fingerprint, when).
     staff_seen: dict[str, tuple[Any, dt.datetime]] = field(default_factory=dict)
+
+    def wake(self) -> None:
+        """After a commit that wrote outbox rows: deliver the events and run the jobs now."""
+        self.relay.wake()
+        if self.jobs is not None:
+            self.jobs.wake()
 
     def now(self) -> dt.datetime:
         return self.clock()

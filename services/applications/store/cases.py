@@ -43,6 +43,7 @@ class CaseRecord:
     calculated_at: dt.datetime | None
     assigned: dict[str, str] = field(default_factory=dict)  # role -> sub
     trust_check: bool = False
+    review_requested_at: dt.datetime | None = None  # the client asked a person to review an automated decision
 
     @property
     def state(self) -> CaseState:
@@ -89,7 +90,7 @@ def case_from_row(row: Any) -> CaseRecord:
         created_by=m["created_by"], created_at=m["created_at"], updated_at=m["updated_at"],
         submitted_at=m["submitted_at"], decided_at=m["decided_at"], info_due=m["info_due"],
         calculation=m["calculation"], calculated_at=m["calculated_at"], assigned=dict(m["assigned_map"] or {}),
-        trust_check=bool(m["flagged"]),
+        trust_check=bool(m["flagged"]), review_requested_at=m.get("review_requested_at"),
     )
 
 

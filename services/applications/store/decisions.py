@@ -14,14 +14,31 @@ from services.applications.store.sql import to_json
 
 async def add_decision(session: AsyncSession, case_id: uuid.UUID, decision: dict[str, Any], *,
                        decided_at: dt.datetime, decided_by: str, outcome: str, granted: int, input_hash: str,
-                       calculation_result: dict[str, Any]) -> None:
+                       calculation_result: dict[str, Any], automated: bool = False) -> None:
     await session.execute(text(
         "INSERT INTO decisions (case_id, decided_at, decided_by, outcome, granted, input_hash, calculation_result, "
-        "decision) VALUES (:c, :at, :by, :o, :g, :h, CAST(:r AS jsonb), CAST(:d AS jsonb))"),
+        "decision, automated) VALUES (:c, :at, :by, :o, :g, :h, CAST(:r AS jsonb), CAST(:d AS jsonb), :auto)"),
         {"c": case_id, "at": decided_at, "by": decided_by, "o": outcome, "g": granted, "h": input_hash,
-         "r": to_json(calculation_result), "d": to_json(decision)})
+         "r": to_json(calculation_result), "d": to_json(decision), "auto": automated})
 
 
 async def get_decision(session: AsyncSession, case_id: uuid.UUID) -> dict[str, Any] | None:
     return (await session.execute(text("SELECT decision FROM decisions WHERE case_id = :c"),
                                   {"c": case_id})).scalar_one_or_none()
+
+
+async def decision_row(session: AsyncSession, case_id: uuid.UUID) -> dict[str, Any] | None:
+    row = (await session.execute(text(
+        "SELECT decided_at, decided_by, automated, decision FROM decisions WHERE case_id = :c"),
+        {"c": case_id})).mappings().first()
+    return None if row is None else dict(row)
+
+
+async def undo_decision(session: AsyncSession, case_id: uuid.UUID, *, by: str, reason: str,
+                        now: dt.datetime) -> None:
+    """Move the decision to the undone ones (kept, with who undid it and why): the case can be decided again."""
+    await session.execute(text(
+        "WITH gone AS (DELETE FROM decisions WHERE case_id = :c RETURNING *) "
+        "INSERT INTO undone_decisions (case_id, decided_at, decided_by, automated, decision, undone_at, undone_by, "
+        "reason) SELECT case_id, decided_at, decided_by, automated, decision, :now, :by, :reason FROM gone"),
+        {"c": case_id, "now": now, "by": by, "reason": reason})
