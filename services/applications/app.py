@@ -12,7 +12,16 @@ from kit.app import ServiceContext, create_service_app
 from kit.clock import Clock, utcnow
 from kit.http import service_client
 from services.applications import workers
-from services.applications.api import applications, documents, internal, lifecycle, me, protection, queue
+from services.applications.api import (
+    applications,
+    documents,
+    figures,
+    internal,
+    lifecycle,
+    me,
+    protection,
+    queue,
+)
 from services.applications.service.runtime import Runtime
 from services.applications.settings import ApplicationsSettings
 from values.errors import DomainError
@@ -49,7 +58,7 @@ def create_app(settings: ApplicationsSettings | None = None, *, clock: Clock | N
         description="First and monthly applications, attachments, signing, the case from intake to decision.",
         settings=settings,
         routers=[applications.router, documents.router, internal.router, lifecycle.router, me.router, protection.router,
-                 queue.router],
+                 queue.router, figures.router],
         hooks=[_hook(settings, clock or utcnow)],
         domain_errors=DomainError,
         **kwargs,

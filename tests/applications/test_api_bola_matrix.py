@@ -197,7 +197,8 @@ async def decided_case(client: Any, as_persona: Any, period: str) -> dict[str, s
                                  ("POST", "/attachments", {"files": {"file": ("a.pdf", PDF)}, "headers": "anna"}),
                                  ("POST", "/document-requests", {"json": {"type": "rental_contract"}}),
                                  ("POST", "/calculation", {}),
-                                 ("POST", "/decision", {"json": {"reasons_sv": "Beviljas.", "reasons_en": "OK."}})):
+                                 ("POST", "/decision", {"json": {"reasons_sv": "Beviljas.", "reasons_en": "OK.",
+                                                                  "reason_for_need": "parental_leave"}})):
         headers = as_persona(kwargs.pop("headers", "karin"))
         r = await client.request(method, url + path, headers=headers, **kwargs)
         assert r.status_code in (200, 201), (path, r.text)
