@@ -164,6 +164,12 @@ add("POST", "/trust-checks/draw", {"karin": 403, "maja": 403, "nils": 403, "anna
                                    **ANON}, {"month": "2026-03"})
 add("GET", "/trust-checks?month=2026-03", {"anna": 403, "nils": 403, "adam": 403, "service": 403, **ANON},
     route="/trust-checks")
+# A unit's figures: its team lead and admins; another unit's team lead gets what a made-up unit gets (404).
+add("GET", "/figures?unit=nord&month=2026-03", {"anna": 403, "dana": 403, "karin": 403, "maja": 403, "lars": 403,
+                                                "nils": 403, "service": 403, **ANON, "tove": 200, "adam": 200},
+    route="/figures")
+add("GET", "/figures?unit=syd&month=2026-03", {"tove": 404, "karin": 403, "lars": 403, "adam": 200},
+    route="/figures")
 
 # The owner's answer on protected identity: the services that show people ("service" is messaging's token).
 add("POST", "/internal/protection", {**ANON, "anna": 403, "dana": 403, "karin": 403, "maja": 403, "adam": 403,
