@@ -151,6 +151,18 @@ async def test_a_month_of_figures_computed_over_the_seeded_cases(client, as_pers
     _no_personal_data(answer.text, world)
 
 
+async def test_reading_figures_is_audited(app, client, as_persona, world):
+    assert (await client.get("/figures?unit=syd&from=2026-01&to=2026-02", headers=as_persona("adam"))).status_code \
+        == 200
+    async with app.state.kit.sessions() as session:
+        row = (await session.execute(text(
+            "SELECT actor, action, resource_id, purpose, details FROM audit_log "
+            "WHERE resource_type = 'application_figures' ORDER BY id DESC LIMIT 1"))).mappings().one()
+    assert (row["actor"], row["action"], row["resource_id"], row["purpose"]) == ("persona:adam", "read", "syd",
+                                                                                "statistics")
+    assert row["details"] == {"from": "2026-01", "to": "2026-02"}
+
+
 async def test_a_range_of_months_splits_at_midnight_swedish_time(client, as_persona, world):
     answer = await client.get("/figures?unit=nord&from=2026-02&to=2026-04", headers=as_persona("adam"))
     assert answer.status_code == 200, answer.text
