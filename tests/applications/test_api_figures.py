@@ -11,15 +11,18 @@ Five Nord decisions 10, 20, 30, 40, 50 hours after T0 (median 30, p90 = 40 + 0.6
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import datetime as dt
 import io
 import uuid
 
 import pytest
+from alembic import command
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
+from kit import migrations
 from services.applications.service import decisions as decisions_service
 from tests.access_matrix import assert_body_tells_nothing_more
 from tests.applications.conftest import ANNA, BERTIL, CECILIA, Clock, couple, make_app, single, with_services
@@ -305,3 +308,10 @@ async def test_an_automated_decision_inherits_and_the_database_guards_a_persons(
             await session.execute(text("UPDATE decisions SET reason_for_need = 'lazy' WHERE case_id = :c"),
                                   {"c": uuid.UUID(world["couple"])})
         await session.rollback()
+
+
+async def test_the_migration_goes_down_and_up():
+    async with fresh_database("applications") as url:
+        await asyncio.to_thread(command.downgrade, migrations.config("applications", url), "applications_0005")
+        await migrations.upgrade_async("applications", url)
+        assert migrations.heads("applications") == {"applications_0006_figures"}
