@@ -307,7 +307,8 @@ async def seed(api: str, idp: str, count: int, today: dt.date) -> tuple[list[Hou
                 await must("POST", f"{path}/assign", 200, headers=staff["karin"])
                 await must("POST", f"{path}/calculation", 200, headers=staff["karin"])
                 await must("POST", f"{path}/decision", 201, headers=staff["karin"],
-                           json={"reasons_sv": "Beviljas enligt riksnormen.", "reasons_en": "Granted."})
+                           json={"reasons_sv": "Beviljas enligt riksnormen.", "reasons_en": "Granted.",
+                                 "reason_for_need": "unemployed_no_benefit"})
                 thread, _ = await must("POST", "/messaging/threads", 201, headers=me,
                                        json={"subject": "Min ansökan", "unit": UNIT})
                 return Household(me, thread["id"], [month_of(today, n) for n in range(0, 37)])

@@ -14,7 +14,7 @@ from kit.app import ServiceContext, create_service_app
 from kit.clock import Clock, utcnow
 from kit.http import service_client
 from services.applications import workers
-from services.applications.api import admin, applications, documents, lifecycle, me, proposals, queue
+from services.applications.api import admin, applications, documents, figures, lifecycle, me, proposals, queue
 from services.applications.integration.registers import Registers
 from services.applications.service.runtime import Runtime
 from services.applications.settings import ApplicationsSettings
@@ -70,7 +70,7 @@ def create_app(settings: ApplicationsSettings | None = None, *, clock: Clock | N
         description="First and monthly applications, attachments, signing, the case from intake to decision.",
         settings=settings,
         routers=[applications.router, documents.router, lifecycle.router, me.router, queue.router, proposals.router,
-                 admin.router],
+                 admin.router, figures.router],
         hooks=[_hook(settings, clock or utcnow, registers_tokens, registers_transport)],
         domain_errors=DomainError,
         **kwargs,

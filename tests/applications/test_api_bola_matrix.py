@@ -157,6 +157,12 @@ add("POST", "/trust-checks/draw", {"karin": 403, "maja": 403, "nils": 403, "anna
                                    **ANON}, {"month": "2026-03"})
 add("GET", "/trust-checks?month=2026-03", {"anna": 403, "nils": 403, "adam": 403, "service": 403, **ANON},
     route="/trust-checks")
+# A unit's figures: its team lead and admins; another unit's team lead gets what a made-up unit gets (404).
+add("GET", "/figures?unit=nord&month=2026-03", {"anna": 403, "dana": 403, "karin": 403, "maja": 403, "lars": 403,
+                                                "nils": 403, "service": 403, **ANON, "tove": 200, "adam": 200},
+    route="/figures")
+add("GET", "/figures?unit=syd&month=2026-03", {"tove": 404, "karin": 403, "lars": 403, "adam": 200},
+    route="/figures")
 
 
 # The decision proposal, undoing an automated approval, the review request, the automation policy: refusals here;
@@ -202,7 +208,8 @@ async def decided_case(client: Any, as_persona: Any, period: str) -> dict[str, s
                                  ("POST", "/attachments", {"files": {"file": ("a.pdf", PDF)}, "headers": "anna"}),
                                  ("POST", "/document-requests", {"json": {"type": "rental_contract"}}),
                                  ("POST", "/calculation", {}),
-                                 ("POST", "/decision", {"json": {"reasons_sv": "Beviljas.", "reasons_en": "OK."}})):
+                                 ("POST", "/decision", {"json": {"reasons_sv": "Beviljas.", "reasons_en": "OK.",
+                                                                  "reason_for_need": "parental_leave"}})):
         headers = as_persona(kwargs.pop("headers", "karin"))
         r = await client.request(method, url + path, headers=headers, **kwargs)
         assert r.status_code in (200, 201), (path, r.text)

@@ -103,7 +103,7 @@ async def test_full_lifecycle_with_calculation_and_decision(client, as_persona, 
     decided = await client.post(f"{url}/decision", headers=k, json={
         "adjustments": [{"code": "household_electricity", "decided": 300, "reason": "Skäligt belopp för elen"}],
         "reasons_sv": "Elkostnaden godtas upp till skälig nivå.",
-        "reasons_en": "Electricity up to a reasonable level."})
+        "reasons_en": "Electricity up to a reasonable level.", "reason_for_need": "insufficient_income_work"})
     assert decided.status_code == 201, decided.text
     decision = decided.json()
     assert decision["outcome"] == "partly_approved" and decision["granted"] == 11530
@@ -159,7 +159,8 @@ async def test_refusal_needs_reasons_and_is_never_paid(client, as_persona):
     await client.post(f"{url}/assign", headers=k)
     assert (await client.post(f"{url}/calculation", headers=k)).json()["calculation"]["entitlement"] == 0
     assert (await client.post(f"{url}/decision", headers=k, json={})).status_code == 422
-    refused = await client.post(f"{url}/decision", headers=k, json={"reasons_sv": "Inkomsterna täcker behovet."})
+    refused = await client.post(f"{url}/decision", headers=k, json={"reasons_sv": "Inkomsterna täcker behovet.",
+                                                                    "reason_for_need": "other"})
     assert refused.status_code == 201 and refused.json()["outcome"] == "refused"
     unpaid = await client.post(f"{url}/pay", headers=k)
     assert unpaid.status_code == 409 and unpaid.json()["type"] == "urn:bistand:problem:case-not-payable"

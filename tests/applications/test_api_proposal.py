@@ -42,6 +42,9 @@ DELEGATION = "Delegationsordning för socialnämnden 2026, punkt 4.2: fortsatt f
 REGISTERED = contract.Registration(status=contract.RegistrationStatus.REGISTERED)
 
 
+NEED = {"reason_for_need": "unemployed_no_benefit"}  # a person's decision records the reason for need
+
+
 @pytest.fixture(scope="module")
 async def calc_url(issuer):
     async with fresh_database("calculation") as url:
@@ -134,7 +137,7 @@ async def decided_first(client: Any, as_persona: Any, period: str, content: dict
     for path in ("/assign", "/calculation"):
         r = await client.post(url + path, headers=k)
         assert r.status_code == 200, r.text
-    r = await client.post(url + "/decision", headers=k, json={})
+    r = await client.post(url + "/decision", headers=k, json=NEED)
     assert r.status_code == 201 and r.json()["outcome"] == "approved", r.text
     return case["id"]
 
@@ -461,7 +464,7 @@ async def _decide(client: Any, as_persona: Any, case_id: str, reasons: str | Non
     url, k = f"/applications/{case_id}", as_persona("karin")
     for path in ("/assign", "/calculation"):
         assert (await client.post(url + path, headers=k)).status_code == 200
-    r = await client.post(url + "/decision", headers=k, json={"reasons_sv": reasons} if reasons else {})
+    r = await client.post(url + "/decision", headers=k, json={"reasons_sv": reasons, **NEED} if reasons else NEED)
     assert r.status_code == 201, r.text
 
 
@@ -494,7 +497,7 @@ async def test_a_caseworker_undoes_an_automated_approval_before_payment(client, 
     assert again.status_code == 409
     # A person decides now, as usual.
     assert (await client.post(f"{url}/calculation", headers=as_persona("karin"))).status_code == 200
-    r = await client.post(f"{url}/decision", headers=as_persona("karin"), json={})
+    r = await client.post(f"{url}/decision", headers=as_persona("karin"), json=NEED)
     assert r.status_code == 201 and r.json()["automated"] is False
     refused = await client.post(f"{url}/automated-decision/undo", headers=as_persona("karin"),
                                 json={"reason": "Ett personligt beslut."})

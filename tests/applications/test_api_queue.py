@@ -89,7 +89,8 @@ async def test_trust_check_draw_is_reproducible_and_flagged(client, as_persona, 
     for case_id in cases[2:]:
         await client.post(f"/applications/{case_id}/assign", headers=k)
         assert (await client.post(f"/applications/{case_id}/calculation", headers=k)).status_code == 200
-        approved = await client.post(f"/applications/{case_id}/decision", headers=k, json={})
+        approved = await client.post(f"/applications/{case_id}/decision", headers=k,
+                                     json={"reason_for_need": "unemployed_no_benefit"})
         assert approved.status_code == 201 and approved.json()["outcome"] == "approved"
     assert (await client.post("/trust-checks/draw", headers=k, json={"month": "2026-03"})).status_code == 403
     drawn = await client.post("/trust-checks/draw", headers=tove, json={"month": "2026-03"})

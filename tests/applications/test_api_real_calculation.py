@@ -42,7 +42,7 @@ async def test_decide_on_the_real_calculation(client, as_persona):
     rent = next(c for c in components if c["code"] == "rent")
     decided = await client.post(f"{url}/decision", headers=k, json={
         "adjustments": [{"code": "rent", "decided": rent["computed"] - 200, "reason": "Parkering ingår inte."}],
-        "reasons_sv": "Hyran godtas utan parkeringsplats."})
+        "reasons_sv": "Hyran godtas utan parkeringsplats.", "reason_for_need": "insufficient_income_work"})
     assert decided.status_code == 201, decided.text
     decision = decided.json()
     assert decision["granted"] == max(0, result["entitlement"] - 200)

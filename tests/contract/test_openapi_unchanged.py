@@ -23,11 +23,17 @@ SNAPSHOT = Path(__file__).with_name("openapi_snapshot.json")
 # proposal's state, the fast_lane / automated / review_requested flags) and Applications_MyCaseOut (register_lookups).
 ADDED_PATHS: frozenset[str] = frozenset({
     "/api/applications/admin/automation", "/api/applications/applications/{case_id}/automated-decision/undo",
-    "/api/applications/applications/{case_id}/proposal", "/api/applications/applications/{case_id}/review-request"})
+    "/api/applications/applications/{case_id}/proposal", "/api/applications/applications/{case_id}/review-request",
+    "/api/applications/figures"})
 ADDED_SCHEMAS: frozenset[str] = frozenset({
     "Applications_AutomationPolicyIn", "Applications_AutomationPolicyOut", "Applications_ProposalCheckOut",
     "Applications_ProposalOut", "Applications_QueueProposal", "Applications_RegisterLookupOut",
-    "Applications_ReviewRequestIn", "Applications_ReviewRequestOut", "Applications_UndoIn"})
+    "Applications_ReviewRequestIn", "Applications_ReviewRequestOut", "Applications_UndoIn",
+    "Applications_FiguresOut", "Applications_MonthFigures", "Applications_ApplicationFigures",
+    "Applications_LeadTime", "Applications_DecisionFigures", "Applications_ProposalFigures"})
+# Issue 13 (figures): a unit's figures for its team lead (GET /figures); the decision (POST and GET
+# /applications/{case_id}/decision) carries the reason for need (försörjningshinder): the body's reason_for_need and
+# the answer DecisionOut (the Decision with reason_for_need_label).
 # Whole services added since the snapshot: their tag, their paths (/api/<service>/...) and schemas (<Service>_...).
 ADDED_SERVICES: frozenset[str] = frozenset({"registers"})
 

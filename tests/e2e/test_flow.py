@@ -118,7 +118,7 @@ def test_apply_calculate_decide_and_the_client_is_told(stack, api, mail):
 
     decided = client.post(f"{case}/decision", headers=h("karin"),
                           json={"reasons_sv": "Ansökan beviljas enligt beräkningen.",
-                                "reasons_en": "Granted as calculated."})
+                                "reasons_en": "Granted as calculated.", "reason_for_need": "unemployed_no_benefit"})
     assert decided.status_code == 201, decided.text
     assert decided.json()["granted"] == calculation["entitlement"]
 

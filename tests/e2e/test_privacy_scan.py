@@ -80,7 +80,8 @@ def journey(tmp_path_factory):
             assert api.post(f"{case}/assign", headers=h("karin")).status_code == 200
             assert api.post(f"{case}/calculation", headers=h("karin")).status_code == 200
             decided = api.post(f"{case}/decision", headers=h("karin"),
-                               json={"reasons_sv": "Beviljas enligt beräkningen.", "reasons_en": "Granted."})
+                               json={"reasons_sv": "Beviljas enligt beräkningen.", "reasons_en": "Granted.",
+                                     "reason_for_need": "unemployed_no_benefit"})
             assert decided.status_code == 201, decided.text
 
             thread = api.post("/messaging/threads", headers=h("karin", **{"Idempotency-Key": key()}),

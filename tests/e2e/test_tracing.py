@@ -112,7 +112,8 @@ def _journey(stack: Any) -> dict[str, Any]:
         calculated = api.post(f"{case}/calculation", headers=_headers(stack, "karin"))
         assert calculated.status_code == 200, calculated.text
         decided = api.post(f"{case}/decision", headers=_headers(stack, "karin"),
-                           json={"reasons_sv": "Beviljas.", "reasons_en": "Granted."})
+                           json={"reasons_sv": "Beviljas.", "reasons_en": "Granted.",
+                                 "reason_for_need": "unemployed_no_benefit"})
         assert decided.status_code == 201, decided.text
         refused = api.get(case, headers=_headers(stack, "cecilia"))
         assert refused.status_code == 404

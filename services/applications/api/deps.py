@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.app import ServiceContext
@@ -20,7 +22,7 @@ from kit.idempotency import idempotency_key
 from kit.problems import Problem, not_found
 from services.applications.domain.access import Role, Section
 from services.applications.domain.lifecycle import ActorRole
-from services.applications.service import documents
+from services.applications.service import documents, figures
 from services.applications.service.context import CaseContext, load_case
 from services.applications.service.runtime import Runtime
 from services.applications.service.staff import is_staff, note_staff
@@ -97,6 +99,19 @@ async def admin_principal(principal: Principal = Depends(authenticate)) -> Princ
     if principal.is_service or Role.ADMIN not in principal.roles:
         raise Problem(403, "forbidden", "Forbidden", "Only the municipality's administrator may do this.")
     return principal
+
+
+@dataclass(frozen=True)
+class FiguresReader:
+    principal: Principal
+    unit: str
+
+
+async def figures_reader(unit: Annotated[str, Query(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")],
+                         principal: Principal = Depends(authenticate)) -> FiguresReader:
+    """The unit whose figures are asked for, and a caller who may read them: its team lead or an admin."""
+    figures.authorise(principal, unit)
+    return FiguresReader(principal, unit)
 
 
 

@@ -13,9 +13,9 @@ from kit.db import session as db_session
 from services.applications.api import deps, schemas
 from services.applications.api.answers import case_response
 from services.applications.domain.access import Section
-from services.applications.domain.decision import Decision
 from services.applications.service import decisions, handling
 from services.applications.service.context import CaseContext
+from services.applications.service.views import decision_out
 
 router = APIRouter(tags=["case handling"])
 
@@ -57,20 +57,22 @@ async def calculate(ctx: CaseContext = Depends(deps.staff_case),
     return JSONResponse(await decisions.calculate(session, ctx))
 
 
-@router.post("/applications/{case_id}/decision", status_code=201, response_model=Decision,
-             summary="Caseworker: decide on the latest calculation (changes per line with reasons)")
+@router.post("/applications/{case_id}/decision", status_code=201, response_model=schemas.DecisionOut,
+             summary="Caseworker: decide on the latest calculation (changes per line with reasons, the reason for "
+                     "need)")
 async def decide(body: schemas.DecisionIn, ctx: CaseContext = Depends(deps.staff_case),
                  session: AsyncSession = Depends(db_session)) -> JSONResponse:
-    decision = await decisions.decide(session, ctx, list(body.adjustments), body.reasons_sv, body.reasons_en)
-    return JSONResponse(decision.model_dump(mode="json"), status_code=201)
+    decision = await decisions.decide(session, ctx, list(body.adjustments), body.reasons_sv, body.reasons_en,
+                                      body.reason_for_need)
+    return JSONResponse(decision_out(decision), status_code=201)
 
 
-@router.get("/applications/{case_id}/decision", response_model=Decision,
-            summary="The decision as JSON (amounts, reasons, legal basis, appeal)")
+@router.get("/applications/{case_id}/decision", response_model=schemas.DecisionOut,
+            summary="The decision as JSON (amounts, reasons, reason for need, legal basis, appeal)")
 async def get_decision(ctx: CaseContext = Depends(deps.case_part(Section.DECISION)),
                        session: AsyncSession = Depends(db_session)) -> JSONResponse:
     decision = await decisions.read_decision(session, ctx)
-    return JSONResponse(decision.model_dump(mode="json"))
+    return JSONResponse(decision_out(decision))
 
 
 @router.get("/applications/{case_id}/decision.pdf", response_class=Response,

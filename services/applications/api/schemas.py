@@ -11,8 +11,10 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, 
 
 from services.applications.domain.attachments import DocumentType
 from services.applications.domain.content import DraftContent, Period
-from services.applications.domain.decision import Reason
+from services.applications.domain.decision import Decision, Reason
+from services.applications.domain.figures import MonthFigures
 from services.applications.domain.languages import Language
+from services.applications.domain.need_reasons import NeedReason
 from services.applications.domain.text import NoNulModel
 from values.personal_number import PersonalNumber
 
@@ -103,6 +105,9 @@ class DecisionIn(_In):
     adjustments: list[AdjustmentIn] = Field(default_factory=list, max_length=100)
     reasons_sv: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)] | None = None
     reasons_en: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)] | None = None
+    reason_for_need: NeedReason | None = Field(
+        None, description="försörjningshinder, Socialstyrelsen's categories (domain/need_reasons.py); required: a "
+                          "decision without it is 422 decision-invalid naming the field")
 
 
 class WithdrawIn(_In):
@@ -117,6 +122,17 @@ class PayIn(_In):
 
 class _Out(BaseModel):
     model_config = ConfigDict(extra="allow")
+
+
+class NeedReasonLabel(_Out):
+    code: NeedReason
+    sv: str
+    en: str
+
+
+class DecisionOut(Decision):
+    reason_for_need_label: NeedReasonLabel | None = Field(None, description="the reason for need in Swedish and "
+                                                                           "English")
 
 
 class SignatureOut(_Out):
@@ -369,3 +385,10 @@ class ReviewRequestOut(_Out):
     case_id: uuid.UUID
     review_requested: bool
     new: bool = Field(description="false when it had been asked for already")
+
+
+class FiguresOut(_Out):
+    unit: str
+    from_: str = Field(alias="from")
+    to: str
+    months: list[MonthFigures]

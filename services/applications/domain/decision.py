@@ -19,6 +19,7 @@ from pydantic import AwareDatetime, ConfigDict, Field, StringConstraints, model_
 
 from services.applications.domain.content import Kronor, LongText, MemberRef, Period
 from services.applications.domain.lifecycle import Outcome
+from services.applications.domain.need_reasons import NeedReason
 from services.applications.domain.signing import ContentHash
 from services.applications.domain.text import NoNulModel
 
@@ -133,6 +134,9 @@ class DecisionInput(_Model):
     components: list[DecisionComponent] = Field(min_length=1, max_length=200)
     reasons_sv: Annotated[LongText, Field(min_length=1)] | None = None
     reasons_en: Annotated[LongText, Field(min_length=1)] | None = None
+    # försörjningshinder (need_reasons.py): a person's decision names it (need_reasons.reason_for_decision); an
+    # automated one inherits it; decisions made before it was recorded have none.
+    reason_for_need: NeedReason | None = None
 
 
 class Decision(DecisionInput):

@@ -17,6 +17,7 @@ from services.applications.domain.content import APPLICANT, PARTNER, CostType, I
 from services.applications.domain.decision import ComponentKind, Decision, DecisionComponent
 from services.applications.domain.labels import COST_LABELS, INCOME_LABELS, ROLE_LABELS, kronor, pick
 from services.applications.domain.months import month_name
+from services.applications.domain.need_reasons import TEXTS
 
 Lang = Literal["sv", "en"]
 
@@ -64,6 +65,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "total": ("Att betala ut", "To be paid"),
     "changes": ("Ändringar och skäl", "Changes and reasons"),
     "reasons": ("Skäl för beslutet", "Reasons for the decision"),
+    "need": ("Varför du behöver stöd", "Why you need support"),
     "basis": ("Lagrum", "Legal basis"),
     "appeal": ("Hur man överklagar", "How to appeal"),
     "decided_by": ("Beslutet är fattat av", "Decided by"),
@@ -156,6 +158,9 @@ def render_decision_pdf(view: DecisionView) -> bytes:
         heading("changes")
         for c in adjusted:
             line(f"{component_label(c, lang)}: {c.reason}")
+    if d.reason_for_need is not None:
+        heading("need")
+        line(TEXTS[d.reason_for_need].plain(lang))
     reasons = (d.reasons_sv if lang == "sv" else d.reasons_en or d.reasons_sv)
     if reasons:
         heading("reasons")

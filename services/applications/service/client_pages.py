@@ -12,6 +12,7 @@ from services.applications.domain.completeness import missing_items
 from services.applications.domain.content import ApplicationKind
 from services.applications.domain.lifecycle import CaseStatus
 from services.applications.domain.months import month_name
+from services.applications.domain.need_reasons import need_reason_out
 from services.applications.service.context import CaseContext
 from services.applications.service.proposals import lookups_for_client
 from services.applications.service.views import document_out, local
@@ -50,7 +51,10 @@ async def _summary(session: AsyncSession, case: CaseRecord, lang: str,
     if decision is not None:
         out["decision"] = {"outcome": decision["outcome"], "granted": decision["granted"],
                            "decided_at": decision["decided_at"], "reasons": decision.get(f"reasons_{lang}")
-                           or decision.get("reasons_sv"), "appeal": decision["appeal"][lang],
+                           or decision.get("reasons_sv"),
+                           # why they need support, in plain words: part of the assessment, and their data
+                           "reason_for_need": need_reason_out(decision.get("reason_for_need"), lang),  # type: ignore[arg-type]
+                           "appeal": decision["appeal"][lang],
                            "automated": bool(decision.get("automated")),
                            "json": f"/applications/{case.id}/decision",
                            "pdf": f"/applications/{case.id}/decision.pdf?lang={lang}"}

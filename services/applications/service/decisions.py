@@ -5,6 +5,7 @@ case; a decision is one of the deciding steps, which one its outcome says."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any, Protocol
 
 from pydantic import ValidationError
@@ -16,6 +17,7 @@ from services.applications.domain import lifecycle
 from services.applications.domain.completeness import content_gaps
 from services.applications.domain.decision import Decision, DecisionComponent, DecisionInput, make_decision
 from services.applications.domain.lifecycle import Event, Outcome
+from services.applications.domain.need_reasons import NeedReason, reason_for_decision
 from services.applications.domain.pdf import DecisionView, render_decision_pdf
 from services.applications.integration import calculation
 from services.applications.service import events
@@ -75,8 +77,9 @@ def _apply(components: list[DecisionComponent], adjustments: list[Adjustment]) -
 
 
 async def decide(session: AsyncSession, ctx: CaseContext, adjustments: list[Adjustment], reasons_sv: str | None,
-                 reasons_en: str | None) -> Decision:
-    """Decide on the latest calculation (changes per line with reasons); the outcome picks the deciding step."""
+                 reasons_en: str | None, reason_for_need: NeedReason | None) -> Decision:
+    """Decide on the latest calculation (changes per line with reasons, the reason for need); the outcome picks
+    the deciding step."""
     if not lifecycle.can_be_decided(ctx.case.state):
         raise Problem(409, "case-transition-not-allowed", "Only a case in review can be decided",
                       state=ctx.case.status.value)
@@ -84,11 +87,13 @@ async def decide(session: AsyncSession, ctx: CaseContext, adjustments: list[Adju
     if result is None:
         raise Problem(409, "calculation-required", "Calculate first",
                       "POST /applications/{id}/calculation before deciding.")
+    need = reason_for_decision(automated=False, given=reason_for_need)
     components = _apply(calculation.components_from_result(result), adjustments)
     now = ctx.runtime.now()
     try:
         decision = make_decision(
-            DecisionInput(components=components, reasons_sv=reasons_sv, reasons_en=reasons_en),
+            DecisionInput(components=components, reasons_sv=reasons_sv, reasons_en=reasons_en,
+                          reason_for_need=need),
             case_id=ctx.case.id, period=ctx.case.period, decided_at=now.astimezone(STOCKHOLM),
             decided_by=ctx.principal.sub, decided_by_name=ctx.principal.name,
             calculation=calculation.snapshot(result))
@@ -99,12 +104,19 @@ async def decide(session: AsyncSession, ctx: CaseContext, adjustments: list[Adju
     await decisions.add_decision(session, ctx.case.id, decision.model_dump(mode="json"), decided_at=now,
                                  decided_by=ctx.principal.sub, outcome=decision.outcome.value,
                                  granted=decision.granted, input_hash=decision.calculation.input_hash,
-                                 calculation_result=result)
+                                 calculation_result=result, reason_for_need=decision.reason_for_need)
     events.enqueue(session, APPLICATION_DECIDED, ctx.case, caseworker_sub=ctx.principal.sub)
     ctx.audit_change(session, "decide", outcome=decision.outcome.value)
     await session.commit()
     ctx.runtime.relay.wake()
     return decision
+
+
+async def inherited_need_reason(session: AsyncSession, household_id: uuid.UUID, period: str) -> NeedReason | None:
+    """The reason for need an automated approval records: the household's latest decision before ``period``
+    (need_reasons.reason_for_decision(automated=True, inherited=...))."""
+    found = await decisions.previous_need_reason(session, household_id, period)
+    return NeedReason(found) if found else None
 
 
 async def _decision(session: AsyncSession, ctx: CaseContext) -> Decision:

@@ -40,6 +40,7 @@ from services.applications.domain.decision import (
     make_decision,
 )
 from services.applications.domain.lifecycle import ActorRole, CaseStatus, Event, Outcome
+from services.applications.domain.need_reasons import NeedReason, reason_for_decision
 from services.applications.domain.proposal import Proposal, ProposalInput, make_proposal, with_suggestions
 from services.applications.domain.trust_checks import drawn_at_submission
 from services.applications.integration import calculation
@@ -189,7 +190,11 @@ async def _approve(session: AsyncSession, rt: Runtime, case: CaseRecord, proposa
     now = rt.now()
     snapshot = calculation.snapshot(result)
     reasons_sv, reasons_en = explanation(current_policy.delegation, proposal, snapshot.entitlement)
-    decision = make_decision(DecisionInput(components=components, reasons_sv=reasons_sv, reasons_en=reasons_en),
+    # The reason for need (försörjningshinder) an automated approval records: the household's previous decision's.
+    inherited = await decisions.previous_need_reason(session, case.household_id, case.period)
+    need = reason_for_decision(automated=True, given=None, inherited=NeedReason(inherited) if inherited else None)
+    decision = make_decision(DecisionInput(components=components, reasons_sv=reasons_sv, reasons_en=reasons_en,
+                                           reason_for_need=need),
                              case_id=case.id, period=case.period, decided_at=now.astimezone(STOCKHOLM),
                              decided_by=SYSTEM_DECIDER, decided_by_name=None, calculation=snapshot,
                              delegation=current_policy.delegation)
@@ -204,7 +209,8 @@ async def _approve(session: AsyncSession, rt: Runtime, case: CaseRecord, proposa
     await take_step(session, ctx, Event.APPROVE, now, reason=reasons_sv, details=details, decided_at=now)
     await decisions.add_decision(session, case.id, decision.model_dump(mode="json"), decided_at=now,
                                  decided_by=SYSTEM_DECIDER, outcome=decision.outcome.value, granted=decision.granted,
-                                 input_hash=snapshot.input_hash, calculation_result=result, automated=True)
+                                 input_hash=snapshot.input_hash, calculation_result=result,
+                                 reason_for_need=need.value if need else None, automated=True)
     events.enqueue(session, APPLICATION_DECIDED, case)
     audit.record(session, SYSTEM, "decide", "case", str(case.id), subject=",".join(case.recipients),
                  purpose="automated approval", details={"case_id": str(case.id), "outcome": decision.outcome.value,

@@ -11,6 +11,8 @@ from services.applications.domain import lifecycle
 from services.applications.domain.access import Section
 from services.applications.domain.completeness import missing_items
 from services.applications.domain.content import DraftContent
+from services.applications.domain.decision import Decision
+from services.applications.domain.need_reasons import need_reason_out
 from services.applications.domain.signing import RequiredSignatures, Signature, required_signers
 from services.applications.service.context import CaseContext
 from services.applications.service.runtime import STOCKHOLM
@@ -94,3 +96,8 @@ async def case_view(session: AsyncSession, ctx: CaseContext, sigs: list[Signatur
     if ctx.staff_view and ctx.can(Section.HOUSEHOLD):
         profile = await profiles.get_profile(session, ctx.case.applicant_pnr) or {}
     return case_out(ctx, sigs, profile)
+
+
+def decision_out(decision: Decision) -> dict[str, Any]:
+    """The decision as JSON, with the reason for need named in both languages (staff and the household read it)."""
+    return {**decision.model_dump(mode="json"), "reason_for_need_label": need_reason_out(decision.reason_for_need)}

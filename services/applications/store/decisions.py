@@ -14,12 +14,14 @@ from services.applications.store.sql import to_json
 
 async def add_decision(session: AsyncSession, case_id: uuid.UUID, decision: dict[str, Any], *,
                        decided_at: dt.datetime, decided_by: str, outcome: str, granted: int, input_hash: str,
-                       calculation_result: dict[str, Any], automated: bool = False) -> None:
+                       calculation_result: dict[str, Any], reason_for_need: str | None,
+                       automated: bool = False) -> None:
     await session.execute(text(
         "INSERT INTO decisions (case_id, decided_at, decided_by, outcome, granted, input_hash, calculation_result, "
-        "decision, automated) VALUES (:c, :at, :by, :o, :g, :h, CAST(:r AS jsonb), CAST(:d AS jsonb), :auto)"),
+        "decision, reason_for_need, automated) "
+        "VALUES (:c, :at, :by, :o, :g, :h, CAST(:r AS jsonb), CAST(:d AS jsonb), :n, :auto)"),
         {"c": case_id, "at": decided_at, "by": decided_by, "o": outcome, "g": granted, "h": input_hash,
-         "r": to_json(calculation_result), "d": to_json(decision), "auto": automated})
+         "r": to_json(calculation_result), "d": to_json(decision), "n": reason_for_need, "auto": automated})
 
 
 async def get_decision(session: AsyncSession, case_id: uuid.UUID) -> dict[str, Any] | None:
@@ -42,3 +44,12 @@ async def undo_decision(session: AsyncSession, case_id: uuid.UUID, *, by: str, r
         "INSERT INTO undone_decisions (case_id, decided_at, decided_by, automated, decision, undone_at, undone_by, "
         "reason) SELECT case_id, decided_at, decided_by, automated, decision, :now, :by, :reason FROM gone"),
         {"c": case_id, "now": now, "by": by, "reason": reason})
+
+
+async def previous_need_reason(session: AsyncSession, household_id: uuid.UUID, before_period: str) -> str | None:
+    """The reason for need of the household's latest decision for a month before ``before_period``."""
+    return (await session.execute(text(
+        "SELECT d.reason_for_need FROM decisions d JOIN cases c ON c.id = d.case_id "
+        "WHERE c.household_id = :h AND c.period < :p AND d.reason_for_need IS NOT NULL "
+        "ORDER BY c.period DESC, d.decided_at DESC LIMIT 1"),
+        {"h": household_id, "p": before_period})).scalar_one_or_none()
