@@ -12,7 +12,16 @@ from kit.app import ServiceContext, create_service_app
 from kit.clock import Clock, utcnow
 from kit.http import service_client
 from services.applications import workers
-from services.applications.api import applications, documents, internal, lifecycle, me, protection, queue
+from services.applications.api import (
+    applications,
+    documents,
+    internal,
+    lifecycle,
+    me,
+    protection,
+    queue,
+    registerutdrag,
+)
 from services.applications.service.runtime import Runtime
 from services.applications.settings import ApplicationsSettings
 from values.errors import DomainError
@@ -26,13 +35,20 @@ def _hook(settings: ApplicationsSettings, clock: Clock) -> Any:
                                timeout_seconds=timeout) if settings.calculation_url else None)
         messaging = (service_client(settings.messaging_url.rstrip("/"), tokens=ctx.tokens_for("messaging"),
                                     timeout_seconds=timeout) if settings.messaging_url else None)
+        parts = {}
+        for name in settings.registerutdrag_service_list():
+            url = getattr(settings, f"{name}_url", None)
+            parts[name] = (service_client(url.rstrip("/"), tokens=ctx.tokens_for(name),
+                                          timeout_seconds=settings.registerutdrag_timeout_seconds)
+                           if url else None)
         relay = workers.outbox_relay(ctx, settings, messaging)
-        ctx.runtime = Runtime(settings=settings, clock=clock, sessions=ctx.sessions, relay=relay, calculation=calc)
+        ctx.runtime = Runtime(settings=settings, clock=clock, sessions=ctx.sessions, relay=relay, calculation=calc,
+                              subject_access=parts, pdf_font=settings.pdf_font())
         workers.start(ctx, settings, relay, messaging)
         try:
             yield
         finally:
-            for client in (calc, messaging):
+            for client in (calc, messaging, *parts.values()):
                 if client is not None:
                     await client.aclose()
 
@@ -49,7 +65,7 @@ def create_app(settings: ApplicationsSettings | None = None, *, clock: Clock | N
         description="First and monthly applications, attachments, signing, the case from intake to decision.",
         settings=settings,
         routers=[applications.router, documents.router, internal.router, lifecycle.router, me.router, protection.router,
-                 queue.router],
+                 queue.router, registerutdrag.router],
         hooks=[_hook(settings, clock or utcnow)],
         domain_errors=DomainError,
         **kwargs,

@@ -3,12 +3,15 @@ delivers events (service/events.py) to messaging."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 
 import httpx
 
 from kit.app import ServiceContext
 from kit.outbox import EventDelivery, OutboxRelay
+from services.applications.service import registerutdrag
 from services.applications.settings import ApplicationsSettings
 
 log = logging.getLogger("applications")
@@ -22,9 +25,22 @@ def outbox_relay(ctx: ServiceContext, settings: ApplicationsSettings,
                        max_backoff_seconds=settings.relay_max_backoff_seconds)
 
 
+async def purge_extracts(ctx: ServiceContext, settings: ApplicationsSettings) -> None:
+    """Drop gathered register extracts whose time is up (APPLICATIONS_REGISTERUTDRAG_KEEP_DAYS), now and then."""
+    while not ctx.stop.is_set():
+        try:
+            await registerutdrag.purge(ctx.runtime)
+        except Exception:  # the database may be away for a while; the next round tries again
+            log.exception("registerutdrag purge failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(ctx.stop.wait(), settings.registerutdrag_purge_seconds)
+
+
 def start(ctx: ServiceContext, settings: ApplicationsSettings, relay: OutboxRelay,
           messaging: httpx.AsyncClient | None) -> None:
     """Start the loops (cancelled on shutdown; they watch ``ctx.stop``)."""
+    if settings.registerutdrag_purge_seconds > 0:  # tests turn it off (0) and call the purge themselves
+        ctx.spawn(purge_extracts(ctx, settings), "applications-registerutdrag-purge")
     if settings.relay_enabled:
         if messaging is None:
             log.warning("no messaging_url: events stay in the outbox until one is set")

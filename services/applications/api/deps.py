@@ -20,7 +20,7 @@ from kit.idempotency import idempotency_key
 from kit.problems import Problem, not_found
 from services.applications.domain.access import REGISTRAR_PERMISSION, Role, Section
 from services.applications.domain.lifecycle import ActorRole
-from services.applications.service import documents
+from services.applications.service import documents, registerutdrag
 from services.applications.service.context import CaseContext, load_case
 from services.applications.service.runtime import Runtime
 from services.applications.service.staff import is_staff, note_staff
@@ -158,3 +158,17 @@ async def upload_case(ctx: CaseContext = Depends(case_part(Section.ATTACHMENTS, 
     """A case the caller may add files to (an applicant or its caseworker, while it is open)."""
     documents.check_uploader(ctx)
     return ctx
+
+
+# --- register extracts --------------------------------------------------------------------------------------------
+
+async def own_extract(extract_id: uuid.UUID, session: AsyncSession = Depends(db_session),
+                      principal: Principal = Depends(client_principal)) -> registerutdrag.ExtractAccess:
+    """A register extract about the calling client; else 404."""
+    return await registerutdrag.own_extract(session, principal, extract_id)
+
+
+async def unit_extract(extract_id: uuid.UUID, session: AsyncSession = Depends(db_session),
+                       principal: Principal = Depends(caseworker_principal)) -> registerutdrag.ExtractAccess:
+    """A register extract a caseworker of the caller's unit asked for (cleared when the client is protected)."""
+    return await registerutdrag.unit_extract(session, principal, extract_id)

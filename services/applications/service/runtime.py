@@ -18,9 +18,6 @@ from services.applications.settings import ApplicationsSettings
 STOCKHOLM = zoneinfo.ZoneInfo("Europe/Stockholm")
 
 
-
-
-
 @dataclass
 class Runtime:
     """Set by the start-up hook (app.py); the routers reach it through api/deps.py."""
@@ -30,6 +27,9 @@ class Runtime:
     sessions: async_sessionmaker[AsyncSession]
     relay: OutboxRelay
     calculation: httpx.AsyncClient | None = None  # None: no calculation service configured
+    # The services asked for their part of a register extract: name -> client (None: no URL configured).
+    subject_access: dict[str, httpx.AsyncClient | None] = field(default_factory=dict)
+    pdf_font: str | None = None  # a Unicode TrueType font for PDFs (settings.pdf_font()), else core Helvetica
     # Staff members whose row was refreshed lately (service/staff.py): sub -> (fingerprint, when).
     staff_seen: dict[str, tuple[Any, dt.datetime]] = field(default_factory=dict)
 
