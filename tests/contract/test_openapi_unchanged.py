@@ -11,12 +11,20 @@ from tests.contract.openapi_document import merged_document
 
 SNAPSHOT = Path(__file__).with_name("openapi_snapshot.json")
 
-# Paths and schema names added since the snapshot, each on purpose (none yet). Changed in the snapshot itself, on
+# Paths and schema names added since the snapshot, each on purpose. Changed in the snapshot itself, on
 # purpose: the 200 answers of calculation's POST /calculations, /calculations/batch and /trial name their schema
 # (contracts.calculation: Calculation_CalculationResult, Calculation_BatchResult and the schemas they use) where
 # they were {} before.
-ADDED_PATHS: frozenset[str] = frozenset()
-ADDED_SCHEMAS: frozenset[str] = frozenset()
+# Issue 14, registerutdrag: the client's and staff's routes in applications, each service's internal part.
+ADDED_PATHS: frozenset[str] = frozenset({
+    *(f"/api/applications/{who}/registerutdrag{tail}" for who in ("me", "staff")
+      for tail in ("", "/{extract_id}", "/{extract_id}.pdf")),
+    "/api/meetings/internal/subject-access", "/api/messaging/internal/subject-access"})
+ADDED_SCHEMAS: frozenset[str] = frozenset({
+    *(f"Applications_{name}" for name in ("Registerutdrag", "RegisterutdragIn", "RegisterutdragList",
+                                          "RegisterutdragPart", "RegisterutdragSummary", "ServiceAnswered")),
+    *(f"{service}_{name}" for service in ("Meetings", "Messaging")
+      for name in ("Entry", "Item", "Section", "SubjectAccessAnswer", "SubjectAccessRequest", "Text"))})
 
 
 def _without_additions(document: dict[str, Any]) -> dict[str, Any]:
