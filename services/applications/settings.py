@@ -33,6 +33,9 @@ class ApplicationsSettings(KitSettings):
     registerutdrag_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     # How long a gathered extract is kept for the client to download again (the request row stays, purged of it).
     registerutdrag_keep_days: int = Field(default=30, ge=1, le=365)
+    # A request like one made this recently by the same person (for the same client) gets that one back (200)
+    # instead of asking every service again: a double click, or a script, costs nothing. 0: off.
+    registerutdrag_reuse_seconds: int = Field(default=600, ge=0, le=86400)
     registerutdrag_purge_seconds: float = 3600.0  # how often the worker purges extracts whose time is up; 0: off
     # A Unicode TrueType font for the extract's PDF (any name prints as written); absent: core Helvetica (latin-1).
     pdf_font_path: str | None = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"

@@ -71,7 +71,7 @@ async def db_url():
 
 @pytest.fixture(scope="module")
 async def app(db_url, issuer, idp_url, calc, messaging, meetings):
-    return make_app(db_url, issuer, Clock(), **with_services(
+    return make_app(db_url, issuer, Clock(), registerutdrag_reuse_seconds=0, **with_services(
         idp_url, calculation_url=calc[0], messaging_url=messaging[0], meetings_url=meetings[0]))
 
 
@@ -264,6 +264,26 @@ async def test_retrying_with_the_same_key_gives_the_first_extract(client, world,
     assert rows[0].n == 1
 
 
+async def test_asking_again_at_once_gives_the_same_extract_without_asking_every_service(db_url, issuer, idp_url,
+                                                                                       messaging, world, as_persona):
+    clock = Clock(dt.datetime(2026, 3, 3, 9, 0, tzinfo=dt.UTC))  # a day on: nothing recent yet
+    app = make_app(db_url, issuer, clock, registerutdrag_reuse_seconds=600,
+                   **with_services(idp_url, messaging_url=messaging[0]))
+    async with app_client(app) as c:
+        first = await requested(c, as_persona("bertil"))
+        clock.advance(minutes=5)
+        again = await c.post("/me/registerutdrag", headers=as_persona("bertil"))
+        assert again.status_code == 200 and again.json()["id"] == first["id"]
+        staff = await c.post("/staff/registerutdrag", headers=as_persona("karin"), json={"personal_number": BERTIL})
+        assert staff.status_code == 201 and staff.json()["id"] != first["id"]  # another requester: a new one
+        clock.advance(minutes=6)
+        later = await requested(c, as_persona("bertil"))
+        assert later["id"] != first["id"]
+    rows = await sql(db_url, "SELECT details FROM audit_log WHERE resource_id = :id AND action = 'request' "
+                             "ORDER BY id", id=first["id"])
+    assert [r.details.get("reused", False) for r in rows] == [False, True]
+
+
 async def test_every_step_is_audited_in_every_service(client, anna_extract, world, as_persona, db_url, messaging,
                                                       meetings):
     made, _ = anna_extract
@@ -286,6 +306,7 @@ async def test_a_service_that_does_not_answer_is_a_part_marked_missing(db_url, i
                                                                        as_persona):
     """Meetings is down, and registers is listed but has no address yet: both parts say why they are missing."""
     down = make_app(db_url, issuer, Clock(), registerutdrag_services="messaging,meetings,registers",
+                    registerutdrag_reuse_seconds=0,
                     **with_services(idp_url, messaging_url=messaging[0], meetings_url=CLOSED))
     async with app_client(down) as c:
         made = await requested(c, as_persona("anna"))
@@ -387,7 +408,7 @@ async def test_access(client, issuer, as_persona, extracts, method, path, caller
 # Last: it purges every extract of this world whose time is up by its later clock.
 async def test_an_extract_is_kept_for_its_days_then_purged(db_url, issuer, world, as_persona):
     later = Clock(dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC) + dt.timedelta(days=31))
-    app = make_app(db_url, issuer, later, registerutdrag_services="")
+    app = make_app(db_url, issuer, later, registerutdrag_services="", registerutdrag_reuse_seconds=0)
     async with app_client(app) as c:
         old = await requested(c, as_persona("dana"))  # made now (by the later clock): kept
         made = (await c.get("/me/registerutdrag", headers=as_persona("anna"))).json()["items"]

@@ -30,6 +30,7 @@ PDF_ANSWER = {200: {"content": {"application/json": {}, "application/pdf": {}}}}
 
 
 def _created(status: int, body: dict) -> JSONResponse:  # type: ignore[type-arg]
+    """201 for a new extract; 200 for the same requester's recent one (APPLICATIONS_REGISTERUTDRAG_REUSE_SECONDS)."""
     return JSONResponse(body, status_code=status, headers={"Location": body["json"]})
 
 
@@ -48,6 +49,8 @@ def _wants_pdf(accept: str | None) -> bool:
 
 
 @router.post("/me/registerutdrag", status_code=201, response_model=schemas.RegisterutdragSummary,
+             responses={200: {"model": schemas.RegisterutdragSummary,
+                              "description": "The one I asked for moments ago (not gathered again)"}},
              summary="Client: ask for my register extract (everything every service holds about me). "
                      "Idempotency-Key")
 async def request_mine(session: AsyncSession = Depends(db_session),
@@ -78,6 +81,8 @@ async def my_extract(lang: Lang = "sv", accept: Accept = None, access: ExtractAc
 
 
 @router.post("/staff/registerutdrag", status_code=201, response_model=schemas.RegisterutdragSummary,
+             responses={200: {"model": schemas.RegisterutdragSummary,
+                              "description": "The one I asked for moments ago (not gathered again)"}},
              summary="Caseworker: a register extract for a client of the unit who asked on paper. Idempotency-Key")
 async def request_for_client(body: schemas.RegisterutdragIn, session: AsyncSession = Depends(db_session),
                              principal: Principal = Depends(deps.caseworker_principal),

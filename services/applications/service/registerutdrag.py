@@ -84,6 +84,16 @@ async def _gather(session: AsyncSession, rt: Runtime, request: SubjectAccessRequ
 async def _make(session: AsyncSession, rt: Runtime, principal: Principal, idem: Idempotency, *, subject: str,
                 via: str, unit: str | None, protected: bool) -> tuple[int, dict[str, Any]]:
     extract_id, now = uuid.uuid4(), rt.now()
+    window = rt.settings.registerutdrag_reuse_seconds
+    if window:
+        recent = await store.recent(session, subject, principal.sub, via, now - dt.timedelta(seconds=window))
+        if recent is not None and (via == "client" or recent.unit in principal.units):
+            audit.record(session, principal, "request", RESOURCE, str(recent.id), subject=subject,
+                         purpose="registerutdrag", details={"via": via, "unit": unit, "reused": True})
+            body = summary(recent)
+            await idem.complete(session, 200, body)
+            await session.commit()
+            return 200, body
     request = SubjectAccessRequest(personal_number=subject, request_id=extract_id,
                                    requested_by="client" if via == "client" else principal.sub)
     parts = await _gather(session, rt, request)

@@ -46,6 +46,16 @@ async def get(session: AsyncSession, extract_id: uuid.UUID) -> ExtractRecord | N
     return None if found is None else ExtractRecord(**found)
 
 
+async def recent(session: AsyncSession, personal_number: str, requested_by: str, via: str,
+                 since: dt.datetime) -> ExtractRecord | None:
+    """The newest extract about the person this requester asked for since then, still kept."""
+    row = (await session.execute(text(
+        "SELECT * FROM registerutdrag WHERE personal_number = :p AND requested_by = :by AND requested_via = :via "
+        "AND requested_at > :since AND purged_at IS NULL ORDER BY requested_at DESC LIMIT 1"),
+        {"p": personal_number, "by": requested_by, "via": via, "since": since})).mappings().first()
+    return None if row is None else ExtractRecord(**row)
+
+
 async def of_person(session: AsyncSession, personal_number: str, limit: int = 100) -> list[ExtractRecord]:
     rows = (await session.execute(text(
         "SELECT * FROM registerutdrag WHERE personal_number = :p ORDER BY requested_at DESC LIMIT :limit"),
