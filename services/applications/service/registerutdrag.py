@@ -209,8 +209,9 @@ async def deliver_json(session: AsyncSession, rt: Runtime, access: ExtractAccess
 
 async def deliver_pdf(session: AsyncSession, rt: Runtime, access: ExtractAccess, lang: str) -> bytes:
     body = await _delivered(session, rt, access, "pdf")
-    return render_extract_pdf(body, lang=lang, municipality=rt.settings.municipality,  # type: ignore[arg-type]
-                              font_path=rt.pdf_font)
+    # In a thread: a long extract (years of messages) takes a while to lay out, and the loop serves others meanwhile.
+    return await asyncio.to_thread(render_extract_pdf, body, lang=lang,  # type: ignore[arg-type]
+                                   municipality=rt.settings.municipality, font_path=rt.pdf_font)
 
 
 async def purge(rt: Runtime) -> int:
