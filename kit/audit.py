@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.auth import Principal
@@ -37,3 +38,15 @@ def record(
     )
     session.add(entry)
     return entry
+
+
+async def entries_about(session: AsyncSession, personal_number: str, *, case_ids: list[str] | None = None,
+                        limit: int = 5000) -> list[dict[str, Any]]:
+    """The audit rows about a person (for their register extract): those whose subject names them, and those of
+    the given cases. What was done, when, by which role and unit, why — never who (the actor's subject) nor the
+    other people a row names."""
+    rows = (await session.execute(text(
+        "SELECT at, actor_roles, actor_unit, action, resource_type, purpose FROM audit_log "
+        "WHERE :p = ANY(string_to_array(subject, ',')) OR (details->>'case_id') = ANY(CAST(:cases AS text[])) "
+        "ORDER BY at, id LIMIT :limit"), {"p": personal_number, "cases": case_ids or [], "limit": limit})).mappings()
+    return [dict(r) for r in rows]

@@ -14,7 +14,17 @@ from kit.app import ServiceContext, create_service_app
 from kit.clock import Clock, utcnow
 from kit.http import service_client
 from services.applications import workers
-from services.applications.api import admin, applications, documents, figures, lifecycle, me, proposals, queue
+from services.applications.api import (
+    admin,
+    applications,
+    documents,
+    figures,
+    lifecycle,
+    me,
+    proposals,
+    queue,
+    registerutdrag,
+)
 from services.applications.integration.registers import Registers
 from services.applications.service.runtime import Runtime
 from services.applications.settings import ApplicationsSettings
@@ -43,15 +53,23 @@ def _hook(settings: ApplicationsSettings, clock: Clock, registers_tokens: TokenS
                                        timeout_seconds=timeout, transport=registers_transport)
         else:
             log.warning("no registers URL: protected identity cannot be checked, new applications answer 503")
+        # The services asked for their part of a register extract (each at its <name>_url).
+        parts = {}
+        for name in settings.registerutdrag_service_list():
+            url = getattr(settings, f"{name}_url", None)
+            parts[name] = (service_client(url.rstrip("/"), tokens=ctx.tokens_for(name),
+                                          timeout_seconds=settings.registerutdrag_timeout_seconds)
+                           if url else None)
         relay = workers.outbox_relay(ctx, settings, messaging)
         jobs = workers.job_relay(ctx, settings)
         ctx.runtime = Runtime(settings=settings, clock=clock, sessions=ctx.sessions, relay=relay,
-                              registers=Registers(registers), calculation=calc, jobs=jobs)
+                              registers=Registers(registers), calculation=calc, jobs=jobs,
+                              subject_access=parts, pdf_font=settings.pdf_font())
         workers.start(ctx, settings, relay, messaging, jobs)
         try:
             yield
         finally:
-            for client in (calc, messaging, registers):
+            for client in (calc, messaging, registers, *parts.values()):
                 if client is not None:
                     await client.aclose()
 
@@ -70,7 +88,7 @@ def create_app(settings: ApplicationsSettings | None = None, *, clock: Clock | N
         description="First and monthly applications, attachments, signing, the case from intake to decision.",
         settings=settings,
         routers=[applications.router, documents.router, lifecycle.router, me.router, queue.router, proposals.router,
-                 admin.router, figures.router],
+                 admin.router, figures.router, registerutdrag.router],
         hooks=[_hook(settings, clock or utcnow, registers_tokens, registers_transport)],
         domain_errors=DomainError,
         **kwargs,

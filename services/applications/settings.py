@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from typing import ClassVar
 
 from pydantic import Field
@@ -41,6 +42,28 @@ class ApplicationsSettings(KitSettings):
     # The day of the month payments run: an automated approval can be undone until the first payment day on or
     # after the decision (or until the case is marked paid, if that comes first).
     payout_day: int = Field(default=25, ge=1, le=28)
+    meetings_url: str | None = None  # asked for its part of a register extract
+
+    # Register extracts (registerutdrag, GDPR art. 15). The services asked for their part besides this one, each
+    # at its ``<name>_url`` setting (BISTAND_<NAME>_URL): add "registers" once it answers POST
+    # /internal/subject-access. A listed service without a URL shows as a part missing ("not connected").
+    registerutdrag_services: str = "messaging,meetings"
+    registerutdrag_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    # How long a gathered extract is kept for the client to download again (the request row stays, purged of it).
+    registerutdrag_keep_days: int = Field(default=30, ge=1, le=365)
+    # A request like one made this recently by the same person (for the same client) gets that one back (200)
+    # instead of asking every service again: a double click, or a script, costs nothing. 0: off.
+    registerutdrag_reuse_seconds: int = Field(default=600, ge=0, le=86400)
+    registerutdrag_purge_seconds: float = 3600.0  # how often the worker purges extracts whose time is up; 0: off
+    # A Unicode TrueType font for the extract's PDF (any name prints as written); absent: core Helvetica (latin-1).
+    pdf_font_path: str | None = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+
+    def pdf_font(self) -> str | None:
+        """The font file when it is there (read once at start)."""
+        return self.pdf_font_path if self.pdf_font_path and os.path.isfile(self.pdf_font_path) else None
+
+    def registerutdrag_service_list(self) -> list[str]:
+        return [s for s in comma_list(self.registerutdrag_services) if s != "applications"]
 
     # Delivery of outbox events to messaging.
     relay_enabled: bool = True  # tests turn it off and call relay.run_once()

@@ -4,6 +4,8 @@ on every submission, service/proposals.py), which reads the same outbox but only
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 
 import httpx
@@ -11,7 +13,7 @@ import httpx
 from kit.app import ServiceContext
 from kit.outbox import EventDelivery, OutboxRelay
 from kit.tables import OutboxMessage
-from services.applications.service import proposals
+from services.applications.service import proposals, registerutdrag
 from services.applications.service.events import LOCAL_TOPICS, PROPOSAL_JOB
 from services.applications.settings import ApplicationsSettings
 
@@ -42,9 +44,22 @@ def job_relay(ctx: ServiceContext, settings: ApplicationsSettings) -> OutboxRela
                        max_backoff_seconds=settings.relay_max_backoff_seconds, topics=LOCAL_TOPICS, batch_size=10)
 
 
+async def purge_extracts(ctx: ServiceContext, settings: ApplicationsSettings) -> None:
+    """Drop gathered register extracts whose time is up (APPLICATIONS_REGISTERUTDRAG_KEEP_DAYS), now and then."""
+    while not ctx.stop.is_set():
+        try:
+            await registerutdrag.purge(ctx.runtime)
+        except Exception:  # the database may be away for a while; the next round tries again
+            log.exception("registerutdrag purge failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(ctx.stop.wait(), settings.registerutdrag_purge_seconds)
+
+
 def start(ctx: ServiceContext, settings: ApplicationsSettings, relay: OutboxRelay,
           messaging: httpx.AsyncClient | None, jobs: OutboxRelay) -> None:
     """Start the loops (cancelled on shutdown; they watch ``ctx.stop``)."""
+    if settings.registerutdrag_purge_seconds > 0:  # tests turn it off (0) and call the purge themselves
+        ctx.spawn(purge_extracts(ctx, settings), "applications-registerutdrag-purge")
     if settings.relay_enabled:
         if messaging is None:
             log.warning("no messaging_url: events stay in the outbox until one is set")

@@ -26,6 +26,8 @@ class MeetingsSettings(KitSettings):
     registers_url: str | None = None
     # How long an answer of the owner is reused in this process (per personnummer).
     protection_cache_seconds: float = 60.0
+    # Service clients that may ask for a person's data for their register extract (POST /internal/subject-access).
+    subject_access_clients: str = "applications"
 
     # The workers: reminders that fall due become outbox events; the outbox relay delivers them.
     worker_enabled: bool = True  # tests turn it off and call the workers' run_once()

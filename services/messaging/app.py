@@ -16,7 +16,7 @@ from kit.db import plain_url
 from kit.http import service_client
 from kit.outbox import OutboxRelay
 from services.messaging import workers
-from services.messaging.api import contacts, events, export, stream, threads
+from services.messaging.api import contacts, events, export, stream, subject_access, threads
 from services.messaging.domain.errors import DomainError
 from services.messaging.integration.protection import ProtectionOwner
 from services.messaging.service.live import Hub
@@ -81,7 +81,8 @@ def create_app(settings: MessagingSettings | None = None, *, clock: Clock | None
         title="Bistånd messaging",
         description="Secure two-way messages between client and caseworker, notifications without content.",
         settings=settings,
-        routers=[threads.router, contacts.router, events.router, stream.router, export.router],
+        routers=[threads.router, contacts.router, events.router, stream.router, export.router,
+                 subject_access.router],
         hooks=[_hook(settings, keyring, clock or utcnow, sms_transport, registers_transport)],
         domain_errors=DomainError,
         **kwargs,

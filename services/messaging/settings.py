@@ -29,6 +29,8 @@ class MessagingSettings(KitSettings):
     # manifests), asked with audience registers before a thread is started. Unset: messaging relies on its own copy
     # (development only; refused in production).
     registers_url: str | None = None
+    # Service clients that may ask for a person's data for their register extract (POST /internal/subject-access).
+    subject_access_clients: str = "applications"
 
     # Where notifications point the client (never to the content itself).
     public_base_url: str = "https://minasidor.kommun.example"

@@ -40,7 +40,8 @@ class IdpSettings(BaseSettings):
                     "messaging:dev-messaging,meetings:dev-meetings,gateway:dev-gateway,payments:dev-payments")
     # "id=service service,…" — which services each client may get a token for (a client not named: none). A
     # token names the one service asked for (RFC 8707 `resource`), as the audience the service pattern makes.
-    client_targets: str = ("applications=calculation messaging registers,meetings=applications messaging registers,"
+    client_targets: str = ("applications=calculation meetings messaging registers,"
+                           "meetings=applications messaging registers,"
                            "messaging=applications registers,payments=applications")
     service_audience_pattern: str = "{audience}:{service}"
 

@@ -46,7 +46,7 @@ class Clock:
 def settings_for(db_url: str, **overrides: Any) -> ApplicationsSettings:
     values: dict[str, Any] = dict(database_url=db_url, relay_enabled=False, relay_backoff_seconds=0.0,
                                   proposal_jobs_enabled=False,
-                                  default_unit="nord", trust_check_seed="test-seed",
+                                  default_unit="nord", trust_check_seed="test-seed", registerutdrag_purge_seconds=0,
                                   months_ahead=24)  # the tests' months lie up to two years after the test clock
     values.update(overrides)
     return ApplicationsSettings(**values)

@@ -180,6 +180,19 @@ ADMIN_ONLY = {"anna": 403, "karin": 403, "tove": 403, "maja": 403, "nils": 403, 
 add("GET", "/admin/automation", {**ADMIN_ONLY, "adam": 200})
 add("PUT", "/admin/automation", {**ADMIN_ONLY, "adam": 200}, {"enabled": False})
 
+# Register extracts: refusals here (this world has no extract; tests/applications/test_api_registerutdrag.py has
+# the whole matrix against one with data in every service).
+X = "/{kind}/registerutdrag/" + NO_ID
+for kind, refused in (("me", {"karin": 403, "adam": 403, "service": 403, "anna": 404}),
+                      ("staff", {"anna": 403, "tove": 403, "adam": 403, "service": 403, "karin": 404})):
+    for suffix in ("", ".pdf"):
+        add("GET", X.format(kind=kind) + suffix, {**refused, **ANON}, route=f"/{kind}/registerutdrag/{{extract_id}}"
+            + suffix)
+add("GET", "/me/registerutdrag", {"karin": 403, "adam": 403, "service": 403, **ANON, "cecilia": 200})
+add("POST", "/me/registerutdrag", {"karin": 403, "tove": 403, "adam": 403, "service": 403, **ANON})
+add("POST", "/staff/registerutdrag", {"anna": 403, "tove": 403, "nils": 403, "adam": 403, "service": 403, **ANON,
+                                      "lars": 404}, {"personal_number": ANNA})
+
 ROWS = [row for rows in ROUTES.values() for row in rows]
 
 
@@ -338,7 +351,7 @@ async def test_only_the_payment_system_marks_a_case_paid(client, as_persona, iss
 @pytest.mark.parametrize("mangle", ["not-a-uuid", NO_ID])
 @pytest.mark.parametrize("caller", ["anna", "karin", "service"])
 async def test_unknown_or_malformed_ids_are_never_a_500(client, headers_for, world, mangle, caller):
-    names = ("case_id", "attachment_id", "request_id")
+    names = ("case_id", "attachment_id", "request_id", "extract_id")
     for (method, route), rows in ROUTES.items():
         if "{" not in route:
             continue

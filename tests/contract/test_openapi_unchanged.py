@@ -11,7 +11,7 @@ from tests.contract.openapi_document import merged_document
 
 SNAPSHOT = Path(__file__).with_name("openapi_snapshot.json")
 
-# Paths and schema names added since the snapshot, each on purpose (none yet). Changed in the snapshot itself, on
+# Paths and schema names added since the snapshot, each on purpose. Changed in the snapshot itself, on
 # purpose: the 200 answers of calculation's POST /calculations, /calculations/batch and /trial name their schema
 # (contracts.calculation: Calculation_CalculationResult, Calculation_BatchResult and the schemas they use) where
 # they were {} before. Removed from the snapshot, on purpose (issue 13: protected identity comes from the population
@@ -24,13 +24,21 @@ SNAPSHOT = Path(__file__).with_name("openapi_snapshot.json")
 ADDED_PATHS: frozenset[str] = frozenset({
     "/api/applications/admin/automation", "/api/applications/applications/{case_id}/automated-decision/undo",
     "/api/applications/applications/{case_id}/proposal", "/api/applications/applications/{case_id}/review-request",
-    "/api/applications/figures"})
+    "/api/applications/figures",
+    # Issue 14, registerutdrag: the client's and staff's routes in applications, each service's internal part.
+    *(f"/api/applications/{who}/registerutdrag{tail}" for who in ("me", "staff")
+      for tail in ("", "/{extract_id}", "/{extract_id}.pdf")),
+    "/api/meetings/internal/subject-access", "/api/messaging/internal/subject-access"})
 ADDED_SCHEMAS: frozenset[str] = frozenset({
     "Applications_AutomationPolicyIn", "Applications_AutomationPolicyOut", "Applications_ProposalCheckOut",
     "Applications_ProposalOut", "Applications_QueueProposal", "Applications_RegisterLookupOut",
     "Applications_ReviewRequestIn", "Applications_ReviewRequestOut", "Applications_UndoIn",
     "Applications_FiguresOut", "Applications_MonthFigures", "Applications_ApplicationFigures",
-    "Applications_LeadTime", "Applications_DecisionFigures", "Applications_ProposalFigures"})
+    "Applications_LeadTime", "Applications_DecisionFigures", "Applications_ProposalFigures",
+    *(f"Applications_{name}" for name in ("Registerutdrag", "RegisterutdragIn", "RegisterutdragList",
+                                          "RegisterutdragPart", "RegisterutdragSummary", "ServiceAnswered")),
+    *(f"{service}_{name}" for service in ("Meetings", "Messaging")
+      for name in ("Entry", "Item", "Section", "SubjectAccessAnswer", "SubjectAccessRequest", "Text"))})
 # Issue 13 (figures): a unit's figures for its team lead (GET /figures); the decision (POST and GET
 # /applications/{case_id}/decision) carries the reason for need (försörjningshinder): the body's reason_for_need and
 # the answer DecisionOut (the Decision with reason_for_need_label).

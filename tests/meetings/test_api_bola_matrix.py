@@ -136,6 +136,10 @@ add("DELETE", "/me/feed", {**CLIENTS_403, **NO_ROLE})
 add("GET", "/stats?unit=nord&" + WINDOW, {"anon": 401, "forged": 401, "anna": 404, "karin": 404, "maja": 404,
                                           "lars": 404, "nils": 404, "service": 403, "tove": 200}, route="/stats")
 add("GET", "/stats?unit=syd&" + WINDOW, {"tove": 404}, route="/stats")
+# A person's part of their register extract: the applications service only ("service" is its token).
+add("POST", "/internal/subject-access", {"anna": 403, "karin": 403, "maja": 403, "tove": 403, "adam": 403,
+                                         "anon": 401, "forged": 401, "service": 200},
+    {"personal_number": ANNA, "requested_by": "client", "request_id": "0b7d4c1e-3f1a-4c55-9f0e-2f5d8a1b6c9d"})
 
 # Open to every signed-in caller on purpose (nothing personal; clients see only the types they may book).
 ANY_SIGNED_IN = {("GET", "/whoami"), ("GET", "/units/{unit}/settings"), ("GET", "/units/{unit}/meeting-types")}
@@ -180,7 +184,7 @@ async def env(issuer, as_persona, owner):
 
 @pytest.fixture(scope="module")
 def headers_for(issuer, as_persona):
-    # "service": a service token with meetings' audience (no client is given one by the IdP) takes no route here.
+    # "service": applications' token with meetings' audience: it takes POST /internal/subject-access, no other route.
     return caller_headers(issuer, as_persona, "applications", audience="bistand:meetings")
 
 

@@ -106,6 +106,10 @@ add("PUT", "/contacts", {"karin": 404},  # a protected client, caller not cleare
 add("POST", "/events", {"anna": 403, "karin": 403, "adam": 403, "other-service": 401, "anon": 401, "forged": 401},
     lambda w: event("application.submitted", uuid.uuid4()))
 add("GET", "/me/stream", NO_ROLE)
+# A person's part of their register extract: the applications service only ("service" is its token).
+add("POST", "/internal/subject-access", {"anna": 403, "karin": 403, "maja": 403, "adam": 403, "other-service": 401,
+                                         "anon": 401, "forged": 401, "service": 200},
+    {"personal_number": ANNA, "requested_by": "client", "request_id": str(uuid.uuid4())})
 add("GET", "/cases/{case}/export", {"anna": 403, "cecilia": 403, **NO_ROLE, "lars": 404, "nils": 403, "karin": 200,
                                     "tove": 200}, route="/cases/{case_id}/export")
 add("GET", "/cases/{protected_case}/export", {"karin": 404, "tove": 404, "maja": 200}, route="/cases/{case_id}/export")

@@ -223,7 +223,7 @@ def test_jwks_and_service_tokens_over_http():
         granted = httpx.post(f"{base}/token", data={**credentials, "resource": "bistand:messaging"})
         assert granted.status_code == 200
         # One service per token, and only a service this client is configured to call.
-        for target in (None, "bistand:meetings", "bistand", "bistand:applications"):
+        for target in (None, "bistand:gateway", "bistand", "bistand:applications"):
             refused = httpx.post(f"{base}/token", data={**credentials, "resource": target} if target else credentials)
             assert refused.status_code == 400 and refused.json()["type"].endswith("invalid-target"), target
         verifier = TokenVerifier(issuer=ISSUER, audience=AUDIENCE, jwks_url=f"{base}/jwks.json")

@@ -22,7 +22,7 @@ from kit.idempotency import idempotency_key
 from kit.problems import Problem, not_found
 from services.applications.domain.access import Role, Section
 from services.applications.domain.lifecycle import ActorRole
-from services.applications.service import documents, figures
+from services.applications.service import documents, figures, registerutdrag
 from services.applications.service.context import CaseContext, load_case
 from services.applications.service.runtime import Runtime
 from services.applications.service.staff import is_staff, note_staff
@@ -177,3 +177,17 @@ async def party_case(ctx: CaseContext = Depends(locked_case)) -> CaseContext:
     """A case the caller is a party to (applicant or joined co-applicant), locked; staff who see it get 403."""
     ctx.require_role(ActorRole.CLIENT, ActorRole.CO_APPLICANT)
     return ctx
+
+
+# --- register extracts --------------------------------------------------------------------------------------------
+
+async def own_extract(extract_id: uuid.UUID, session: AsyncSession = Depends(db_session),
+                      principal: Principal = Depends(client_principal)) -> registerutdrag.ExtractAccess:
+    """A register extract about the calling client; else 404."""
+    return await registerutdrag.own_extract(session, principal, extract_id)
+
+
+async def unit_extract(extract_id: uuid.UUID, session: AsyncSession = Depends(db_session),
+                       principal: Principal = Depends(caseworker_principal)) -> registerutdrag.ExtractAccess:
+    """A register extract a caseworker of the caller's unit asked for (cleared when the client is protected)."""
+    return await registerutdrag.unit_extract(session, principal, extract_id)

@@ -392,3 +392,49 @@ class FiguresOut(_Out):
     from_: str = Field(alias="from")
     to: str
     months: list[MonthFigures]
+
+
+# --- register extracts (registerutdrag) ----------------------------------------------------------------------------
+
+class RegisterutdragIn(_In):
+    # In the body, never the URL: a personnummer does not belong in access logs.
+    personal_number: PersonalNumber = Field(description="The client who asked for their extract on paper.")
+
+
+class ServiceAnswered(BaseModel):
+    service: str
+    status: Literal["answered", "missing"]
+    reason: str | None = Field(description="Why a part is missing: not_configured, unavailable, refused, "
+                                           "invalid_answer")
+
+
+class RegisterutdragSummary(BaseModel):
+    id: uuid.UUID
+    status: Literal["complete", "partial"]
+    requested_via: Literal["client", "staff"]
+    requested_at: dt.datetime
+    expires_at: dt.datetime = Field(description="Until when the gathered extract is kept (then 410).")
+    purged: bool
+    services: list[ServiceAnswered] = Field(description="Which services answered, which did not and why.")
+    json_: str = Field(alias="json", description="Where to fetch it as JSON.")
+    pdf: str = Field(description="Where to fetch it as a PDF.")
+
+
+class RegisterutdragList(BaseModel):
+    items: list[RegisterutdragSummary]
+
+
+class RegisterutdragPart(BaseModel):
+    service: str
+    title: dict[str, str]
+    status: Literal["answered", "missing"]
+    reason: str | None
+    reason_text: dict[str, str] | None = Field(description="Why the part is missing, in Swedish and English.")
+    generated_at: dt.datetime | None
+    sections: list[dict[str, Any]] = Field(description="contracts.subject_access.Section, as the service gave it.")
+
+
+class Registerutdrag(RegisterutdragSummary):
+    subject: dict[str, str]
+    generated_at: dt.datetime
+    parts: list[RegisterutdragPart]

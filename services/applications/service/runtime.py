@@ -33,6 +33,9 @@ class Runtime:
     calculation: httpx.AsyncClient | None = None  # None: no calculation service configured
     # The relay of the service's own jobs (the decision proposal), apart from the events relay.
     jobs: OutboxRelay | None = None
+    # The services asked for their part of a register extract: name -> client (None: no URL configured).
+    subject_access: dict[str, httpx.AsyncClient | None] = field(default_factory=dict)
+    pdf_font: str | None = None  # a Unicode TrueType font for PDFs (settings.pdf_font()), else core Helvetica
     # Staff members whose row was refreshed lately (service/staff.py): sub -> (fingerprint, when).
     staff_seen: dict[str, tuple[Any, dt.datetime]] = field(default_factory=dict)
 
