@@ -27,8 +27,10 @@ def _hook(settings: ApplicationsSettings, clock: Clock) -> Any:
         messaging = (service_client(settings.messaging_url.rstrip("/"), tokens=ctx.tokens_for("messaging"),
                                     timeout_seconds=timeout) if settings.messaging_url else None)
         relay = workers.outbox_relay(ctx, settings, messaging)
-        ctx.runtime = Runtime(settings=settings, clock=clock, sessions=ctx.sessions, relay=relay, calculation=calc)
-        workers.start(ctx, settings, relay, messaging)
+        gallring = workers.retention_job(ctx, settings, clock)
+        ctx.runtime = Runtime(settings=settings, clock=clock, sessions=ctx.sessions, relay=relay, calculation=calc,
+                              retention=gallring)
+        workers.start(ctx, settings, relay, messaging, gallring)
         try:
             yield
         finally:

@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.clock import Clock
 from kit.outbox import OutboxRelay
+from kit.retention_job import RetentionJob
 from services.applications.settings import ApplicationsSettings
 
 STOCKHOLM = zoneinfo.ZoneInfo("Europe/Stockholm")
@@ -30,6 +31,7 @@ class Runtime:
     sessions: async_sessionmaker[AsyncSession]
     relay: OutboxRelay
     calculation: httpx.AsyncClient | None = None  # None: no calculation service configured
+    retention: RetentionJob | None = None  # gallring (workers.py); tests call its run_once()
     # Staff members whose row was refreshed lately (service/staff.py): sub -> (fingerprint, when).
     staff_seen: dict[str, tuple[Any, dt.datetime]] = field(default_factory=dict)
 

@@ -95,7 +95,8 @@ def case_from_row(row: Any) -> CaseRecord:
 
 async def get_case(session: AsyncSession, case_id: uuid.UUID, *, lock: bool = False) -> CaseRecord | None:
     # FOR UPDATE OF c: the case row is locked (until commit), its assignments are only read.
-    row = (await session.execute(text(CASE_SELECT + "WHERE c.id = :id" + (" FOR UPDATE OF c" if lock else "")),
+    row = (await session.execute(text(CASE_SELECT + "WHERE c.id = :id AND c.anonymised_at IS NULL"
+                                      + (" FOR UPDATE OF c" if lock else "")),
                                  {"id": case_id})).first()
     return None if row is None else case_from_row(row)
 
