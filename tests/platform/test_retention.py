@@ -7,7 +7,7 @@ import datetime as dt
 import logging
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kit.retention import Action, Period, configured, rule
@@ -37,6 +37,7 @@ def test_years_and_months_are_calendar_ones():
     assert Period.parse("P1Y1D").before(dt.datetime(2026, 1, 1, tzinfo=UTC)) == dt.datetime(2024, 12, 31, tzinfo=UTC)
 
 
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(0, 30), st.integers(0, 24), st.integers(0, 400),
        st.datetimes(min_value=dt.datetime(2000, 1, 1), max_value=dt.datetime(2100, 1, 1)))
 def test_a_cutoff_is_never_after_now_and_prints_back(years, months, days, moment):
