@@ -27,12 +27,12 @@ the job commits)."""
 
 
 class RetentionJob:
-    """Runs every rule of one service: batch after batch until a batch comes back short, each in its own
+    """Runs every rule of one service: batch after batch until a batch finds nothing, each in its own
     transaction (a crash loses at most one batch's work, never half of one). Counts are logged per record type."""
 
     def __init__(self, name: str, sessions: async_sessionmaker[AsyncSession], rules: Iterable[Rule],
                  purges: Mapping[str, Purge], *, clock: Clock = utcnow, batch_size: int = 200,
-                 every_seconds: float = 6 * 3600.0) -> None:
+                 every_seconds: float = 6 * 3600.0, max_batches: int = 10_000) -> None:
         self.name = name
         self.sessions = sessions
         self.rules = tuple(rules)
@@ -43,6 +43,7 @@ class RetentionJob:
         self.clock = clock
         self.batch_size = batch_size
         self.every_seconds = every_seconds
+        self.max_batches = max_batches  # a bound on one pass, whatever a store function answers
 
     async def run_once(self) -> dict[str, int]:
         """One pass over every rule. Returns how many rows each record type's action took (``{"cases": 3}``)."""
@@ -50,13 +51,15 @@ class RetentionJob:
         counts: dict[str, int] = {}
         for r in self.rules:
             cutoff = r.cutoff(now)
-            total = 0
+            total, batches = 0, 1
             while True:
                 async with self.sessions() as session, session.begin():
                     done = await self.purges[r.record](session, r, cutoff, now, self.batch_size)
                 total += done
-                if done < self.batch_size:
+                # Until a batch finds nothing: a short batch may only mean another replica holds the rest.
+                if done == 0 or batches >= self.max_batches:
                     break
+                batches += 1
             counts[r.record] = total
         log.info("retention pass", extra={"service": self.name, "counts": counts,
                                           "actions": {r.record: str(r.action) for r in self.rules}})
