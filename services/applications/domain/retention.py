@@ -8,7 +8,10 @@ are kept for research (socialtjänstförordningen (2001:937) 7 kap. 2 §) and ar
 the archive is the archivist's step. Sources: the README's "Gallring" section.
 
 What blocks a due case whatever the period (these matter when ops shorten it):
-    not closed         a case is closed when paid, withdrawn, or refused (a refusal is never paid)
+    open               submitted, in review or waiting for information: someone is still working on it. A decided
+                       case is done with (its payment is the payment system's step, not a reason to keep the file),
+                       and a draft untouched for the whole period is abandoned: never received, so not even part of
+                       the file
     appeal period      three weeks from when the client received the decision; counted from the decision plus a
                        margin for delivery by post
     appeal pending     a lodged appeal (cases.appeal_pending) holds the case until it is cleared
@@ -23,7 +26,7 @@ from __future__ import annotations
 import datetime as dt
 
 from kit.retention import Action, rule
-from services.applications.domain.lifecycle import CaseStatus, Outcome
+from services.applications.domain.lifecycle import PENDING, CaseStatus
 
 CASES = "cases"
 CLIENT_PROFILES = "client_profiles"
@@ -43,9 +46,8 @@ RULES = (
 # Birth-date samples for research: the day of the month in the personnummer (a coordination number adds 60).
 SAMPLE_DAYS = (5, 15, 25)
 
-# Closed: nothing more will happen to the case unless it is appealed.
-CLOSED_STATUSES = (CaseStatus.PAID.value, CaseStatus.WITHDRAWN.value)
-CLOSED_OUTCOMES = {CaseStatus.DECIDED.value: (Outcome.REFUSED.value,)}  # decided and refused: closed too
+# Open: someone is still working on the case (the lifecycle's PENDING, less the client's own unsent draft).
+OPEN_STATUSES = tuple(sorted(status.value for status in PENDING - {CaseStatus.DRAFT}))
 
 APPEAL_PERIOD = dt.timedelta(weeks=3)  # förvaltningslagen (2017:900) 44 §: three weeks from receiving it
 DELIVERY_MARGIN = dt.timedelta(weeks=2)  # the decision reaches the client after it is made (post, holidays)
@@ -58,8 +60,8 @@ def is_birth_date_sample(personal_number: str | None) -> bool:
     return int(personal_number[6:8]) % 60 in SAMPLE_DAYS
 
 
-def is_closed(status: str, outcome: str | None) -> bool:
-    return status in CLOSED_STATUSES or outcome in CLOSED_OUTCOMES.get(status, ())
+def is_open(status: str) -> bool:
+    return status in OPEN_STATUSES
 
 
 def appeal_period_ends(decided_at: dt.datetime) -> dt.datetime:
@@ -67,11 +69,10 @@ def appeal_period_ends(decided_at: dt.datetime) -> dt.datetime:
     return decided_at + APPEAL_PERIOD + DELIVERY_MARGIN
 
 
-def may_cull(*, status: str, outcome: str | None, decided_at: dt.datetime | None, appeal_pending: bool,
-             last_entry: dt.datetime, applicants: tuple[str | None, ...], cutoff: dt.datetime,
-             now: dt.datetime) -> bool:
+def may_cull(*, status: str, decided_at: dt.datetime | None, appeal_pending: bool, last_entry: dt.datetime,
+             applicants: tuple[str | None, ...], cutoff: dt.datetime, now: dt.datetime) -> bool:
     """The rule for one case, as the store's SQL applies it to many (the tests hold the two together)."""
-    if not is_closed(status, outcome) or appeal_pending:
+    if is_open(status) or appeal_pending:
         return False
     if decided_at is not None and appeal_period_ends(decided_at) > now:
         return False

@@ -16,14 +16,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from kit.retention import Action, Rule
 from services.applications.domain import retention as policy
 
-_CLOSED = ("({a}.status = ANY(CAST(:closed AS text[])) "
-           "OR ({a}.status = 'decided' AND {a}.outcome = ANY(CAST(:closed_decided AS text[]))))")
+_OPEN = "{a}.status = ANY(CAST(:open AS text[]))"
 _LAST_ENTRY = ("GREATEST({a}.updated_at, {a}.decided_at, "
                "(SELECT max(h.at) FROM case_history h WHERE h.case_id = {a}.id))")
-# What keeps a case (and, through the personakt rule, every case of the same people): a recent entry, not closed,
+# What keeps a case (and, through the personakt rule, every case of the same people): a recent entry, open,
 # a pending appeal, or a decision still within its appeal period.
 # Unknown (a NULL somewhere) counts as keeping.
-_KEEPS = ("COALESCE(" + _LAST_ENTRY + " >= :cutoff OR NOT " + _CLOSED + " OR {a}.appeal_pending "
+_KEEPS = ("COALESCE(" + _LAST_ENTRY + " >= :cutoff OR " + _OPEN + " OR {a}.appeal_pending "
           "OR COALESCE({a}.decided_at > :decided_after, false), true)")
 _SAMPLE = ("({a}.{col} ~ '^[0-9]{{12}}$' AND CAST(substr({a}.{col}, 7, 2) AS integer) % 60 "
            "= ANY(CAST(:sample_days AS integer[])))")
@@ -40,8 +39,7 @@ _DUE_CASES = text(
 
 
 def _params(cutoff: dt.datetime, now: dt.datetime) -> dict[str, Any]:
-    return {"cutoff": cutoff, "closed": list(policy.CLOSED_STATUSES),
-            "closed_decided": list(policy.CLOSED_OUTCOMES["decided"]),
+    return {"cutoff": cutoff, "open": list(policy.OPEN_STATUSES),
             "decided_after": now - policy.APPEAL_PERIOD - policy.DELIVERY_MARGIN,
             "sample_days": list(policy.SAMPLE_DAYS)}
 
