@@ -49,8 +49,8 @@ class Housekeeping:
         """One pass: rows purged per table (the kit's and those added)."""
         now = self.clock()
         counts: dict[str, int] = {}
-        async with self.sessions() as session, session.begin():
-            for name, purge in self.purges.items():
+        for name, purge in self.purges.items():  # each its own transaction: one failing keeps none from the rest
+            async with self.sessions() as session, session.begin():
                 counts[name] = await purge(session, now)
         if any(counts.values()):
             log.info("purged", extra=counts)

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from kit.housekeeping import Housekeeping
 from kit.retention import Action, Period, configured, rule
 from kit.retention_job import RetentionJob
 
@@ -102,3 +103,17 @@ async def test_the_job_runs_batches_until_one_finds_nothing_and_logs_counts(capl
 def test_a_rule_without_a_store_function_stops_the_start():
     with pytest.raises(ValueError, match="no store function"):
         RetentionJob("svc", lambda: None, (rule("cases", "P5Y", Action.DELETE),), {})  # type: ignore[arg-type]
+
+
+def test_a_service_adds_its_own_short_lived_rows_to_housekeeping_once():
+    housekeeping = Housekeeping(None, idempotency_window=dt.timedelta(hours=24),  # type: ignore[arg-type]
+                                outbox_retention=dt.timedelta(hours=24))
+
+    async def purge(session, now):
+        return 0
+
+    housekeeping.add("notifications", purge)
+    assert list(housekeeping.purges) == ["idempotency_keys", "outbox", "notifications"]
+    for name in ("notifications", "outbox"):
+        with pytest.raises(ValueError):
+            housekeeping.add(name, purge)
