@@ -272,3 +272,17 @@ def test_a_mistyped_setting_stops_the_start():
     with pytest.raises(ValueError):
         configured(policy.RULES, {"cases": "5 years"})
     assert {r.record: str(r.period) for r in configured(policy.RULES, {"cases": "P6Y"})}["cases"] == "P6Y"
+
+
+async def test_the_service_runs_gallring_with_ops_settings(db_url, issuer):
+    app = make_app(db_url, issuer, Clock(T0), retention={"cases": "P6Y delete"}, retention_interval_seconds=3600)
+    async with app_client(app):
+        ctx = app.state.kit
+        assert any(t.get_name() == "applications-retention" for t in ctx.background)
+        rules = {r.record: r for r in ctx.runtime.retention.rules}
+        assert (str(rules["cases"].period), rules["cases"].action) == ("P6Y", "delete")
+        assert str(rules["client_profiles"].period) == "P5Y"  # the rest keep their defaults
+    broken = make_app(db_url, issuer, Clock(T0), retention={"cases": "P5Y shred"})
+    with pytest.raises(ValueError):
+        async with app_client(broken):
+            pass

@@ -151,3 +151,16 @@ async def test_protection_claims_go_with_the_persons_last_booking(env):
     await job(app, sthlm(2031, 1, 1)).run_once()  # every booking above is anonymised by then
     left = {r.personal_number for r in await sql(url, "SELECT personal_number FROM protected_clients")}
     assert "190001019999" not in left and ANNA not in left
+
+
+async def test_the_service_runs_gallring_with_ops_settings(env, issuer, owner):
+    app, client, nord, url, clock = env
+    other = make_app(url, issuer, Clock(), owner=owner, retention={"bookings": "P3Y delete"})
+    async with app_client(other):
+        ctx = other.state.kit
+        assert any(t.get_name() == "meetings-retention" for t in ctx.background)
+        rules = {r.record: r for r in ctx.runtime.retention.rules}
+        assert (str(rules["bookings"].period), rules["bookings"].action) == ("P3Y", "delete")
+    with pytest.raises(ValueError):
+        async with app_client(make_app(url, issuer, Clock(), owner=owner, retention={"reminders": "P1Y"})):
+            pass

@@ -192,3 +192,17 @@ async def test_finished_notifications_go_on_the_short_schedule_with_the_kits_row
                          t=T0 + dt.timedelta(days=1))
     assert await sql(app, "SELECT 1 FROM notifications WHERE source = 'event:stuck'")  # pending: never purged
     assert await housekeeping.run_once() == (0, 0)  # the kit's own answer is unchanged
+
+
+async def test_the_service_runs_gallring_with_ops_settings(env, issuer):
+    app, client, clock = env
+    url = app.state.kit.settings.database_url
+    other = make_app(url, issuer, Clock(T0), retention={"threads": "P6Y"}, notification_retention_days=7)
+    async with app_client(other):
+        ctx = other.state.kit
+        assert any(t.get_name() == "messaging-retention" for t in ctx.background)
+        assert "notifications" in ctx.housekeeping.purges
+        assert {r.record: str(r.period) for r in ctx.runtime.retention.rules}["threads"] == "P6Y"
+    with pytest.raises(ValueError):
+        async with app_client(make_app(url, issuer, Clock(T0), retention={"threads": "P6Y anonymise"})):
+            pass
