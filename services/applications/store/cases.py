@@ -206,7 +206,8 @@ async def latest_case_of_household(session: AsyncSession, household_id: uuid.UUI
     """The household's latest application before the month that got past the draft (the prefill source)."""
     row = (await session.execute(text(
         CASE_SELECT + "WHERE c.household_id = :h AND c.period < :p AND c.status NOT IN ('draft', 'withdrawn') "
-        "ORDER BY c.period DESC LIMIT 1"), {"h": household_id, "p": before_period})).first()
+        "AND c.anonymised_at IS NULL ORDER BY c.period DESC LIMIT 1"),  # an anonymised case has nothing to prefill
+        {"h": household_id, "p": before_period})).first()
     return None if row is None else case_from_row(row)
 
 
