@@ -23,6 +23,9 @@ from tests.applications.conftest import ANNA, PDF, Clock, couple, make_app, subm
 from tests.applications.test_domain_factories import pnr_for
 from tests.support import app_client, fresh_database
 
+# The tests build on one another's rows (one database per module): one worker, in order.
+pytestmark = pytest.mark.xdist_group("applications-retention")
+
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 FIVE_YEARS = dt.datetime(2031, 3, 2, 9, 0, tzinfo=dt.UTC)  # T0 + P5Y
 NAME = "Olle Orvar Ordsson"  # a name that must not survive anonymisation

@@ -21,6 +21,9 @@ from services.meetings.store import retention as store
 from tests.meetings.conftest import ANNA, CECILIA, KARIN, OFFICE, Clock, make_app, setup_nord, sql, sthlm
 from tests.support import app_client, fresh_database
 
+# The tests build on one another's rows (one database per module): one worker, in order.
+pytestmark = pytest.mark.xdist_group("meetings-retention")
+
 NOTE = "Behöver sitta nära dörren, rullstol"
 # What an anonymised booking keeps for figures; every other text column must be NULL (or the neutral reference).
 STATS = {"id", "unit_id", "caseworker_id", "meeting_type_id", "kind", "channel", "start_at", "end_at",
@@ -123,10 +126,13 @@ async def test_two_passes_at_once_act_on_each_booking_once(env, as_persona):
             for day, who in ((23, "anna"), (24, "cecilia"), (26, "bertil"), (27, "anna"), (30, "cecilia"),
                              (31, "bertil"))]
     at = sthlm(2028, 6, 1)
+    cutoff = policy.RULES[0].cutoff(at)
+    due = sum(policy.may_cull(end_at=r.end_at, cutoff=cutoff, now=at)
+              for r in await sql(url, "SELECT end_at FROM bookings WHERE anonymised_at IS NULL"))
     one, two = await asyncio.gather(job(app, at, batch=2).run_once(), job(app, at, batch=2).run_once())
     assert all([await state(url, b["id"]) == "anonymised" for b in made])
     # Each booking was taken by exactly one pass (SKIP LOCKED): the counts add up to what was due, no more.
-    assert one["bookings"] + two["bookings"] == len(made)
+    assert one["bookings"] + two["bookings"] == due >= len(made)
 
 
 async def test_the_pass_logs_counts_and_nothing_about_anyone(env, as_persona, caplog):
