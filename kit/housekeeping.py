@@ -4,6 +4,9 @@ Idempotency rows are purged once their retry window has passed (a retry after th
 which is why the window is longer than any client's retry policy), and delivered outbox rows after a short
 retention (kept a little for diagnosis). Both are sealed while they live (kit.sealing); purging bounds how
 much a stolen key could open. Safe with many replicas: each pass is one DELETE per table.
+
+A service adds its own short-lived rows to the same pass with ``add`` (messaging: notifications already sent),
+instead of running a loop of its own; the long periods of records people are in are kit.retention's.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -21,8 +25,8 @@ from kit.clock import Clock, utcnow
 
 log = logging.getLogger("kit.housekeeping")
 
-
-
+ShortPurge = Callable[[AsyncSession, dt.datetime], Awaitable[int]]
+"""(session, now) -> rows purged; the session's transaction is open, the pass commits."""
 
 
 class Housekeeping:
@@ -33,19 +37,39 @@ class Housekeeping:
         self.outbox_retention = outbox_retention
         self.every_seconds = every_seconds
         self.clock = clock  # the rows' times are the database's (now()); tests inject a later one
+        self.purges: dict[str, ShortPurge] = {"idempotency_keys": self._idempotency_keys, "outbox": self._outbox}
+
+    def add(self, name: str, purge: ShortPurge) -> None:
+        """Purge a service's own short-lived rows in the same pass (``name`` is what the log counts them as)."""
+        if name in self.purges:
+            raise ValueError(f"housekeeping already purges {name}")
+        self.purges[name] = purge
+
+    async def run_pass(self) -> dict[str, int]:
+        """One pass: rows purged per table (the kit's and those added)."""
+        now = self.clock()
+        counts: dict[str, int] = {}
+        for name, purge in self.purges.items():  # each its own transaction: one failing keeps none from the rest
+            async with self.sessions() as session, session.begin():
+                counts[name] = await purge(session, now)
+        if any(counts.values()):
+            log.info("purged", extra=counts)
+        return counts
 
     async def run_once(self) -> tuple[int, int]:
         """One pass. Returns (idempotency rows, outbox rows) purged."""
-        now = self.clock()
-        async with self.sessions() as session, session.begin():
-            keys = await session.execute(text("DELETE FROM idempotency_keys WHERE created_at < :t"),
-                                         {"t": now - self.idempotency_window})
-            sent = await session.execute(text("DELETE FROM outbox WHERE delivered_at < :t"),
-                                         {"t": now - self.outbox_retention})
-        purged = (keys.rowcount, sent.rowcount)  # type: ignore[attr-defined]
-        if any(purged):
-            log.info("purged", extra={"idempotency_keys": purged[0], "outbox": purged[1]})
-        return purged
+        counts = await self.run_pass()
+        return counts["idempotency_keys"], counts["outbox"]
+
+    async def _idempotency_keys(self, session: AsyncSession, now: dt.datetime) -> int:
+        result = await session.execute(text("DELETE FROM idempotency_keys WHERE created_at < :t"),
+                                       {"t": now - self.idempotency_window})
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def _outbox(self, session: AsyncSession, now: dt.datetime) -> int:
+        result = await session.execute(text("DELETE FROM outbox WHERE delivered_at < :t"),
+                                       {"t": now - self.outbox_retention})
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         while not stop.is_set():

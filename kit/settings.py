@@ -110,7 +110,8 @@ DEV_SEALING_KEYS = development_keys("bistand kit development sealing key - not f
 
 
 class KitSettings(LayeredSettings):
-    model_config = SettingsConfigDict(extra="ignore", env_prefix="KIT_")
+    # "__" reaches into maps: APPLICATIONS_RETENTION__CASES=P6Y sets one entry of ``retention``.
+    model_config = SettingsConfigDict(extra="ignore", env_prefix="KIT_", env_nested_delimiter="__")
 
     service_name: ClassVar[str] = "service"
 
@@ -143,6 +144,14 @@ class KitSettings(LayeredSettings):
     outbox_retention_hours: float = 24.0
     housekeeping_interval_seconds: float = 600.0
     housekeeping_enabled: bool = True
+
+    # Retention (gallring, kit.retention): per record type of the service, "<ISO period>[ <action>]" overriding
+    # its domain/retention.py default, e.g. <SERVICE>_RETENTION='{"cases": "P6Y"}' or
+    # <SERVICE>_RETENTION__CASES="P5Y delete". A pass every interval, in batches.
+    retention: dict[str, str] = {}
+    retention_enabled: bool = True
+    retention_interval_seconds: float = 6 * 3600.0
+    retention_batch_size: int = 200
 
     def sealing_keyring(self) -> Keyring:
         """The key ring the kit seals this service's rows with (a bad one stops the start)."""

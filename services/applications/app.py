@@ -62,10 +62,11 @@ def _hook(settings: ApplicationsSettings, clock: Clock, registers_tokens: TokenS
                            if url else None)
         relay = workers.outbox_relay(ctx, settings, messaging)
         jobs = workers.job_relay(ctx, settings)
+        gallring = workers.retention_job(ctx, settings, clock)
         ctx.runtime = Runtime(settings=settings, clock=clock, sessions=ctx.sessions, relay=relay,
                               registers=Registers(registers), calculation=calc, jobs=jobs,
-                              subject_access=parts, pdf_font=settings.pdf_font())
-        workers.start(ctx, settings, relay, messaging, jobs)
+                              subject_access=parts, pdf_font=settings.pdf_font(), retention=gallring)
+        workers.start(ctx, settings, relay, messaging, jobs, gallring)
         try:
             yield
         finally:

@@ -1,6 +1,7 @@
 """Background loops of the applications service, started by app.py's start-up hook: the outbox relay that
-delivers events (service/events.py) to messaging, and the relay of the service's own jobs (the decision proposal made
-on every submission, service/proposals.py), which reads the same outbox but only the job topics."""
+delivers events (service/events.py) to messaging, the relay of the service's own jobs (the decision proposal made
+on every submission, service/proposals.py), which reads the same outbox but only the job topics, and gallring
+(domain/retention.py, store/retention.py)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,16 @@ import logging
 import httpx
 
 from kit.app import ServiceContext
+from kit.clock import Clock
 from kit.outbox import EventDelivery, OutboxRelay
+from kit.retention import configured
+from kit.retention_job import RetentionJob
 from kit.tables import OutboxMessage
+from services.applications.domain import retention
 from services.applications.service import proposals, registerutdrag
 from services.applications.service.events import LOCAL_TOPICS, PROPOSAL_JOB
 from services.applications.settings import ApplicationsSettings
+from services.applications.store import retention as retention_store
 
 log = logging.getLogger("applications")
 
@@ -55,11 +61,20 @@ async def purge_extracts(ctx: ServiceContext, settings: ApplicationsSettings) ->
             await asyncio.wait_for(ctx.stop.wait(), settings.registerutdrag_purge_seconds)
 
 
+def retention_job(ctx: ServiceContext, settings: ApplicationsSettings, clock: Clock) -> RetentionJob:
+    """Gallring of cases, client profiles and staff (a bad APPLICATIONS_RETENTION stops the start here)."""
+    return RetentionJob("applications", ctx.sessions, configured(retention.RULES, settings.retention),
+                        retention_store.PURGES, clock=clock, batch_size=settings.retention_batch_size,
+                        every_seconds=settings.retention_interval_seconds)
+
+
 def start(ctx: ServiceContext, settings: ApplicationsSettings, relay: OutboxRelay,
-          messaging: httpx.AsyncClient | None, jobs: OutboxRelay) -> None:
+          messaging: httpx.AsyncClient | None, jobs: OutboxRelay, gallring: RetentionJob) -> None:
     """Start the loops (cancelled on shutdown; they watch ``ctx.stop``)."""
     if settings.registerutdrag_purge_seconds > 0:  # tests turn it off (0) and call the purge themselves
         ctx.spawn(purge_extracts(ctx, settings), "applications-registerutdrag-purge")
+    if settings.retention_enabled:
+        ctx.spawn(gallring.run_forever(ctx.stop), "applications-retention")
     if settings.relay_enabled:
         if messaging is None:
             log.warning("no messaging_url: events stay in the outbox until one is set")

@@ -18,7 +18,14 @@ from services.meetings.domain.rules import MeetingRuleError
 from services.meetings.integration.registers import ProtectionOwner
 from services.meetings.service.runtime import Runtime
 from services.meetings.settings import DEV_LINK_SECRET, MeetingsSettings
-from services.meetings.workers import ReminderScheduler, TokenSource, Workers, messaging_delivery, relay_for
+from services.meetings.workers import (
+    ReminderScheduler,
+    TokenSource,
+    Workers,
+    messaging_delivery,
+    relay_for,
+    retention_job,
+)
 
 log = logging.getLogger("meetings")
 
@@ -47,8 +54,11 @@ def _hook(settings: MeetingsSettings, clock: Clock, tokens: TokenSource | None,
         owner = ProtectionOwner(owner_http, ttl_seconds=settings.protection_cache_seconds)
         relay = relay_for(ctx.sessions, messaging_delivery(http), settings)
         workers = Workers(ReminderScheduler(ctx.sessions, clock, owner), relay, settings.worker_poll_seconds)
+        gallring = retention_job(ctx, settings, clock)
         ctx.runtime = Runtime(settings=settings, clock=clock, sessions=ctx.sessions, owner=owner, relay=relay,
-                              workers=workers)
+                              workers=workers, retention=gallring)
+        if settings.retention_enabled:
+            ctx.spawn(gallring.run_forever(ctx.stop), "meetings-retention")
         if settings.worker_enabled:
             ctx.spawn(workers.run_forever(ctx.stop), "meetings-reminders")
             if http is not None:  # without a messaging URL, events wait in the outbox until one is set

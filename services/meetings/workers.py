@@ -5,6 +5,8 @@ sent in the same transaction that writes its outbox row (whose id is the reminde
 replica turns it into exactly one event. The kit's OutboxRelay claims events the same way, and messaging
 deduplicates on the Idempotency-Key (the event id), so a crash between the POST and the commit repeats at
 most a delivery the receiver ignores. What a due reminder becomes: service/reminders.py.
+
+Gallring (domain/retention.py, store/retention.py) runs on its own schedule: past bookings anonymised, batch by batch.
 """
 
 from __future__ import annotations
@@ -18,11 +20,16 @@ import httpx
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from kit.app import ServiceContext
 from kit.clock import Clock
 from kit.outbox import EventDelivery, OutboxRelay
+from kit.retention import configured
+from kit.retention_job import RetentionJob
 from kit.tables import OutboxMessage
+from services.meetings.domain import retention
 from services.meetings.integration.registers import ProtectionOwner
 from services.meetings.service import reminders
+from services.meetings.store import retention as retention_store
 
 log = logging.getLogger("meetings.worker")
 
@@ -86,3 +93,10 @@ def relay_for(sessions: async_sessionmaker[AsyncSession], delivery: EventDeliver
     return OutboxRelay(sessions, delivery, poll_seconds=settings.worker_poll_seconds,
                        base_backoff_seconds=settings.outbox_backoff_seconds,
                        max_backoff_seconds=settings.outbox_max_backoff_seconds)
+
+
+def retention_job(ctx: ServiceContext, settings: Any, clock: Clock) -> RetentionJob:
+    """Gallring of bookings and protection claims (a bad MEETINGS_RETENTION stops the start here)."""
+    return RetentionJob("meetings", ctx.sessions, configured(retention.RULES, settings.retention),
+                        retention_store.PURGES, clock=clock, batch_size=settings.retention_batch_size,
+                        every_seconds=settings.retention_interval_seconds)

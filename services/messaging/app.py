@@ -56,7 +56,8 @@ def _hook(settings: MessagingSettings, keyring: Keyring, clock: Clock,
         except Exception as exc:  # the database may come later; run() keeps trying
             log.warning("live updates not listening yet", extra={"error": type(exc).__name__})
         rt = Runtime(settings=settings, keyring=keyring, clock=clock, sessions=ctx.sessions, relay=relay, hub=hub,
-                     notifier=notifier, protection=ProtectionOwner(registers) if registers is not None else None)
+                     notifier=notifier, protection=ProtectionOwner(registers) if registers is not None else None,
+                     retention=workers.retention_job(ctx, settings, clock))
         ctx.runtime = rt
         workers.start(ctx, rt)
         try:

@@ -54,6 +54,9 @@ class MessagingSettings(KitSettings):
     notify_backoff_seconds: float = 5.0
     notify_max_backoff_seconds: float = 600.0
     notify_max_attempts: int = 12
+    # Notification rows that are done with (sent, skipped, failed, cancelled) are purged by the kit's housekeeping
+    # after this many days; pending ones never.
+    notification_retention_days: float = 30.0
     notify_quiet_minutes: int = 15  # one notification per thread and person in this time, however many messages
 
     # Messages.

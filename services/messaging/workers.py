@@ -3,6 +3,8 @@
     live updates     the hub's LISTEN connection and its fan-out to open streams (service/live.py)
     notifications    the outbox relay, each entry handed to Notifier.deliver (service/notifications.py)
     sweep            uploads never sent with a message, dropped after a day
+    retention        gallring (domain/retention.py, store/retention.py): quiet threads, cases, contacts, absences
+    housekeeping     the kit's short schedule also purges finished notifications (store/retention.py)
 """
 
 from __future__ import annotations
@@ -13,13 +15,31 @@ import datetime as dt
 import logging
 
 from kit.app import ServiceContext
+from kit.clock import Clock
+from kit.retention import configured
+from kit.retention_job import RetentionJob
+from services.messaging.domain import retention
 from services.messaging.service.runtime import Runtime
+from services.messaging.settings import MessagingSettings
 from services.messaging.store import attachments as attachments_store
+from services.messaging.store import retention as retention_store
 
 log = logging.getLogger("messaging")
 
 
+def retention_job(ctx: ServiceContext, settings: MessagingSettings, clock: Clock) -> RetentionJob:
+    """Gallring of threads, cases, contacts and absences (a bad MESSAGING_RETENTION stops the start here)."""
+    return RetentionJob("messaging", ctx.sessions, configured(retention.RULES, settings.retention),
+                        retention_store.PURGES, clock=clock, batch_size=settings.retention_batch_size,
+                        every_seconds=settings.retention_interval_seconds)
+
+
 def start(ctx: ServiceContext, rt: Runtime) -> None:
+    if ctx.housekeeping is not None:
+        ctx.housekeeping.add("notifications", retention_store.finished_notifications(
+            dt.timedelta(days=rt.settings.notification_retention_days)))
+    if rt.settings.retention_enabled:
+        ctx.spawn(rt.retention.run_forever(ctx.stop), "messaging-retention")
     ctx.spawn(rt.hub.run(ctx.stop), "messaging-live")
     if rt.settings.notify_relay_enabled:
         ctx.spawn(rt.relay.run_forever(ctx.stop), "messaging-notifications")

@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.clock import Clock
 from kit.outbox import OutboxRelay
+from kit.retention_job import RetentionJob
 from services.applications.integration.registers import Registers
 from services.applications.settings import ApplicationsSettings
 
@@ -36,6 +37,7 @@ class Runtime:
     # The services asked for their part of a register extract: name -> client (None: no URL configured).
     subject_access: dict[str, httpx.AsyncClient | None] = field(default_factory=dict)
     pdf_font: str | None = None  # a Unicode TrueType font for PDFs (settings.pdf_font()), else core Helvetica
+    retention: RetentionJob | None = None  # gallring (workers.py); tests call its run_once()
     # Staff members whose row was refreshed lately (service/staff.py): sub -> (fingerprint, when).
     staff_seen: dict[str, tuple[Any, dt.datetime]] = field(default_factory=dict)
 

@@ -96,7 +96,8 @@ def case_from_row(row: Any) -> CaseRecord:
 
 async def get_case(session: AsyncSession, case_id: uuid.UUID, *, lock: bool = False) -> CaseRecord | None:
     # FOR UPDATE OF c: the case row is locked (until commit), its assignments are only read.
-    row = (await session.execute(text(CASE_SELECT + "WHERE c.id = :id" + (" FOR UPDATE OF c" if lock else "")),
+    row = (await session.execute(text(CASE_SELECT + "WHERE c.id = :id AND c.anonymised_at IS NULL"
+                                      + (" FOR UPDATE OF c" if lock else "")),
                                  {"id": case_id})).first()
     return None if row is None else case_from_row(row)
 
@@ -206,7 +207,8 @@ async def latest_case_of_household(session: AsyncSession, household_id: uuid.UUI
     """The household's latest application before the month that got past the draft (the prefill source)."""
     row = (await session.execute(text(
         CASE_SELECT + "WHERE c.household_id = :h AND c.period < :p AND c.status NOT IN ('draft', 'withdrawn') "
-        "ORDER BY c.period DESC LIMIT 1"), {"h": household_id, "p": before_period})).first()
+        "AND c.anonymised_at IS NULL ORDER BY c.period DESC LIMIT 1"),  # an anonymised case has nothing to prefill
+        {"h": household_id, "p": before_period})).first()
     return None if row is None else case_from_row(row)
 
 

@@ -16,7 +16,7 @@ async def queue(session: AsyncSession, *, sub: str, units: list[str], protected_
                 flagged: bool | None, after: tuple[dt.datetime, uuid.UUID] | None, limit: int) -> list[CaseRecord]:
     """Oldest waiting first (fairness: first come, first served), keyset-paginated on (submitted_at, id)."""
     rows = (await session.execute(text(
-        CASE_SELECT + "WHERE c.status <> 'draft' "  # noqa: S608 - constant fragments, values are bound
+        CASE_SELECT + "WHERE c.status <> 'draft' AND c.anonymised_at IS NULL "  # noqa: S608 - constant fragments, values are bound
         "AND (c.unit = ANY(CAST(:units AS text[])) OR EXISTS (SELECT 1 FROM assignments a WHERE a.case_id = c.id "
         "AND a.sub = :sub)) AND (NOT c.protected_identity OR :pa) "
         "AND (:view <> 'unassigned' OR NOT EXISTS (SELECT 1 FROM assignments a WHERE a.case_id = c.id "

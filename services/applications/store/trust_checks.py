@@ -13,7 +13,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 async def decided_cases_for_draw(session: AsyncSession, unit: str, month: str) -> list[tuple[str, str]]:
     rows = (await session.execute(text(
         "SELECT c.id, d.decided_by FROM cases c JOIN decisions d ON d.case_id = c.id "
-        "WHERE c.unit = :u AND c.period = :m AND c.status IN ('decided', 'paid')"), {"u": unit, "m": month})).all()
+        "WHERE c.unit = :u AND c.period = :m AND c.status IN ('decided', 'paid') AND c.anonymised_at IS NULL"),
+        {"u": unit, "m": month})).all()
     return [(str(r.id), r.decided_by) for r in rows]
 
 

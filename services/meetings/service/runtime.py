@@ -10,6 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.clock import Clock
 from kit.outbox import OutboxRelay
+from kit.retention_job import RetentionJob
 from services.meetings.integration.registers import ProtectionOwner
 from services.meetings.settings import MeetingsSettings
 from services.meetings.workers import Workers
@@ -23,6 +24,7 @@ class Runtime:
     owner: ProtectionOwner  # the owner of protected identity (the registers service)
     relay: OutboxRelay  # woken after a commit that wrote an event
     workers: Workers  # the reminder scheduler and the relay (tests call run_once)
+    retention: RetentionJob  # gallring (workers.py); tests call its run_once()
 
     def now(self) -> dt.datetime:
         return self.clock()

@@ -10,6 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.clock import Clock
 from kit.outbox import OutboxRelay
+from kit.retention_job import RetentionJob
 from services.messaging.integration.protection import ProtectionOwner
 from services.messaging.service.live import Hub
 from services.messaging.service.notifications import Notifier
@@ -29,6 +30,7 @@ class Runtime:
     hub: Hub  # live updates: LISTEN/NOTIFY in, Server-Sent Events out
     notifier: Notifier
     protection: ProtectionOwner | None  # None: no registers_url (development): our own copy only
+    retention: RetentionJob  # gallring (workers.py); tests call its run_once()
 
     def now(self) -> dt.datetime:
         return self.clock()
