@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import logging
 
-import httpx
-
 from kit.app import ServiceContext
+from kit.http import JsonPoster
 from kit.outbox import EventDelivery, OutboxRelay
 from services.applications.settings import ApplicationsSettings
 
@@ -15,7 +14,7 @@ log = logging.getLogger("applications")
 
 
 def outbox_relay(ctx: ServiceContext, settings: ApplicationsSettings,
-                 messaging: httpx.AsyncClient | None) -> OutboxRelay:
+                 messaging: JsonPoster | None) -> OutboxRelay:
     """The relay of this service's outbox (tests call its ``run_once()``; the use cases ``wake()`` it)."""
     return OutboxRelay(ctx.sessions, EventDelivery(messaging), poll_seconds=settings.relay_poll_seconds,
                        base_backoff_seconds=settings.relay_backoff_seconds,
@@ -23,7 +22,7 @@ def outbox_relay(ctx: ServiceContext, settings: ApplicationsSettings,
 
 
 def start(ctx: ServiceContext, settings: ApplicationsSettings, relay: OutboxRelay,
-          messaging: httpx.AsyncClient | None) -> None:
+          messaging: JsonPoster | None) -> None:
     """Start the loops (cancelled on shutdown; they watch ``ctx.stop``)."""
     if settings.relay_enabled:
         if messaging is None:
