@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import re
 import sys
 import time
 import uuid
 from pathlib import Path
 
 import aiohttp
+import asyncpg
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -27,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.messaging import pct  # noqa: E402
 from bench.stack import running  # noqa: E402
 from devstack.stack import url  # noqa: E402
+from kit.db import plain_url  # noqa: E402
 
 
 def sample_personal_numbers(count: int) -> list[str]:
@@ -104,18 +108,67 @@ async def submit_load(api: str, households: list[tuple[dict[str, str], list[str]
     return len(latencies) / elapsed, latencies, errors, ran_out
 
 
+def cpu_seconds(stack) -> dict[str, float]:
+    """CPU time (user + system) used so far by each process of the stack, PostgreSQL (all its processes) and this
+    load generator: the machine's cores are shared, so what the client and the other processes burn is not there
+    for the service measured."""
+    import psutil
+
+    used: dict[str, float] = {}
+    for name, process in stack.processes.items():
+        with contextlib.suppress(psutil.Error):
+            times = psutil.Process(process.pid).cpu_times()
+            used[name] = times.user + times.system
+    port = re.search(r":(\d+)/", stack.database_urls["applications"])
+    for candidate in psutil.process_iter(["name", "cmdline"]):
+        cmdline = " ".join(candidate.info["cmdline"] or [])
+        if candidate.info["name"] == "postgres" and port and f"-p {port[1]}" in cmdline:
+            total = 0.0
+            for member in [candidate, *candidate.children(recursive=True)]:
+                with contextlib.suppress(psutil.Error):
+                    times = member.cpu_times()
+                    total += times.user + times.system
+            used["postgresql"] = total
+            break
+    times = psutil.Process().cpu_times()
+    used["load generator"] = times.user + times.system
+    return used
+
+
+async def drained(stack) -> float:
+    """Seconds until the applications outbox has no undelivered event."""
+    started = time.perf_counter()
+    conn = await asyncpg.connect(plain_url(stack.database_urls["applications"]))
+    try:
+        while await conn.fetchval("SELECT count(*) FROM outbox WHERE delivered_at IS NULL"):  # noqa: ASYNC110
+            await asyncio.sleep(0.05)  # the relay runs in another process: ask its table
+    finally:
+        await conn.close()
+    return time.perf_counter() - started
+
+
 async def bench(stack, args) -> None:
     gateway = f"{url(stack.ports.gateway)}/api/applications"
     idp = url(stack.ports.idp)
     made = time.perf_counter()
     households = await prepare(gateway, idp, args.connections, args.months)
     print(f"prepared {args.connections * args.months} signed drafts in {time.perf_counter() - made:.1f} s")
+    before = cpu_seconds(stack)
     rate, latencies, errors, ran_out = await submit_load(gateway, households, args.seconds, args.connections)
+    # The events of these submits are part of their cost: count the relay's work until it has caught up.
+    backlog = await drained(stack)
+    after = cpu_seconds(stack)
     print(f"POST /applications/{{id}}/submit through the gateway, {args.connections} concurrent clients "
           f"(one household each), {args.seconds:.0f} s; gateway, services, PostgreSQL and load generator share "
           "the machine")
     print(f"  {rate:7.0f} submits/s   p50 {pct(latencies, 50):6.1f} ms   p95 {pct(latencies, 95):6.1f} ms   "
           f"p99 {pct(latencies, 99):6.1f} ms   ({len(latencies)} submits, errors {errors})")
+    print(f"  the outbox relay caught up {backlog:.1f} s after the load (its work until then is counted below)")
+    # (Backends that ended during the load are not counted: PostgreSQL's figure is a floor.)
+    print("  CPU per submit, by process (ms):  " + "   ".join(
+        f"{name} {(after[name] - before.get(name, 0.0)) / max(len(latencies), 1) * 1000:.2f}"
+        for name in sorted(after, key=lambda n: before.get(n, 0.0) - after[n])
+        if after[name] - before.get(name, 0.0) > 0.005))
     if ran_out:
         print(f"  note: {ran_out} clients ran out of drafts before the time was up; raise --months")
 

@@ -47,9 +47,16 @@ async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
     or rolls back with everything else). For a service's hottest statements only: there SQLAlchemy's
     per-statement work (compiling, caching, result wrapping) can cost more CPU than the query itself."""
     connection = await session.connection()
-    driver: asyncpg.Connection = (await connection.get_raw_connection()).driver_connection
+    raw = await connection.get_raw_connection()
+    driver: asyncpg.Connection = raw.driver_connection
     if not driver.is_in_transaction():
-        await session.execute(text("SELECT 1"))  # let SQLAlchemy open the transaction it will commit
+        # Open the transaction SQLAlchemy will commit, as its own first execute would: BEGIN and nothing else.
+        # (Its asyncpg adapter begins lazily; without that hook, a throwaway statement does it.)
+        start = getattr(raw.dbapi_connection, "_start_transaction", None)
+        if start is not None:
+            await start()
+        else:
+            await session.execute(text("SELECT 1"))
     return driver
 
 

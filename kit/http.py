@@ -1,8 +1,9 @@
 """Service-to-service HTTP: httpx with timeouts, the request id passed on, a service token.
 
 Calls between services are few, so httpx's API is fine here (the gateway's hot path uses
-aiohttp). Service tokens come from the IdP by client credentials and are cached until
-shortly before they expire.
+aiohttp). The exception is the outbox relay, which posts one event per change: ``JsonPoster`` does
+that over aiohttp (about 0.3 ms of CPU per POST against httpx's 1.5 ms). Service tokens come from
+the IdP by client credentials and are cached until shortly before they expire.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ import asyncio
 import time
 from collections.abc import Callable
 
+import aiohttp
 import httpx
+import orjson
 
 from kit.context import current_request_id
 
@@ -91,3 +94,29 @@ def service_client(
         event_hooks={"request": [add_context]},
         transport=transport,
     )
+
+
+class JsonPoster:
+    """POST a JSON body to one service with its service token, over a pooled aiohttp session: for the calls made
+    once per change (the outbox relay's events), where httpx's per-request CPU is more than the receiver's work.
+    Made inside the running loop (a start-up hook); ``aclose`` when done."""
+
+    def __init__(self, base_url: str, *, tokens: AudienceTokens | None = None, timeout_seconds: float = 5.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.tokens = tokens
+        self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout_seconds, sock_connect=2.0))
+
+    async def post(self, path: str, body: object, headers: dict[str, str]) -> int:
+        """The answer's status (its body is read and dropped, so the connection is reused)."""
+        sent = {"Content-Type": "application/json", **headers}
+        rid = current_request_id()
+        if rid:
+            sent["X-Request-ID"] = rid
+        if self.tokens is not None:
+            sent["Authorization"] = f"Bearer {await self.tokens.token()}"
+        async with self._http.post(self.base_url + path, data=orjson.dumps(body), headers=sent) as response:
+            await response.read()
+            return response.status
+
+    async def aclose(self) -> None:
+        await self._http.close()

@@ -19,9 +19,9 @@ from typing import Any
 
 import orjson
 from fastapi import Header
-from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from kit.db import driver_connection
 from kit.problems import Problem
 from kit.sealing import Sealer, sealer_of
 
@@ -48,43 +48,40 @@ def check_key(key: str | None) -> str | None:
 async def claim(session: AsyncSession, scope: str, key: str, req_hash: str) -> StoredAnswer | None:
     """None: the work is ours to do. Otherwise the first request's answer."""
     sealer = sealer_of(session)
+    # asyncpg directly (kit.db.driver_connection): every retry-safe write runs these two statements.
+    conn = await driver_connection(session)
     row = None
     if len(sealer.keyring.kids) > 1:  # a key rotation: the first attempt may be stored under an older key
         for older in _ids(sealer, scope, key)[1:]:
-            row = (await session.execute(_SELECT, {"s": older[0], "k": older[1]})).first()
+            row = await conn.fetchrow(_SELECT, *older)
             if row is not None:
                 break
     if row is None:
         s, k = _ids(sealer, scope, key)[0]
-        inserted = await session.execute(
-            text("INSERT INTO idempotency_keys (scope, key, request_hash) VALUES (:s, :k, :h) "
-                 "ON CONFLICT DO NOTHING RETURNING key"),
-            {"s": s, "k": k, "h": sealer.fingerprint(req_hash)},
-        )
-        if inserted.first() is not None:
+        if await conn.fetchval(_INSERT, s, k, sealer.fingerprint(req_hash)) is not None:
             return None
-        row = (await session.execute(_SELECT, {"s": s, "k": k})).first()
-    if row is None or row.status is None:
+        row = await conn.fetchrow(_SELECT, s, k)
+    if row is None or row["status"] is None:
         raise Problem(409, "idempotency-in-progress", "Request in progress",
                       "A request with this Idempotency-Key is still being processed.")
     # (A row from before fingerprints held the plain hash; it is purged within the window.)
-    if not (sealer.matches(row.request_hash, req_hash) or row.request_hash == req_hash):
+    if not (sealer.matches(row["request_hash"], req_hash) or row["request_hash"] == req_hash):
         raise Problem(422, "idempotency-key-reused", "Idempotency-Key reused",
                       "This Idempotency-Key was used with a different request.")
-    return StoredAnswer(row.status, sealer.open_json(row.body, _where(scope, key)))
+    return StoredAnswer(row["status"], sealer.open_json(row["body"], _where(scope, key)))
 
 
 async def complete(session: AsyncSession, scope: str, key: str, status: int, body: Any) -> None:
     sealer = sealer_of(session)
     s, k = _ids(sealer, scope, key)[0]
-    await session.execute(
-        text("UPDATE idempotency_keys SET status = :st, body = CAST(:b AS jsonb) "
-             "WHERE scope = :s AND key = :k"),
-        {"st": status, "b": orjson.dumps(sealer.seal_json(body, _where(scope, key))).decode(), "s": s, "k": k},
-    )
+    sealed = orjson.dumps(sealer.seal_json(body, _where(scope, key))).decode()
+    await (await driver_connection(session)).execute(_COMPLETE, status, sealed, s, k)
 
 
-_SELECT = text("SELECT request_hash, status, body FROM idempotency_keys WHERE scope = :s AND key = :k")
+_INSERT = ("INSERT INTO idempotency_keys (scope, key, request_hash) VALUES ($1, $2, $3) "
+           "ON CONFLICT DO NOTHING RETURNING key")
+_SELECT = "SELECT request_hash, status, body FROM idempotency_keys WHERE scope = $1 AND key = $2"
+_COMPLETE = "UPDATE idempotency_keys SET status = $1, body = CAST($2 AS jsonb) WHERE scope = $3 AND key = $4"
 
 
 def _ids(sealer: Sealer, scope: str, key: str) -> list[tuple[str, str]]:

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 
 from kit.app import ServiceContext, create_service_app
 from kit.clock import Clock, utcnow
-from kit.http import service_client
+from kit.http import JsonPoster, service_client
 from services.applications import workers
 from services.applications.api import (
     admin,
@@ -44,8 +44,9 @@ def _hook(settings: ApplicationsSettings, clock: Clock, registers_tokens: TokenS
         timeout = settings.http_timeout_seconds
         calc = (service_client(settings.calculation_url.rstrip("/"), tokens=ctx.tokens_for("calculation"),
                                timeout_seconds=timeout) if settings.calculation_url else None)
-        messaging = (service_client(settings.messaging_url.rstrip("/"), tokens=ctx.tokens_for("messaging"),
-                                    timeout_seconds=timeout) if settings.messaging_url else None)
+        # The relay posts an event per change: over kit's aiohttp poster, not httpx (kit.http.JsonPoster).
+        messaging = (JsonPoster(settings.messaging_url, tokens=ctx.tokens_for("messaging"), timeout_seconds=timeout)
+                     if settings.messaging_url else None)
         registers = None
         if settings.registers_url:
             registers = service_client(settings.registers_url.rstrip("/"),

@@ -9,10 +9,9 @@ import asyncio
 import contextlib
 import logging
 
-import httpx
-
 from kit.app import ServiceContext
 from kit.clock import Clock
+from kit.http import JsonPoster
 from kit.outbox import EventDelivery, OutboxRelay
 from kit.retention import configured
 from kit.retention_job import RetentionJob
@@ -27,7 +26,7 @@ log = logging.getLogger("applications")
 
 
 def outbox_relay(ctx: ServiceContext, settings: ApplicationsSettings,
-                 messaging: httpx.AsyncClient | None) -> OutboxRelay:
+                 messaging: JsonPoster | None) -> OutboxRelay:
     """The relay of this service's outbox (tests call its ``run_once()``; the use cases ``wake()`` it)."""
     return OutboxRelay(ctx.sessions, EventDelivery(messaging), poll_seconds=settings.relay_poll_seconds,
                        base_backoff_seconds=settings.relay_backoff_seconds,
@@ -69,7 +68,7 @@ def retention_job(ctx: ServiceContext, settings: ApplicationsSettings, clock: Cl
 
 
 def start(ctx: ServiceContext, settings: ApplicationsSettings, relay: OutboxRelay,
-          messaging: httpx.AsyncClient | None, jobs: OutboxRelay, gallring: RetentionJob) -> None:
+          messaging: JsonPoster | None, jobs: OutboxRelay, gallring: RetentionJob) -> None:
     """Start the loops (cancelled on shutdown; they watch ``ctx.stop``)."""
     if settings.registerutdrag_purge_seconds > 0:  # tests turn it off (0) and call the purge themselves
         ctx.spawn(purge_extracts(ctx, settings), "applications-registerutdrag-purge")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import datetime as dt
+import importlib.util
 import uuid
 
 import httpx
@@ -16,7 +17,7 @@ from sqlalchemy import text
 from kit import audit, idempotency
 from kit.app import create_service_app
 from kit.auth import Principal, authenticate
-from kit.db import make_engine, make_sessionmaker
+from kit.db import driver_connection, make_engine, make_sessionmaker
 from kit.outbox import OutboxRelay, enqueue
 from kit.problems import Problem, not_found
 from kit.sealing import Keyring, Sealer, Tampered, bind
@@ -453,3 +454,31 @@ async def test_a_retry_across_a_key_rotation_still_gets_the_first_answer(db_url)
             assert await idempotency.claim(s, "anna", key, "h") == idempotency.StoredAnswer(201, {"id": "first"})
     finally:
         await engine.dispose()
+
+
+async def test_driver_connection_as_the_first_statement_works_in_the_sessions_transaction(db_url):
+    """kit.db.driver_connection opens the session's transaction itself (BEGIN, no throwaway statement): what is done
+    on the asyncpg connection rolls back and commits with the session."""
+    engine = make_engine(db_url)
+    sessions = _sessions(engine)
+    kept, dropped = uuid.uuid4().hex, uuid.uuid4().hex
+    try:
+        for key, keep in ((dropped, False), (kept, True)):
+            async with sessions() as s:
+                driver = await driver_connection(s)
+                assert driver.is_in_transaction()
+                await driver.execute("INSERT INTO idempotency_keys (scope, key, request_hash) VALUES ($1, $2, 'h')",
+                                     "test", key)
+                await s.execute(text("SELECT 1"))  # SQLAlchemy goes on in the same transaction
+                await (s.commit() if keep else s.rollback())
+        async with sessions() as s:
+            found = (await s.execute(text("SELECT key FROM idempotency_keys WHERE scope = 'test'"))).scalars().all()
+        assert found == [kept]
+    finally:
+        await engine.dispose()
+
+
+def test_httpcore_finds_sniffio():
+    """httpcore asks sniffio for the event loop on every request; missing, each ask is a failed import that searches
+    sys.path (a millisecond of CPU per outbox delivery)."""
+    assert importlib.util.find_spec("sniffio") is not None

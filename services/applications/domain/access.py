@@ -20,6 +20,7 @@ that a case exists (the same for a protected-identity case as for a case that is
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -113,6 +114,17 @@ class CaseAccess:
 def _normalised(pnr: str | None) -> str | None:
     if not pnr:
         return None
+    if len(pnr) == 12 and pnr.isdigit():  # the stored and signed-in form: its reading never changes
+        return _long_form(pnr)
+    try:
+        return normalise_personal_number(pnr)
+    except ValueError:
+        return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _long_form(pnr: str) -> str | None:
+    # Every case load compares the caller with both applicants (about ten parses a request otherwise).
     try:
         return normalise_personal_number(pnr)
     except ValueError:

@@ -54,7 +54,12 @@ class CaseRecord:
         return f'"{self.version}"'
 
     def draft(self) -> DraftContent:
-        return DraftContent.model_validate(self.content)
+        """The content as the model (validated once per loaded content: a submit reads it twice)."""
+        cached = self.__dict__.get("_draft")
+        if cached is None or cached[0] is not self.content:
+            cached = (self.content, DraftContent.model_validate(self.content))
+            self.__dict__["_draft"] = cached
+        return cached[1]
 
     def access(self) -> CaseAccess:
         return CaseAccess(unit=self.unit, applicant_personal_number=self.applicant_pnr,
@@ -80,7 +85,7 @@ CASE_SELECT = (
 
 
 def case_from_row(row: Any) -> CaseRecord:
-    m = row._mapping
+    m = getattr(row, "_mapping", row)  # a SQLAlchemy row, or an asyncpg record
     return CaseRecord(
         id=m["id"], household_id=m["household_id"], period=m["period"], kind=m["kind"], unit=m["unit"],
         status=CaseStatus(m["status"]), outcome=Outcome(m["outcome"]) if m["outcome"] else None,
@@ -95,11 +100,14 @@ def case_from_row(row: Any) -> CaseRecord:
 
 
 async def get_case(session: AsyncSession, case_id: uuid.UUID, *, lock: bool = False) -> CaseRecord | None:
-    # FOR UPDATE OF c: the case row is locked (until commit), its assignments are only read.
-    row = (await session.execute(text(CASE_SELECT + "WHERE c.id = :id AND c.anonymised_at IS NULL"
-                                      + (" FOR UPDATE OF c" if lock else "")),
-                                 {"id": case_id})).first()
+    # FOR UPDATE OF c: the case row is locked (until commit), its assignments are only read. asyncpg directly
+    # (kit.db.driver_connection): every request on a case starts here.
+    row = await (await driver_connection(session)).fetchrow(_GET_LOCKED if lock else _GET, case_id)
     return None if row is None else case_from_row(row)
+
+
+_GET = CASE_SELECT + "WHERE c.id = $1 AND c.anonymised_at IS NULL"  # an anonymised case is gone
+_GET_LOCKED = _GET + " FOR UPDATE OF c"
 
 
 async def insert_case(session: AsyncSession, *, household_id: uuid.UUID, content: DraftContent, unit: str,
