@@ -43,6 +43,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/messaging.py
 	$(BIN)/python bench/meetings.py
 	$(BIN)/python bench/peak.py
+	$(BIN)/python bench/proposal.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .data

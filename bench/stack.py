@@ -50,7 +50,8 @@ def running(services: tuple[str, ...] = SERVICES, extra_env: dict[str, str] | No
     stack = Stack(database_urls, ports, extra_env={**NO_LIMITS, **(extra_env or {})},
                   log_dir=ROOT / ".data" / "bench-logs", extra_replicas=extra)
     try:
-        stack.start(only=("idp", "sms", "gateway", *services,
+        simulators = ("registers-sim",) if "registers" in services else ()
+        stack.start(only=("idp", "sms", "gateway", *simulators, *services,
                           *(f"{s}-{n}" for s in services for n in range(2, replicas + 1))))
         stack.wait_ready()
 

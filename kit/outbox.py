@@ -89,9 +89,12 @@ class OutboxRelay:
         max_backoff_seconds: float = 300.0,
         topics: Collection[str] | None = None,
         skip_topics: Collection[str] | None = None,
+        concurrent: bool = False,
     ) -> None:
         """``topics``: claim only these; ``skip_topics``: claim all but these (a service that runs some of its
-        own messages as local jobs keeps them apart from the events it delivers elsewhere)."""
+        own messages as local jobs keeps them apart from the events it delivers elsewhere). ``concurrent``: the
+        messages of a batch are handled at once, not one after another — for independent jobs that wait on other
+        systems (a register answering in 200 ms); events to one receiver keep their order and stay sequential."""
         self.sessions = sessions
         self.deliver = deliver
         self.batch_size = batch_size
@@ -100,6 +103,7 @@ class OutboxRelay:
         self.max_backoff = max_backoff_seconds
         self.topics = sorted(topics) if topics is not None else None
         self.skip_topics = sorted(skip_topics) if skip_topics is not None else None
+        self.concurrent = concurrent
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -113,25 +117,35 @@ class OutboxRelay:
             rows = (await session.execute(_CLAIM, {"limit": self.batch_size, "only": self.topics,
                                                      "skip": self.skip_topics})).mappings().all()
             sealer = sealer_of(session)
-            for row in rows:
+
+            async def attempt(row: Any) -> Exception | None:
                 try:
                     # A payload that will not open (a key removed too early) is retried like a failed delivery.
                     with tracing.continued(row["trace_context"], f"outbox deliver {row['topic']}"):
                         await self.deliver(_opened_row(sealer, row))
                 except Exception as exc:
-                    attempts = row["attempts"] + 1
-                    delay = min(self.base_backoff * 2 ** (attempts - 1), self.max_backoff)
-                    log.warning("outbox delivery failed", extra={
-                        "message_id": str(row["id"]), "topic": row["topic"],
-                        "attempts": attempts, "error": type(exc).__name__})
-                    await session.execute(
-                        text("UPDATE outbox SET attempts = :a, last_error = :e, "
-                             "available_at = now() + make_interval(secs => :d) WHERE id = :id"),
-                        {"a": attempts, "e": f"{type(exc).__name__}: {exc}"[:500], "d": delay,
-                         "id": row["id"]},
-                    )
-                else:
+                    return exc
+                return None
+
+            if self.concurrent:
+                outcomes = await asyncio.gather(*(attempt(row) for row in rows))
+            else:
+                outcomes = [await attempt(row) for row in rows]
+            for row, exc in zip(rows, outcomes, strict=True):
+                if exc is None:
                     delivered.append(row["id"])
+                    continue
+                attempts = row["attempts"] + 1
+                delay = min(self.base_backoff * 2 ** (attempts - 1), self.max_backoff)
+                log.warning("outbox delivery failed", extra={
+                    "message_id": str(row["id"]), "topic": row["topic"],
+                    "attempts": attempts, "error": type(exc).__name__})
+                await session.execute(
+                    text("UPDATE outbox SET attempts = :a, last_error = :e, "
+                         "available_at = now() + make_interval(secs => :d) WHERE id = :id"),
+                    {"a": attempts, "e": f"{type(exc).__name__}: {exc}"[:500], "d": delay,
+                     "id": row["id"]},
+                )
             if delivered:
                 # One statement for the batch: it commits with the claim, as one per message did.
                 await session.execute(_DELIVERED, {"ids": delivered})

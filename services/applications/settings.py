@@ -30,6 +30,9 @@ class ApplicationsSettings(KitSettings):
     registers_url: str | None = None
 
     # The decision proposal made on every submission (service/proposals.py).
+    # Proposals made at once per replica: each mostly waits on the registers, so several overlap (database
+    # connections: one per proposal in progress, plus the claim).
+    proposal_job_concurrency: int = Field(default=16, ge=1, le=64)
     proposal_jobs_enabled: bool = True  # the worker that runs them (tests turn it off and call jobs.run_once())
     # Stated and register income of one kind and person may differ by this many kronor and still agree.
     proposal_income_tolerance: int = Field(default=100, ge=0, le=100_000)

@@ -46,7 +46,8 @@ def job_relay(ctx: ServiceContext, settings: ApplicationsSettings) -> OutboxRela
 
     return OutboxRelay(ctx.sessions, run, poll_seconds=settings.relay_poll_seconds,
                        base_backoff_seconds=settings.relay_backoff_seconds,
-                       max_backoff_seconds=settings.relay_max_backoff_seconds, topics=LOCAL_TOPICS, batch_size=10)
+                       max_backoff_seconds=settings.relay_max_backoff_seconds, topics=LOCAL_TOPICS,
+                       batch_size=settings.proposal_job_concurrency, concurrent=True)
 
 
 async def purge_extracts(ctx: ServiceContext, settings: ApplicationsSettings) -> None:
