@@ -48,9 +48,9 @@ class ApplicationsSettings(KitSettings):
     meetings_url: str | None = None  # asked for its part of a register extract
 
     # Register extracts (registerutdrag, GDPR art. 15). The services asked for their part besides this one, each
-    # at its ``<name>_url`` setting (BISTAND_<NAME>_URL): add "registers" once it answers POST
-    # /internal/subject-access. A listed service without a URL shows as a part missing ("not connected").
-    registerutdrag_services: str = "messaging,meetings"
+    # at its ``<name>_url`` setting (BISTAND_<NAME>_URL), over POST /internal/subject-access. A listed service
+    # without a URL shows as a part missing ("not connected").
+    registerutdrag_services: str = "messaging,meetings,registers"
     registerutdrag_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     # How long a gathered extract is kept for the client to download again (the request row stays, purged of it).
     registerutdrag_keep_days: int = Field(default=30, ge=1, le=365)

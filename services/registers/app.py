@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from kit.app import ServiceContext, create_service_app
 from kit.auth import TokenVerifier
 from kit.clock import Clock, utcnow
-from services.registers.api import audit, internal
+from services.registers.api import audit, internal, subject_access
 from services.registers.domain.cache import ProtectionCache
 from services.registers.integration.build import build_sources
 from services.registers.integration.sources import Connection, Sources
@@ -55,7 +55,7 @@ def create_app(settings: RegistersSettings | None = None, *, sources: Sources | 
         title="Bistånd registers",
         description="Look-ups in the national registers (incomes, population, protected identity), each audited.",
         settings=settings,
-        routers=[internal.router, audit.router],
+        routers=[internal.router, audit.router, subject_access.router],
         hooks=[_hook(settings, clock or utcnow, sources, sources_factory)],
         verifier=verifier,
         domain_errors=DomainError,

@@ -31,6 +31,7 @@ class RegistersSettings(KitSettings):
     lookup_clients: str = "applications"
     population_clients: str = "applications,meetings"
     protection_clients: str = "applications,meetings,messaging"
+    subject_access_clients: str = "applications"  # a person's part of their register extract
     # How long a person's protected flag from the population register is reused for POST /internal/protection.
     protection_cache_seconds: float = 300.0
     protection_cache_size: int = 50_000

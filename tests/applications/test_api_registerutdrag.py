@@ -1,11 +1,12 @@
-"""Register extracts (registerutdrag, GDPR art. 15) against the real messaging and meetings services.
+"""Register extracts (registerutdrag, GDPR art. 15) against the real messaging, meetings and registers services.
 
 The world: applications in-process (calculation contract stand-in, the IdP served for service tokens), the real
 messaging and meetings apps served by uvicorn in threads on their own databases (meetings asks its own served
-applications instance about protected identity). Anna and Bertil's decided application in Nord, with a file, a
-requested document, a thread with Karin and a booked meeting; Cecilia's case in Syd, her thread and her meeting;
-Dana's protected case in Nord. The extract must hold Anna's data from every service and nothing of Cecilia's or
-Dana's, nor Bertil's personnummer; the JSON and the PDF alike.
+applications instance about protected identity); registers is the session's real registers service (the
+``registers`` fixture), which keeps a look-up row for every protection check applications makes. Anna and Bertil's
+decided application in Nord, with a file, a requested document, a thread with Karin and a booked meeting; Cecilia's
+case in Syd, her thread and her meeting; Dana's protected case in Nord. The extract must hold Anna's data from every
+service and nothing of Cecilia's or Dana's, nor Bertil's personnummer; the JSON and the PDF alike.
 """
 
 from __future__ import annotations
@@ -127,6 +128,17 @@ async def world(client, app, as_persona, messaging, meetings):
                            anna_booking=booked["anna"]["reference"], cecilia_booking=booked["cecilia"]["reference"])
 
 
+def anna_lookups(body: dict[str, Any]) -> list[tuple[dict[str, Any], list[tuple[Any, Any]]]]:
+    """The registers part's look-ups: (entries by key, [(source, status)])."""
+    part = next(p for p in body["parts"] if p["service"] == "registers")
+    [section] = part["sections"]
+    assert section["key"] == "lookups"
+    return [({e["key"]: e["value"] for e in i["entries"]},
+             [({e["key"]: e["value"] for e in s["entries"]}["source"],
+               {e["key"]: e["value"] for e in s["entries"]}["status"]) for s in i["items"]])
+            for i in section["items"]]
+
+
 def pdf_text(content: bytes) -> str:
     assert content.startswith(b"%PDF")
     return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(content)).pages)
@@ -157,10 +169,10 @@ async def test_a_clients_extract_holds_their_data_from_every_service_and_nobody_
     made, got = anna_extract
     assert made["status"] == "complete" and made["requested_via"] == "client"
     assert {s["service"]: s["status"] for s in made["services"]} == {
-        "applications": "answered", "messaging": "answered", "meetings": "answered"}
+        "applications": "answered", "messaging": "answered", "meetings": "answered", "registers": "answered"}
     body = got.json()
     parts = {p["service"]: p for p in body["parts"]}
-    assert set(parts) == {"applications", "messaging", "meetings"}
+    assert set(parts) == {"applications", "messaging", "meetings", "registers"}
     assert body["subject"]["personal_number"] == ANNA
     text = got.text
     # applications: the case with its file, requested document, calculation, decision and history
@@ -173,10 +185,21 @@ async def test_a_clients_extract_holds_their_data_from_every_service_and_nobody_
     # messaging: her thread, her message and the caseworker's answer; meetings: her booking with her note
     assert "ANNA-MSG-1" in text and "KARIN-REPLY-1" in text and world.thread in text
     assert world.anna_booking in text and "Behöver sitta nära dörren" in text
+    # registers: the protection checks made about her when her application was made (automated, with their legal
+    # basis and the population register's outcome), and whatever other tests of this process asked about her;
+    # who asked only as a category
+    lookups = anna_lookups(body)
+    checks = [(e, s) for e, s in lookups if e["purpose"] == "protection_check"]
+    assert checks and all(e["who"] == "automated_process" and e["kind"] == "population" for e, _ in checks)
+    assert ("navet", "ok") in {source for _, sources in checks for source in sources}
+    assert all(e["legal_basis"] and e["made_at"] for e, _ in lookups)
+    assert {e["who"] for e, _ in lookups} <= {"automated_process", "caseworker"}
+    assert "applications:" not in str(parts["registers"]) and "persona:" not in str(parts["registers"])
     # the read-audit of her case: Karin's reads by role and unit, never who
     audit_rows = next(s for s in parts["applications"]["sections"] if s["key"] == "audit")["items"]
     assert any({e["key"]: e["value"] for e in row["entries"]}.get("role") == "caseworker" for row in audit_rows)
-    for part in parts.values():  # the booking names the caseworker the client meets; the audit names nobody
+    for part in (p for name, p in parts.items() if name != "registers"):  # registers' look-ups are its audit
+        # the booking names the caseworker the client meets; the audit names nobody
         audit_of_part = [s for s in part["sections"] if s["key"] == "audit"]
         assert audit_of_part and "persona:" not in str(audit_of_part)
     # nothing of Cecilia's or Dana's; Bertil (her co-applicant) only by name and birth date
@@ -195,7 +218,8 @@ async def test_the_pdf_says_the_same_and_prints_swedish_letters(client, anna_ext
         assert response.status_code == 200, response.text
         assert response.headers["content-type"] == "application/pdf"
         text = pdf_text(response.content)
-        for expected in ("Registerutdrag", "Möten", "Meddelanden", "Ansökningar och beslut", "ANNA-MSG-1",
+        for expected in ("Registerutdrag", "Möten", "Meddelanden", "Ansökningar och beslut",
+                         "Uppslag i register om dig", "protection_check", "ANNA-MSG-1",
                          "KARIN-REPLY-1", world.anna_booking, "Behöver sitta nära dörren", "hyresavi-mars.pdf",
                          f"{ANNA[:8]}-{ANNA[8:]}"):
             assert expected in text, expected
@@ -207,7 +231,9 @@ async def test_the_pdf_says_the_same_and_prints_swedish_letters(client, anna_ext
     assert "Register extract" in pdf_text(english.content)
 
 
-async def test_a_co_applicants_extract_holds_the_joint_case_and_their_own_part(client, world, as_persona):
+async def test_a_co_applicants_extract_holds_the_joint_case_and_their_own_part(client, world, as_persona,
+                                                                               anna_extract):
+    made_for_anna, _ = anna_extract
     made = await requested(client, as_persona("bertil"))
     got = await client.get(made["json"], headers=as_persona("bertil"))
     assert got.status_code == 200, got.text
@@ -223,6 +249,11 @@ async def test_a_co_applicants_extract_holds_the_joint_case_and_their_own_part(c
         assert mark not in got.text
     assert f"{ANNA[:8]}-****" in got.text
     no_one_else(got.text, "cecilia", "dana")
+    # his own look-ups (checked with Anna's, one row each), not hers
+    anna = (await client.get(made_for_anna["json"], headers=as_persona("anna"))).json()
+    his = {i["id"] for p in got.json()["parts"] if p["service"] == "registers" for i in p["sections"][0]["items"]}
+    hers = {i["id"] for p in anna["parts"] if p["service"] == "registers" for i in p["sections"][0]["items"]}
+    assert his and hers and not his & hers
 
 
 async def test_staff_make_one_for_a_client_who_asked_on_paper(client, world, as_persona, db_url):
@@ -297,7 +328,8 @@ async def test_every_step_is_audited_in_every_service(client, anna_extract, worl
     assert actions[:3] == ["request", "gather", "deliver"] and "deliver" in actions[3:]
     assert {r.subject for r in rows} == {ANNA} and {r.actor for r in rows} == {PERSONAS["anna"].sub}
     gather = rows[1].details
-    assert sorted(gather["answered"]) == ["applications", "meetings", "messaging"] and gather["missing"] == {}
+    assert sorted(gather["answered"]) == ["applications", "meetings", "messaging", "registers"]
+    assert gather["missing"] == {}
     assert {r.details["format"] for r in rows if r.action == "deliver"} == {"json", "pdf"}
     for _, service_db in (messaging, meetings):
         told = await sql(service_db, "SELECT actor, subject, purpose FROM audit_log WHERE action = 'export' AND "

@@ -43,6 +43,8 @@ ADDED_SCHEMAS: frozenset[str] = frozenset({
 # /applications/{case_id}/decision) carries the reason for need (försörjningshinder): the body's reason_for_need and
 # the answer DecisionOut (the Decision with reason_for_need_label).
 # Whole services added since the snapshot: their tag, their paths (/api/<service>/...) and schemas (<Service>_...).
+# Registers' POST /internal/subject-access (Registers_SubjectAccessRequest/Answer, _Section, _Item, _Entry, _Text)
+# is covered by "registers" here.
 ADDED_SERVICES: frozenset[str] = frozenset({"registers"})
 
 

@@ -46,6 +46,9 @@ add("POST", "/internal/population", {**PERSONS_403, **NO_TOKEN, **services(("ser
     population(ANNA, BERTIL))
 add("POST", "/internal/protection", {**PERSONS_403, **NO_TOKEN, **services(("service", "meetings", "messaging"))},
     {"personal_numbers": [ANNA, DANA]})
+# A person's part of their register extract: the applications service only ("service" is its token).
+add("POST", "/internal/subject-access", {**PERSONS_403, **NO_TOKEN, **services(("service",))},
+    {"personal_number": ANNA, "requested_by": "client", "request_id": "0b7d4c1e-3f1a-4c55-9f0e-2f5d8a1b6c9d"})
 STAFF_403 = dict.fromkeys(("karin", "lars", "maja", "nils", "tove", "ture", "adam"), 403)
 add("GET", "/me/lookups", {**STAFF_403, **NO_TOKEN, **services(()), "anna": 200, "bertil": 200, "cecilia": 200,
                            "dana": 200})

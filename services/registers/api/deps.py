@@ -33,6 +33,7 @@ Rt = Annotated[Runtime, Depends(runtime)]
 lookup_caller = require_service_client(setting="lookup_clients")
 population_caller = require_service_client(setting="population_clients")
 protection_caller = require_service_client(setting="protection_clients")
+subject_access_caller = require_service_client(setting="subject_access_clients")
 
 
 async def person_looked_up(principal: Principal = Depends(authenticate)) -> str:
