@@ -49,7 +49,8 @@ class Housekeeping:
         """One pass: rows purged per table (the kit's and those added)."""
         now = self.clock()
         counts: dict[str, int] = {}
-        for name, purge in self.purges.items():  # each its own transaction: one failing keeps none from the rest
+        # A copy: a service may add its purge while a pass that started with the process is under way.
+        for name, purge in list(self.purges.items()):  # each its own transaction: one failing keeps none from the rest
             async with self.sessions() as session, session.begin():
                 counts[name] = await purge(session, now)
         if any(counts.values()):
