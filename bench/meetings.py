@@ -217,7 +217,7 @@ def main() -> None:
     from bench.stack import running
 
     # applications answers who has protected identity (meetings asks it before it names anyone)
-    with running(services=("applications", "meetings"),
+    with running(services=("applications", "meetings", "registers"),
                  extra_env={"MEETINGS_MESSAGING_URL": "", "MEETINGS_DB_POOL_SIZE": "20",
                             "GATEWAY_UPSTREAM_POOL_SIZE": "200"}) as (stack, token):
         db_url = stack.database_urls["meetings"]

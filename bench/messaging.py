@@ -205,7 +205,7 @@ def main() -> None:
     args = parser.parse_args()
     started = time.perf_counter()
     # applications too: it introduces Anna to unit Nord and answers who has protected identity
-    with running(services=("applications", "messaging"), extra_env=LIFTED) as (stack, token):
+    with running(services=("applications", "messaging", "registers"), extra_env=LIFTED) as (stack, token):
         asyncio.run(bench(stack, token, args))
     print(f"(bench ran {time.perf_counter() - started:.0f} s in all)")
 
