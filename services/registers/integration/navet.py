@@ -16,9 +16,8 @@ from pydantic import ValidationError
 
 from contracts.registers import MAX_PEOPLE, Address, PopulationRecord, Purpose
 from services.registers.integration.breaker import CircuitBreaker, Clock
-from services.registers.integration.soap import CallFailed, SoapClient, SoapFault, sub, text
+from services.registers.integration.soap import CallFailed, SoapFault, SoapRegister, sub, text
 from services.registers.integration.sources import Connection, RegisterUnavailable
-from services.registers.integration.tls import ssl_context
 
 log = logging.getLogger(__name__)
 
@@ -69,22 +68,13 @@ def _record(person: etree._Element) -> PopulationRecord:
                             address=address, residents=residents)
 
 
-class NavetRegister:
+class NavetRegister(SoapRegister):
     """PopulationRegister over the Navet-shaped SOAP service."""
 
     def __init__(self, connection: Connection, *, http: httpx.AsyncClient | None = None,
                  clock: Clock = time.monotonic) -> None:
-        self.connection = connection
-        self._own_http = http is None
-        self.http = http or httpx.AsyncClient(verify=ssl_context(connection),
-                                              timeout=httpx.Timeout(connection.timeout_seconds))
-        self.soap = SoapClient(connection.navet_url, self.http, retries=connection.retries,
-                               backoff_seconds=connection.retry_backoff_seconds)
+        super().__init__(connection, connection.navet_url, http)
         self.breaker = CircuitBreaker(connection.breaker_failures, connection.breaker_reset_seconds, clock)
-
-    async def aclose(self) -> None:
-        if self._own_http:
-            await self.http.aclose()
 
     async def people(self, personal_numbers: Sequence[str], *, requested_by: str,
                      purpose: Purpose) -> list[PopulationRecord]:

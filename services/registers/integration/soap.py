@@ -15,6 +15,9 @@ import httpx
 from lxml import etree
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential, wait_none
 
+from services.registers.integration.sources import Connection
+from services.registers.integration.tls import ssl_context
+
 SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
 CONTENT_TYPE = "text/xml; charset=utf-8"
 MAX_ANSWER_BYTES = 4 * 1024 * 1024
@@ -148,3 +151,20 @@ def sub(parent: etree._Element, ns: str, tag: str, value: object | None = None) 
     if value is not None:
         element.text = str(value)
     return element
+
+
+class SoapRegister:
+    """What every register adapter holds: its HTTP client (its own, made from the connection's TLS and time-out,
+    unless one is given: then closing it is the giver's business) and a SOAP client for its endpoint."""
+
+    def __init__(self, connection: Connection, url: str, http: httpx.AsyncClient | None) -> None:
+        self.connection = connection
+        self._own_http = http is None
+        self.http = http or httpx.AsyncClient(verify=ssl_context(connection),
+                                              timeout=httpx.Timeout(connection.timeout_seconds))
+        self.soap = SoapClient(url, self.http, retries=connection.retries,
+                               backoff_seconds=connection.retry_backoff_seconds)
+
+    async def aclose(self) -> None:
+        if self._own_http:
+            await self.http.aclose()

@@ -30,9 +30,8 @@ from contracts.registers import (
     Vehicle,
 )
 from services.registers.integration.breaker import CircuitBreaker, Clock
-from services.registers.integration.soap import CallFailed, SoapClient, SoapFault, sub, text
+from services.registers.integration.soap import CallFailed, SoapFault, SoapRegister, sub, text
 from services.registers.integration.sources import Connection, IncomeOrder
-from services.registers.integration.tls import ssl_context
 
 log = logging.getLogger(__name__)
 
@@ -169,24 +168,15 @@ def _read(answer: etree._Element, order: IncomeOrder, asked: list[Source]) -> di
     return out
 
 
-class SsbtekRegisters:
+class SsbtekRegisters(SoapRegister):
     """IncomeRegisters over the SSBTEK-shaped SOAP service."""
 
     def __init__(self, connection: Connection, *, http: httpx.AsyncClient | None = None,
                  clock: Clock = time.monotonic) -> None:
-        self.connection = connection
-        self._own_http = http is None
-        self.http = http or httpx.AsyncClient(verify=ssl_context(connection),
-                                              timeout=httpx.Timeout(connection.timeout_seconds))
-        self.soap = SoapClient(connection.ssbtek_url, self.http, retries=connection.retries,
-                               backoff_seconds=connection.retry_backoff_seconds)
+        super().__init__(connection, connection.ssbtek_url, http)
         self.endpoint = CircuitBreaker(connection.breaker_failures, connection.breaker_reset_seconds, clock)
         self.breakers = {s: CircuitBreaker(connection.breaker_failures, connection.breaker_reset_seconds, clock)
                          for s in Source}
-
-    async def aclose(self) -> None:
-        if self._own_http:
-            await self.http.aclose()
 
     async def fetch(self, order: IncomeOrder) -> list[Section]:
         asked = list(dict.fromkeys(order.sources))
