@@ -185,7 +185,9 @@ def update(package: Path, languages: Iterable[str] = LANGUAGES) -> None:
                 catalog = read_po(fh, locale=lang)
         else:
             catalog = Catalog(locale=lang, domain=DOMAIN)
-        catalog.update(template, no_fuzzy_matching=True)
+        created = catalog.creation_date  # kept, so an update changes only what changed (fewer merge conflicts)
+        catalog.update(template, no_fuzzy_matching=True, update_creation_date=False)
+        catalog.creation_date = created
         catalog.obsolete.clear()
         if lang == "en":  # the ids are English: the English catalog is the identity
             for message in catalog:
@@ -193,7 +195,8 @@ def update(package: Path, languages: Iterable[str] = LANGUAGES) -> None:
                     message.string = message.id
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("wb") as fh:
-            write_po(fh, catalog, width=120, omit_header=False, sort_output=True)
+            # No file:line references: they move with every edit and would make each change a merge conflict.
+            write_po(fh, catalog, width=120, sort_output=True, no_location=True)
 
 
 def main(argv: list[str]) -> int:
