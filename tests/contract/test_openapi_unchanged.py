@@ -42,6 +42,10 @@ ADDED_SCHEMAS: frozenset[str] = frozenset({
 # Issue 13 (figures): a unit's figures for its team lead (GET /figures); the decision (POST and GET
 # /applications/{case_id}/decision) carries the reason for need (försörjningshinder): the body's reason_for_need and
 # the answer DecisionOut (the Decision with reason_for_need_label).
+# Issue 14 (languages), changed in the snapshot on purpose, additively: messaging's Messaging_ContactIn and
+# Messaging_StaffContactIn accept the language "ar" (and describe it), Messaging_ContactOut says the language's
+# "direction" (ltr/rtl); meetings' GET /bookings/{booking_id}.ics and GET/POST /join/{token} take an optional
+# Accept-Language header, and Meetings_JoinOut carries the title's "lang" and "direction".
 # Whole services added since the snapshot: their tag, their paths (/api/<service>/...) and schemas (<Service>_...).
 # Registers' POST /internal/subject-access (Registers_SubjectAccessRequest/Answer, _Section, _Item, _Entry, _Text)
 # is covered by "registers" here.

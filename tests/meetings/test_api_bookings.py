@@ -260,6 +260,11 @@ async def test_several_staff_are_each_guarded_and_externals_join_once(env, as_pe
     token = link["url"].rsplit("/", 1)[1]
     r = await client.get(f"/join/{token}")
     assert r.status_code == 200 and r.json()["title"] == "Samordnat möte (video)"
+    assert r.json()["lang"] == "sv" and r.json()["direction"] == "ltr"
+    r = await client.get(f"/join/{token}", headers={"Accept-Language": "ar-SE,ar;q=0.9,sv;q=0.5"})
+    assert (r.json()["title"], r.json()["lang"], r.json()["direction"]) == ("اجتماع مشترك (فيديو)", "ar", "rtl")
+    r = await client.get(f"/join/{token}", headers={"Accept-Language": "en"})
+    assert r.json()["title"] == "Joint meeting (video)" and r.json()["direction"] == "ltr"
     assert "personal_number" not in r.json()
     r = await client.post(f"/join/{token}")
     assert r.status_code == 409 and r.json()["type"] == PROBLEM + "join-too-early"
@@ -293,6 +298,13 @@ async def test_ics_for_the_client_parses_with_the_right_times(env, as_persona):
     assert booking["reference"] in str(event["summary"])
     assert CECILIA not in r.text and "Cecilia" not in r.text
     assert cal.walk("VTIMEZONE"), "the file carries its time zone"
+    assert r.headers["content-language"] == "sv" and "Bokningsnummer" in str(event["description"])
+    arabic = await client.get(f"/bookings/{booking['id']}.ics", headers={**as_persona("cecilia"),
+                                                                          "Accept-Language": "ar"})
+    assert arabic.status_code == 200 and arabic.headers["content-language"] == "ar"
+    [event] = icalendar.Calendar.from_ical(arabic.content).walk("VEVENT")
+    assert str(event["summary"]) == f"اجتماع (حضوريًا) {booking['reference']}"
+    assert str(event["description"]) == f"رقم الحجز: {booking['reference']}"
     r = await client.get(f"/bookings/{booking['id']}.ics", headers=as_persona("anna"))
     assert r.status_code == 404
 

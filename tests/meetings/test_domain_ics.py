@@ -142,3 +142,10 @@ def test_empty_feed_is_a_valid_calendar() -> None:
 def test_uid_domain_and_id() -> None:
     bk = booking(id=uuid.UUID(int=1))
     assert booking_uid(bk) == "00000000-0000-0000-0000-000000000001@meetings.bistand"
+
+
+def test_the_clients_file_in_arabic() -> None:
+    bk = booking(kind=MeetingKind.VIDEO, channel=Channel.VIDEO, location=None)
+    event = only_event(booking_to_ics(bk, lang="ar", join_url="https://video.example.se/r/abc"))
+    assert str(event["SUMMARY"]) == f"اجتماع (فيديو) {bk.reference}"
+    assert str(event["DESCRIPTION"]) == f"رقم الحجز: {bk.reference}\nرابط الاجتماع: https://video.example.se/r/abc"

@@ -78,7 +78,7 @@ def test_nothing_sensitive_in_any_reminder() -> None:
             location = None if kind is MeetingKind.HOME_VISIT else OFFICE
             bk = booking(kind=kind, channel=channel, location=location, client_id="198903149808",
                          caseworker_id="cw-anna.andersson")
-            for body in (reminder_text(bk).sv, reminder_text(bk).en):
+            for body in (reminder_text(bk).sv, reminder_text(bk).en, reminder_text(bk).ar):
                 lowered = body.lower()
                 for word in ("socialtjänst", "bistånd", "försörjningsstöd", "198903149808", "anna", "tolk",
                              "interpreter", "social"):
@@ -91,3 +91,39 @@ def test_labels() -> None:
     assert meeting_title(MeetingKind.DROP_IN, Channel.IN_PERSON) == "Öppen mottagning"
     assert format_when(utc(2026, 10, 25, 1, 30)) == "söndag 25 oktober 2026 kl. 02.30"  # the first 02:30 (CEST)
     assert format_when(utc(2026, 10, 25, 2, 30), "en") == "Sunday 25 October 2026 at 03:30"
+
+
+ARABIC_DAYS_AND_MONTHS = ("الثلاثاء", "يناير", "مارس")
+
+
+def arabic_only(text: str, *latin: str) -> bool:
+    """Every letter is Arabic, apart from the given Latin parts (a reference, an address)."""
+    for part in latin:
+        text = text.replace(part, "")
+    return all("\u0600" <= ch <= "\u06ff" for ch in text if ch.isalpha())
+
+
+def test_text_in_arabic() -> None:
+    text = reminder_text(booking(start=sthlm(2026, 1, 6, 9, 30), reference="K7MQ-2XD9"))
+    assert text.ar == ("تذكير: لديك اجتماع يوم الثلاثاء 6 يناير 2026 الساعة 09:30 (حضوريًا). "
+                       f"المكان: {OFFICE}. رقم الحجز: K7MQ-2XD9.")
+    assert text.in_language("ar") == text.ar and text.in_language("ar-SE") == text.ar
+    assert text.in_language("xx") == text.sv  # an unknown language gets Swedish
+    assert arabic_only(text.ar, OFFICE, "K7MQ-2XD9")
+
+
+def test_arabic_home_visit_and_protected_identity_show_no_place() -> None:
+    visit = reminder_text(booking(kind=MeetingKind.HOME_VISIT, location=None, start=sthlm(2026, 3, 10, 10)))
+    assert visit.ar.startswith("تذكير: لديك زيارة منزلية يوم الثلاثاء 10 مارس 2026 الساعة 10:00")
+    assert "سنزورك في منزلك." in visit.ar and "المكان" not in visit.ar
+    protected = reminder_text(booking(protected_identity=True, start=sthlm(2026, 3, 10, 10)))
+    assert OFFICE not in protected.ar and "Storgatan" not in protected.ar and "المكان" not in protected.ar
+    phone = reminder_text(booking(channel=Channel.PHONE, start=sthlm(2026, 6, 1, 13)))
+    assert "(هاتف). سنتصل بك." in phone.ar
+
+
+def test_labels_in_arabic() -> None:
+    assert meeting_title(MeetingKind.MULTI_PARTY, Channel.VIDEO, "ar") == "اجتماع مشترك (فيديو)"
+    assert meeting_title(MeetingKind.HOME_VISIT, Channel.IN_PERSON, "ar") == "زيارة منزلية"
+    assert format_when(utc(2026, 10, 25, 2, 30), "ar") == "الأحد 25 أكتوبر 2026 الساعة 03:30"
+    assert meeting_title(MeetingKind.PHONE, Channel.PHONE, "xx") == "Möte (telefon)"

@@ -297,7 +297,7 @@ async def test_contact_details(client, as_persona, service_headers):
     anna = as_persona("anna")
     await post_event(client, service_headers, event("application.submitted", uuid.uuid4(), recipients=(BERTIL,)))
     mine = (await client.get("/me/contact", headers=anna)).json()
-    assert mine == {"phone": PHONE, "email": EMAIL, "channels": ["email", "sms"], "language": "sv"}
+    assert mine == {"phone": PHONE, "email": EMAIL, "channels": ["email", "sms"], "language": "sv", "direction": "ltr"}
     for body, slug in [({"phone": "12", "channels": ["sms"]}, "contact-invalid-phone"),
                        ({"email": "inte en adress", "channels": ["email"]}, "contact-invalid-email"),
                        ({"channels": ["sms"]}, "contact-channel-without-address")]:
@@ -311,7 +311,8 @@ async def test_contact_details(client, as_persona, service_headers):
     assert stranger.status_code == 404  # not a client of Nord
     by_staff = await client.put("/contacts", headers=as_persona("karin"), json={
         "personal_number": BERTIL, "phone": "0739876543", "channels": ["sms"], "language": "en"})
-    assert by_staff.json() == {"phone": "+467******43", "email": None, "channels": ["sms"], "language": "en"}
+    assert by_staff.json() == {"phone": "+467******43", "email": None, "channels": ["sms"], "language": "en",
+                               "direction": "ltr"}
     assert (await client.put("/contacts", headers=as_persona("lars"), json={
         "personal_number": BERTIL, "channels": []})).status_code == 404
     assert (await client.get("/me/contact", headers=as_persona("bertil"))).json()["phone"] == "+46739876543"
@@ -325,6 +326,41 @@ async def test_english_texts(app, client, service_headers, as_persona, sms_url):
     await drain(app)
     assert sms_to(sms_url, "+46739876543")[-1]["text"] == (
         "You have a new decision to read. Log in to read it: https://minasidor.kommun.example/arenden")
+
+
+async def test_arabic_contact_and_texts(app, client, service_headers, as_persona, smtp, sms_url):
+    """Arabic (right to left): accepted as the contact's language; the SMS and e-mail are Arabic, say where to log
+    in and nothing else. An unknown language is refused."""
+    sink, _ = smtp
+    cecilia = as_persona("cecilia")
+    phone, email = "+46705554433", "arabiska@example.se"
+    chosen = await client.put("/me/contact", headers=cecilia,
+                              json={"phone": phone, "email": email, "channels": ["sms", "email"], "language": "ar"})
+    assert chosen.status_code == 200, chosen.text
+    assert chosen.json() == {"phone": phone, "email": email, "channels": ["email", "sms"], "language": "ar",
+                             "direction": "rtl"}
+    assert (await client.get("/me/contact", headers=cecilia)).json()["direction"] == "rtl"
+    refused = await client.put("/me/contact", headers=cecilia, json={"channels": [], "language": "xx"})
+    assert refused.status_code == 422 and refused.headers["content-type"].startswith("application/problem+json")
+    assert (await client.get("/me/contact", headers=cecilia)).json()["language"] == "ar"  # nothing changed
+    await drain(app)
+    mails, texts = len(sink.to(email)), len(sms_to(sms_url, phone))
+    await post_event(client, service_headers, event("application.decided", uuid.uuid4(), unit="syd",
+                                                    recipients=(CECILIA,)))
+    await drain(app)
+    (sms,) = sms_to(sms_url, phone)[texts:]
+    (mail,) = sink.to(email)[mails:]
+    assert sms["text"] == "لديك قرار جديد للقراءة. سجّل الدخول للقراءة: https://minasidor.kommun.example/arenden"
+    assert mail["Subject"] == "قرار جديد" and mail["Content-Language"] == "ar"
+    content = mail.get_payload(decode=True).decode()
+    assert "سجّل الدخول للقراءة: https://minasidor.kommun.example/arenden" in content
+    assert "لا ترد عليها" in content and "beslut" not in content and "bistånd" not in content.lower()
+    meeting = meeting_event("meeting.reminder", recipients=(CECILIA,), unit="syd", location="Storgatan 1")
+    await post_event(client, service_headers, meeting)
+    await drain(app)
+    assert sms_to(sms_url, phone)[-1]["text"] == (
+        "تذكير: لديك موعد محجوز يوم الثلاثاء 1 ديسمبر الساعة 10:00. "
+        "سجّل الدخول لمعرفة المزيد: https://minasidor.kommun.example/moten")
 
 
 async def test_contact_details_never_reach_the_logs(app, client, as_persona, service_headers, caplog):

@@ -104,3 +104,68 @@ def test_meeting_texts_say_when_in_swedish_time_never_where():
 def test_meeting_topics():
     assert notify.kind_for_topic("meeting.reminder") == (True, Kind.MEETING_REMINDER)
     assert notify.kind_for_topic("meeting.cancelled") == (True, Kind.MEETING_CANCELLED)
+
+
+# --- Arabic (right to left): the same rule, in the client's language -------------------------------------------
+
+REVEALING_AR = ("اجتماعي", "اجتماعية", "مساعدة", "إعانة", "موظف", "رفض", "موافقة", "كرونة")
+GSM7 = set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§"
+           "¿abcdefghijklmnopqrstuvwxyzäöñüà")
+
+
+def sms_parts(body: str) -> int:
+    """How many SMS a gateway sends: 160/153 characters in GSM 7-bit, 70/67 in UCS-2 (any other character)."""
+    single, multi = (160, 153) if set(body) <= GSM7 else (70, 67)
+    return 1 if len(body) <= single else -(-len(body) // multi)
+
+
+def arabic_only(part: str, link: str) -> bool:
+    """Every letter outside the link is Arabic."""
+    return all("\u0600" <= ch <= "\u06ff" for ch in part.replace(link, "") if ch.isalpha())
+
+
+@pytest.mark.parametrize("kind", list(Kind))
+def test_arabic_texts_are_arabic_reveal_nothing_and_say_where_to_log_in(kind):
+    winter = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
+    text = notify.text(kind, "ar", BASE, winter if kind in notify.MEETING_KINDS else None)
+    where = notify.link(kind, BASE)
+    assert text.lang == "ar"
+    for part in (text.subject, text.sms, text.email):
+        assert arabic_only(part, where), part
+        for word in REVEALING + REVEALING_AR:
+            assert word not in part.lower(), (word, part)
+    for part in (text.sms, text.email):
+        assert "سجّل الدخول" in part and where in part  # "log in", and where
+    assert text.email.startswith("مرحبًا،\n\n") and "لا ترد عليها" in text.email  # "do not reply to it"
+    assert sms_parts(text.sms) <= 2  # UCS-2: 67 characters a part when split
+
+
+def test_arabic_meeting_time_and_days():
+    summer = dt.datetime(2026, 6, 2, 8, 30, tzinfo=dt.UTC)  # Tuesday 10.30 in Stockholm
+    assert notify.when_text(summer, "ar") == "يوم الثلاثاء 2 يونيو الساعة 10:30"
+    reminder = notify.text(Kind.MEETING_REMINDER, "ar", BASE, summer)
+    assert reminder.subject == "تذكير"
+    assert reminder.sms == ("تذكير: لديك موعد محجوز يوم الثلاثاء 2 يونيو الساعة 10:30. "
+                            "سجّل الدخول لمعرفة المزيد: https://minasidor.kommun.example/moten")
+    assert notify.text(Kind.MEETING_CANCELLED, "ar", BASE).sms.startswith("تم إلغاء موعدك قريبًا.")
+
+
+def test_swedish_and_english_sms_stay_gsm_one_part():
+    winter = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
+    for kind in Kind:
+        for lang in ("sv", "en"):
+            assert sms_parts(notify.text(kind, lang, BASE, winter).sms) == 1, (kind, lang)
+
+
+def test_an_unknown_language_gets_swedish():
+    assert notify.text(Kind.MESSAGE, "xx", BASE) == notify.text(Kind.MESSAGE, "sv", BASE)
+
+
+def test_contact_languages():
+    for lang in ("sv", "en", "ar"):
+        contact = notify.make_contact(phone="0701234567", email=None, channels=["sms"], language=lang,
+                                      protected_identity=False)
+        assert contact.language == lang
+    with pytest.raises(notify.ContactInvalid) as refused:
+        notify.make_contact(phone="0701234567", email=None, channels=["sms"], language="xx", protected_identity=False)
+    assert refused.value.code == "contact-invalid-language" and "ar" in str(refused.value)

@@ -18,9 +18,10 @@ from fastapi import APIRouter, Depends
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.responses import Response
 
+from kit import i18n
 from kit.db import session as db_session
 from services.meetings.api import deps
-from services.meetings.api.deps import BookingAccess, Caller, Rt
+from services.meetings.api.deps import BookingAccess, Caller, Language, Rt
 from services.meetings.api.schemas import FeedTokenOut, JoinOut
 from services.meetings.domain import ics
 from services.meetings.domain.bookings import Booking
@@ -35,11 +36,12 @@ ICS_MEDIA_TYPE = "text/calendar; charset=utf-8"
 
 @router.get("/bookings/{booking_id}.ics", summary="The booking as a calendar file (icalendar)",
             response_class=Response, responses={200: {"content": {"text/calendar": {}}}})
-async def booking_ics(rt: Rt, a: BookingAccess = Depends(deps.visible_booking)) -> Response:
+async def booking_ics(rt: Rt, lang: Language, a: BookingAccess = Depends(deps.visible_booking)) -> Response:
     b = a.booking
-    body = ics.booking_to_ics(b, join_url=rooms.room_url(rt.settings, a.record))
+    body = ics.booking_to_ics(b, lang=lang, join_url=rooms.room_url(rt.settings, a.record))
     return Response(body, media_type=ICS_MEDIA_TYPE, headers={
-        "Content-Disposition": f'attachment; filename="mote-{b.reference}.ics"', "Cache-Control": "private, no-store"})
+        "Content-Disposition": f'attachment; filename="mote-{b.reference}.ics"', "Cache-Control": "private, no-store",
+        "Content-Language": lang, "Vary": "Accept-Language"})
 
 
 @router.post("/me/feed", response_model=FeedTokenOut, status_code=201,
@@ -64,19 +66,19 @@ async def feed(token: str, rt: Rt, session: AsyncSession = Depends(db_session)) 
     return Response(body, media_type=ICS_MEDIA_TYPE, headers={"Cache-Control": "private, max-age=300"})
 
 
-def _join_out(b: Booking, video: str | None = None) -> JoinOut:
-    return JoinOut(title=meeting_title(b.kind, b.channel), start=b.start, end=b.end,
-                   start_local=local(b.start).isoformat(), video_url=video)
+def _join_out(b: Booking, lang: str, video: str | None = None) -> JoinOut:
+    return JoinOut(title=meeting_title(b.kind, b.channel, lang), lang=lang, direction=i18n.direction(lang),
+                   start=b.start, end=b.end, start_local=local(b.start).isoformat(), video_url=video)
 
 
 @router.get("/join/{token}", response_model=JoinOut,
             summary="Public with the token: what the link is for (when; nothing about the client). Not used up")
-async def join_info(token: str, session: AsyncSession = Depends(db_session)) -> JoinOut:
-    return _join_out((await calendar.join_info(session, token)).booking)
+async def join_info(token: str, lang: Language, session: AsyncSession = Depends(db_session)) -> JoinOut:
+    return _join_out((await calendar.join_info(session, token)).booking, lang)
 
 
 @router.post("/join/{token}", response_model=JoinOut,
              summary="Public with the token: join (from 15 minutes before the start); the link works once")
-async def join(token: str, rt: Rt, session: AsyncSession = Depends(db_session)) -> JoinOut:
+async def join(token: str, rt: Rt, lang: Language, session: AsyncSession = Depends(db_session)) -> JoinOut:
     record = await calendar.join(session, rt, token)
-    return _join_out(record.booking, rooms.room_url(rt.settings, record))
+    return _join_out(record.booking, lang, rooms.room_url(rt.settings, record))

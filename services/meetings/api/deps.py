@@ -14,6 +14,7 @@ from typing import Annotated, cast
 from fastapi import Depends, Header, Request
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from kit import i18n
 from kit.app import ServiceContext
 from kit.auth import Principal, authenticate
 from kit.db import session as db_session
@@ -25,7 +26,7 @@ from services.meetings.service import access
 from services.meetings.service.access import BookingAccess, Caller
 from services.meetings.service.runtime import Runtime
 
-__all__ = ["BookingAccess", "Caller", "IfMatch", "Rt"]
+__all__ = ["BookingAccess", "Caller", "IfMatch", "Language", "Rt"]
 
 
 def context(request: Request) -> ServiceContext:
@@ -96,3 +97,12 @@ IfMatch = Annotated[str | None, Header(alias="If-Match")]
 
 
 idempotency = idempotency_key()
+
+
+async def language(accept_language: Annotated[str | None, Header(
+        description="The language of the texts: sv (the default), en or ar (Arabic, right to left).")] = None) -> str:
+    """The language a client-facing text is answered in (kit.i18n.negotiate). Async: no hop to the thread pool."""
+    return i18n.negotiate(accept_language)
+
+
+Language = Annotated[str, Depends(language)]

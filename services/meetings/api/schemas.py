@@ -221,7 +221,9 @@ class BookingOut(BaseModel):
 
 
 class JoinOut(BaseModel):
-    title: str
+    title: str = Field(description="What the meeting is, in the language asked for (Accept-Language).")
+    lang: str = Field(description="The language of the title: sv, en or ar.")
+    direction: Literal["ltr", "rtl"] = Field(description="The title's text direction (rtl for Arabic).")
     start: dt.datetime
     end: dt.datetime
     start_local: str

@@ -25,7 +25,7 @@ from collections.abc import Iterable
 import icalendar
 
 from services.meetings.domain.bookings import Booking
-from services.meetings.domain.labels import Lang, meeting_title
+from services.meetings.domain.labels import Lang, meeting_title, texts
 from services.meetings.domain.times import local, local_date, to_utc
 
 PRODID = "-//Bistånd//meetings//SV"
@@ -55,9 +55,10 @@ def _event(booking: Booking, lang: Lang, join_url: str | None) -> icalendar.Even
     place = booking.shareable_location
     if place:
         event.add("location", place)
-    lines = [("Bokningsnummer: " if lang == "sv" else "Booking reference: ") + booking.reference]
+    _ = texts(lang)
+    lines = [_("Booking reference: {reference}", reference=booking.reference)]
     if join_url and not booking.is_cancelled:
-        lines.append(("Länk till mötet: " if lang == "sv" else "Meeting link: ") + join_url)
+        lines.append(_("Meeting link: {url}", url=join_url))
         event.add("url", join_url)
     event.add("description", "\n".join(lines))
     return event

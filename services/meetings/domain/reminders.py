@@ -15,8 +15,9 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from kit.i18n import N_
 from services.meetings.domain.bookings import Booking
-from services.meetings.domain.labels import Lang, channel_label, format_when
+from services.meetings.domain.labels import Lang, channel_label, format_when, texts
 from services.meetings.domain.meeting_types import Channel, MeetingKind
 from services.meetings.domain.times import to_utc
 
@@ -50,48 +51,40 @@ def reminder_times(
 class ReminderText:
     sv: str
     en: str
+    ar: str
 
     def in_language(self, lang: Lang) -> str:
-        return self.sv if lang == "sv" else self.en
+        """The text in a language of kit.i18n.LANGUAGES; Swedish for another code."""
+        return getattr(self, texts(lang).lang)
 
 
+# The texts are English message ids (catalogs in services/meetings/locales). A translation keeps the rule above:
+# when, how and the reference, never who or why.
 _HOW = {
-    "sv": {
-        Channel.PHONE: "Vi ringer dig.",
-        Channel.VIDEO: "Du hittar länken till mötet i appen.",
-        Channel.IN_PERSON: "",
-    },
-    "en": {
-        Channel.PHONE: "We will call you.",
-        Channel.VIDEO: "You will find the link to the meeting in the app.",
-        Channel.IN_PERSON: "",
-    },
+    Channel.PHONE: N_("We will call you."),
+    Channel.VIDEO: N_("You will find the link to the meeting in the app."),
+    Channel.IN_PERSON: "",
 }
 
 
 def _text(booking: Booking, lang: Lang) -> str:
+    _ = texts(lang)
     when = format_when(booking.start, lang)
     how = channel_label(booking.channel, lang)
     if booking.kind is MeetingKind.HOME_VISIT:
-        what = "ett hembesök" if lang == "sv" else "a home visit"
-        how_hint = "Vi kommer hem till dig." if lang == "sv" else "We will visit you at home."
+        parts = [_("Reminder: You have a home visit on {when} ({how}).", when=when, how=how),
+                 _("We will visit you at home.")]
     else:
-        what = "ett möte" if lang == "sv" else "a meeting"
-        how_hint = _HOW[lang][booking.channel]
-    if lang == "sv":
-        parts = [f"Påminnelse: Du har {what} {when} ({how})."]
-    else:
-        parts = [f"Reminder: You have {what} on {when} ({how})."]
-    if how_hint:
-        parts.append(how_hint)
+        parts = [_("Reminder: You have a meeting on {when} ({how}).", when=when, how=how)]
+        if hint := _HOW[booking.channel]:
+            parts.append(_(hint))
     place = booking.shareable_location
     if place:
-        parts.append(f"Plats: {place}." if lang == "sv" else f"Place: {place}.")
-    ref = booking.reference
-    parts.append(f"Bokningsnummer: {ref}." if lang == "sv" else f"Booking reference: {ref}.")
+        parts.append(_("Place: {place}.", place=place))
+    parts.append(_("Booking reference: {reference}.", reference=booking.reference))
     return " ".join(parts)
 
 
 def reminder_text(booking: Booking) -> ReminderText:
-    """The reminder in Swedish and English. No location for protected identity or home visits."""
-    return ReminderText(sv=_text(booking, "sv"), en=_text(booking, "en"))
+    """The reminder in every language. No location for protected identity or home visits."""
+    return ReminderText(sv=_text(booking, "sv"), en=_text(booking, "en"), ar=_text(booking, "ar"))

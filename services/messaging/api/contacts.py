@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.responses import Response
 
+from kit import i18n
 from kit.auth import Principal, authenticate
 from kit.db import session as db_session
 from services.messaging.api import deps
@@ -22,7 +23,8 @@ router = APIRouter(tags=["contact"])
 def _out(contact: notify.Contact, *, masked: bool = False) -> ContactOut:
     return ContactOut(phone=notify.mask_phone(contact.phone) if masked else contact.phone,
                       email=notify.mask_email(contact.email) if masked else contact.email,
-                      channels=sorted(contact.channels), language=contact.language)
+                      channels=sorted(contact.channels), language=contact.language,
+                      direction=i18n.direction(contact.language))
 
 
 @router.get("/me/contact", response_model=ContactOut, summary="Where my notifications go")

@@ -142,7 +142,7 @@ class ContactIn(Strict):
     phone: Annotated[str, StringConstraints(max_length=40)] | None = None
     email: Annotated[str, StringConstraints(max_length=254)] | None = None
     channels: list[Literal["sms", "email"]] = Field(default_factory=list, max_length=2)
-    language: Literal["sv", "en"] = "sv"
+    language: Literal["sv", "en", "ar"] = Field(default="sv", description="The notifications' language (kit.i18n).")
 
 
 class StaffContactIn(ContactIn):
@@ -154,4 +154,5 @@ class ContactOut(BaseModel):
     email: str | None
     channels: list[str]
     language: str
+    direction: Literal["ltr", "rtl"] = Field(description="The language's text direction (rtl for Arabic).")
 

@@ -11,13 +11,17 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Literal
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from babel.dates import get_day_names, get_month_names
+
+from kit.i18n import LANGUAGES, N_, Catalogs
 from services.messaging.domain.errors import MessagingError
 
-Lang = Literal["sv", "en"]
-LANGS: tuple[Lang, ...] = ("sv", "en")
+Lang = str
+"""A language code of kit.i18n.LANGUAGES (sv, en, ar)."""
+LANGS: tuple[Lang, ...] = LANGUAGES
 
 
 class Channel(StrEnum):
@@ -71,40 +75,33 @@ def should_notify(*, protected_identity: bool, channels: frozenset[Channel]) -> 
 _PATHS = {Kind.MESSAGE: "/meddelanden", Kind.DECISION: "/arenden", Kind.INFO_REQUESTED: "/arenden",
           **{k: "/moten" for k in MEETING_KINDS}}
 
-_SV = {
-    Kind.MESSAGE: ("Nytt meddelande", "Du har ett nytt meddelande att läsa."),
-    Kind.DECISION: ("Nytt beslut", "Du har ett nytt beslut att läsa."),
-    Kind.INFO_REQUESTED: ("Något att komplettera", "Du har en begäran att läsa och svara på."),
-    Kind.MEETING_BOOKED: ("Bokad tid", "Du har en bokad tid {when}."),
-    Kind.MEETING_CHANGED: ("Ändrad tid", "Din bokade tid är ändrad, ny tid {when}."),
-    Kind.MEETING_CANCELLED: ("Avbokad tid", "Din tid {when} är avbokad."),
-    Kind.MEETING_REMINDER: ("Påminnelse", "Påminnelse: du har en bokad tid {when}."),
-}
-_EN = {
-    Kind.MESSAGE: ("New message", "You have a new message to read."),
-    Kind.DECISION: ("New decision", "You have a new decision to read."),
-    Kind.INFO_REQUESTED: ("Something to complete", "You have a request to read and answer."),
-    Kind.MEETING_BOOKED: ("Appointment booked", "You have an appointment {when}."),
-    Kind.MEETING_CHANGED: ("Appointment changed", "Your appointment has moved to {when}."),
-    Kind.MEETING_CANCELLED: ("Appointment cancelled", "Your appointment {when} is cancelled."),
-    Kind.MEETING_REMINDER: ("Reminder", "Reminder: you have an appointment {when}."),
+# The texts, in English (the message ids); the catalogs in services/messaging/locales hold sv, en and ar. A
+# translation keeps the rule above: what and where, never who or about what.
+_TEXTS = {
+    Kind.MESSAGE: (N_("New message"), N_("You have a new message to read.")),
+    Kind.DECISION: (N_("New decision"), N_("You have a new decision to read.")),
+    Kind.INFO_REQUESTED: (N_("Something to complete"), N_("You have a request to read and answer.")),
+    Kind.MEETING_BOOKED: (N_("Appointment booked"), N_("You have an appointment {when}.")),
+    Kind.MEETING_CHANGED: (N_("Appointment changed"), N_("Your appointment has moved to {when}.")),
+    Kind.MEETING_CANCELLED: (N_("Appointment cancelled"), N_("Your appointment {when} is cancelled.")),
+    Kind.MEETING_REMINDER: (N_("Reminder"), N_("Reminder: you have an appointment {when}.")),
 }
 
+CATALOGS = Catalogs(Path(__file__).resolve().parent.parent / "locales")
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
-_SV_DAYS = ("måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag", "söndag")
-_SV_MONTHS = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september", "oktober",
-              "november", "december")
-_EN_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_EN_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-              "November", "December")
 
 
 def when_text(at: dt.datetime, lang: Lang) -> str:
-    """A meeting's time as the client reads it, in Swedish time whatever the server's zone."""
+    """A meeting's time as the client reads it, in Swedish time whatever the server's zone; the day and month
+    names from the CLDR data (Babel), the word order and the clock from the catalog."""
+    _ = CATALOGS.get(lang)
     local = at.astimezone(STOCKHOLM)
-    if lang == "en":
-        return f"on {_EN_DAYS[local.weekday()]} {local.day} {_EN_MONTHS[local.month - 1]} at {local:%H:%M}"
-    return f"{_SV_DAYS[local.weekday()]} {local.day} {_SV_MONTHS[local.month - 1]} kl. {local:%H.%M}"
+    # Translators: {when} in the meeting texts, e.g. "on Tuesday 1 December at 10:00" (sv "tisdag 1 december kl.
+    # 10.00"). {weekday} and {month} come in your language already.
+    return _("on {weekday} {day} {month} at {hour}:{minute}",
+             weekday=get_day_names("wide", "format", _.lang)[local.weekday()], day=local.day,
+             month=get_month_names("wide", "format", _.lang)[local.month], hour=local.strftime("%H"),
+             minute=local.strftime("%M"))
 
 
 @dataclass(frozen=True)
@@ -112,6 +109,7 @@ class Text:
     subject: str
     sms: str
     email: str
+    lang: Lang = "sv"
 
 
 def link(kind: Kind, public_base_url: str) -> str:
@@ -120,23 +118,17 @@ def link(kind: Kind, public_base_url: str) -> str:
 
 def text(kind: Kind, lang: Lang, public_base_url: str, starts_at: dt.datetime | None = None) -> Text:
     """``starts_at``: a meeting's time (meeting kinds only; without it the line says "soon")."""
+    _ = CATALOGS.get(lang)
     where = link(kind, public_base_url)
-    subject, line = (_EN if lang == "en" else _SV)[kind]
+    subject, line = (_(message) for message in _TEXTS[kind])
     if "{when}" in line:
-        soon = "soon" if lang == "en" else "snart"
-        line = line.format(when=when_text(starts_at, lang) if starts_at else soon)
-    meeting = kind in MEETING_KINDS
-    if lang == "en":
-        login = "Log in to see more" if meeting else "Log in to read it"
-        sms = f"{line} {login}: {where}"
-        email = (f"Hello,\n\n{line}\n{login}: {where}\n\n"
-                 "This e-mail says only that there is something new. Do not reply to it.\n")
-        return Text(subject, sms, email)
-    login = "Logga in för att se mer" if meeting else "Logga in för att läsa"
+        line = line.format(when=when_text(starts_at, _.lang) if starts_at else _("soon"))
+    login = _("Log in to see more") if kind in MEETING_KINDS else _("Log in to read it")
     sms = f"{line} {login}: {where}"
-    email = (f"Hej!\n\n{line}\n{login}: {where}\n\n"
-             "Det här mejlet berättar bara att det finns något nytt. Svara inte på det.\n")
-    return Text(subject, sms, email)
+    hello = _("Hello,")
+    only = _("This e-mail says only that there is something new. Do not reply to it.")
+    email = f"{hello}\n\n{line}\n{login}: {where}\n\n{only}\n"
+    return Text(subject, sms, email, _.lang)
 
 
 # --- contact details --------------------------------------------------------------------------------
@@ -195,7 +187,7 @@ def make_contact(*, phone: str | None, email: str | None, channels: set[str] | f
         raise ContactNotUsed("Clients with protected identity get no SMS or e-mail; you see everything when you "
                              "log in. Nothing was stored.")
     if language not in LANGS:
-        raise ContactInvalid("Language is sv or en.", code="contact-invalid-language")
+        raise ContactInvalid(f"Language is one of {', '.join(LANGS)}.", code="contact-invalid-language")
     try:
         chosen = frozenset(Channel(c) for c in channels)
     except ValueError:

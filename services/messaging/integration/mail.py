@@ -22,6 +22,7 @@ async def send_email(settings: MessagingSettings, *, notification_id: uuid.UUID,
     mail["Message-ID"] = f"<{notification_id}@messaging.bistand>"
     mail["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to a no-reply address
     mail.set_content(text.email)
+    mail["Content-Language"] = text.lang  # after set_content, which replaces the Content-* headers
     try:
         await aiosmtplib.send(
             mail, hostname=settings.smtp_host, port=settings.smtp_port,
