@@ -274,6 +274,17 @@ async def test_a_decision_letter_from_event_to_batch(issuer, idp, owner, people)
         listed = await client.get("/letters/batches", headers=operator(issuer))
         assert listed.json()["batches"][0]["collected"] is True
 
+        # The client's register extract names the letter (what, when, for which print day), never its PDF.
+        extract = await client.post("/internal/subject-access", headers=service(issuer, "applications"),
+                                    json={"personal_number": ASTRID, "requested_by": "client",
+                                          "request_id": str(uuid.uuid4())})
+        assert extract.status_code == 200, extract.text
+        [contact] = [s for s in extract.json()["sections"] if s["key"] == "contact"]
+        [letter] = [i for i in contact["items"] if i["heading"]["en"] == "Letter"]
+        values = {e["key"]: e["value"] for e in letter["entries"]}
+        assert (values["kind"], values["status"], values["batch_day"], values["pages"]) == \
+            ("decision", "stored", day.isoformat(), 2)
+
 
 async def test_a_protected_person_gets_skatteverkets_forwarding_never_an_address(issuer, idp, owner, people):
     async with messaging(issuer, idp, owner, people) as (client, app, clock, _):
