@@ -41,11 +41,13 @@ from contracts.letters import PATH, LetterDocument, LetterRequest
 from contracts.registers import Address
 from kit.db import make_engine
 from services.messaging.domain import letters as rules
+from services.messaging.service.rekey import rekey_all
+from services.messaging.store.crypto import DEV_KEYS, new_key
 from simulators.idp.app import create_app as create_idp
 from simulators.idp.personas import PERSONAS, Persona
 from tests.access_matrix import assert_body_tells_nothing_more, caller_headers
 from tests.conftest import register_down
-from tests.messaging.conftest import Clock, event, make_app, make_known
+from tests.messaging.conftest import Clock, event, make_app, make_known, settings_for
 from tests.support import app_client, fresh_database, serve_in_thread
 
 # Valid test personnummer of this module's own (the registers' state lives as long as the test process).
@@ -138,18 +140,22 @@ def people(registers):
 
 
 @contextlib.asynccontextmanager
-async def messaging(issuer, idp, owner, registers, **overrides):
-    """Messaging on a fresh database, wired to the real registers and IdP and to the owners' stand-in."""
-    clock = Clock()
-    async with fresh_database("messaging") as db_url:
+async def messaging(issuer, idp, owner, registers, *, db_url: str | None = None, clock: Clock | None = None,
+                    **overrides):
+    """Messaging on a fresh database (or ``db_url``), wired to the real registers and IdP and to the owners'
+    stand-in."""
+    clock = clock or Clock()
+    async with contextlib.AsyncExitStack() as stack:
+        if db_url is None:
+            db_url = await stack.enter_async_context(fresh_database("messaging"))
         settings: dict[str, Any] = dict(
             registers_url=registers.url, auth_token_url=f"{idp}/token", service_client_id="messaging",
             service_client_secret="dev-messaging",  # noqa: S106 - the IdP's development secret
             applications_url=owner.url, meetings_url=owner.url)
         settings.update(overrides)
         app = make_app(db_url, issuer, clock, **settings)
-        async with app_client(app) as client:
-            yield client, app, clock, db_url
+        client = await stack.enter_async_context(app_client(app))
+        yield client, app, clock, db_url
 
 
 def client_token(issuer, pnr: str) -> dict[str, str]:
@@ -416,6 +422,44 @@ async def test_gallring_deletes_letters_a_while_after_their_batch(issuer, idp, o
         assert (await retention.run_once())["letters"] == 1
         # The letter whose batch nobody collected yet stays.
         assert [r.ref for r in await sql(db_url, "SELECT ref FROM letters")] == [waiting]
+
+
+async def test_letters_are_sealed_and_rekeyed_with_everything_else(issuer, idp, owner, people):
+    rotated = f"k2:{new_key()},{DEV_KEYS}"
+    async with fresh_database("messaging") as db_url:
+        async with messaging(issuer, idp, owner, people, db_url=db_url) as (client, app, clock, _):
+            await want(client, issuer, HEDDA)
+            stored, pending = uuid.uuid4(), uuid.uuid4()
+            owner.parties.update({stored: {HEDDA}, pending: {HEDDA}})
+            await post_event(client, issuer, event("application.decided", stored, recipients=(HEDDA,),
+                                                   occurred_at=clock.now))
+            await drain(app)
+            owner.down = True
+            try:
+                await post_event(client, issuer, event("application.info_requested", pending, recipients=(HEDDA,),
+                                                       occurred_at=clock.now))
+                await drain(app)
+            finally:
+                owner.down = False
+        # The ops command: the contact and both letters (the pending one without a document yet).
+        assert await rekey_all(settings_for(db_url, encryption_keys=rotated), batch=10) == 3
+        assert {r.key_id for r in await sql(db_url, "SELECT key_id FROM letters")} == {"k2"}
+        # The pending letter is fetched (its outbox entry, a kit row, is sealed under the old key until purged).
+        async with messaging(issuer, idp, owner, people, db_url=db_url, clock=clock, encryption_keys=rotated) as \
+                (client, app, clock, _):
+            await drain(app)
+        assert {(r.status, r.key_id) for r in await sql(db_url, "SELECT status, key_id FROM letters")} == \
+            {("stored", "k2")}
+        # The old key gone: the batch reads under the new key alone.
+        only_new = rotated.split(",")[0]
+        async with messaging(issuer, idp, owner, people, db_url=db_url, clock=clock, encryption_keys=only_new) as \
+                (client, app, clock, _):
+            day = rules.batch_day(clock.now)
+            clock.advance(days=1)
+            r = await client.get(f"/letters/batches/{day}", headers=operator(issuer))
+            assert r.status_code == 200, r.text
+            files, rows, _ = unzip(r.content)
+            assert len(rows) == 2 and all(PdfReader(io.BytesIO(files[row["file"]])).pages for row in rows)
 
 
 # --- who may collect: every kind of token against a day with a letter, bodies read ---------------------------------
