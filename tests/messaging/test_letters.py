@@ -533,3 +533,49 @@ def test_the_return_address_may_not_tell():
         MessagingSettings(letter_return_address="Socialtjänsten Nord;Box 1;123 45 Kommunstad")
     with pytest.raises(ValueError):
         MessagingSettings(letter_forwarding_address="Skatteverket")
+
+
+# --- the pure rules (domain/letters.py) -----------------------------------------------------------------------------
+
+FORWARDING = rules.PostalAddress.parse("Skatteverket;Box 2820;403 20 Göteborg")
+
+
+def _record(**facts: Any):
+    from contracts.registers import PopulationRecord
+
+    return PopulationRecord(**{"personal_number": ASTRID, "found": True, "name": "Astrid Lund",
+                               "address": Address(street="Storgatan 1", postal_code="222 22", city="Lund"), **facts})
+
+
+@pytest.mark.parametrize(("record", "in_copy"), [
+    (None, False),  # not asked or not answered about
+    (_record(found=False, name=None, address=None), False),  # not in the register
+    (_record(protected=True, address=None), False),  # protected in the register
+    (_record(address=None), False),  # no address in the register
+    (_record(), True),  # protected in our own copy, whatever the register says
+])
+def test_every_doubt_goes_through_forwarding(record, in_copy):
+    made = rules.envelope(ASTRID, record, protected_in_copy=in_copy, forwarding=FORWARDING)
+    assert made.forwarded and made.personal_number == ASTRID
+    assert (made.address_lines, made.postal_code, made.city) == (("Skatteverket", "Box 2820"), "403 20", "Göteborg")
+    assert "Storgatan" not in repr(made) and ASTRID not in repr(made)
+
+
+def test_a_registered_address_is_used_as_it_stands():
+    made = rules.envelope(ASTRID, _record(), protected_in_copy=False, forwarding=FORWARDING)
+    assert not made.forwarded and made.personal_number == ""
+    assert (made.address_lines, made.postal_code, made.city) == (("Astrid Lund", "Storgatan 1"), "222 22", "Lund")
+
+
+def test_the_manifest_runs_no_formula_and_letters_go_only_for_their_kinds():
+    entry = rules.ManifestEntry("a.pdf", rules.Envelope("=HYPERLINK(1)", ("x",), "111 11", "Ort", False), 1, "00")
+    [_, row] = list(csv.reader(io.StringIO(rules.manifest_csv([entry], FORWARDING))))
+    assert row[1] == "'=HYPERLINK(1)"
+    from services.messaging.domain.notify import Kind
+
+    assert {k for k in Kind if rules.letter_kind(k)} == {Kind.INFO_REQUESTED, Kind.DECISION, Kind.MEETING_BOOKED,
+                                                         Kind.MEETING_CHANGED, Kind.MEETING_CANCELLED}
+    assert rules.owner(rules.LETTER_KINDS[Kind.DECISION]) == "applications"
+    assert rules.owner(rules.LETTER_KINDS[Kind.MEETING_CANCELLED]) == "meetings"
+    # The batch day is the Swedish date: 23.30 UTC on 31 March is already 1 April in Stockholm.
+    assert rules.batch_day(dt.datetime(2026, 3, 31, 23, 30, tzinfo=dt.UTC)) == dt.date(2026, 4, 1)

@@ -155,6 +155,13 @@ CSV_COLUMNS = ("file", "recipient_name", "address_line_1", "address_line_2", "ad
                "pages", "sha256", "delivery", "inner_envelope_personal_number", "return_address")
 
 
+def _cell(value: object) -> object:
+    """A spreadsheet opening the manifest must not run a name as a formula."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def manifest_csv(entries: Sequence[ManifestEntry], return_address: PostalAddress) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
@@ -162,9 +169,9 @@ def manifest_csv(entries: Sequence[ManifestEntry], return_address: PostalAddress
     for entry in entries:
         row = entry.as_json()
         lines = [*entry.envelope.address_lines, "", "", ""][:3]
-        writer.writerow([row["file"], row["recipient_name"], *lines, row["postal_code"], row["city"], row["pages"],
-                         row["sha256"], row["delivery"], row["inner_envelope_personal_number"],
-                         return_address.one_line()])
+        writer.writerow([_cell(v) for v in (
+            row["file"], row["recipient_name"], *lines, row["postal_code"], row["city"], row["pages"], row["sha256"],
+            row["delivery"], row["inner_envelope_personal_number"], return_address.one_line())])
     return out.getvalue()
 
 
