@@ -73,7 +73,7 @@ async def receive(session: AsyncSession, rt: Runtime, sender: str, event: EventI
             recipients=sorted({r.value for r in meeting.recipients}),
             protected_identity=meeting.protected_identity, starts_at=meeting.starts_at, now=rt.now())
         log.info("event taken in", extra={"event_id": str(event.id), "topic": event.topic, "notifications": made,
-                                                                 "letters": posted})
+                                          "letters": posted})
     else:
         payload = _payload(EventPayload, event.payload)
         made, posted = await _take_in_event(
@@ -81,7 +81,7 @@ async def receive(session: AsyncSession, rt: Runtime, sender: str, event: EventI
             unit=payload.unit, recipients=sorted({r.value for r in payload.recipients}),
             protected_identity=payload.protected_identity, caseworker_sub=payload.caseworker_sub, now=rt.now())
         log.info("event taken in", extra={"event_id": str(event.id), "topic": event.topic, "notifications": made,
-                                                                 "letters": posted})
+                                          "letters": posted})
     out = EventOut(id=event.id, status="accepted" if known else "ignored", notifications=made).model_dump(mode="json")
     await idem.complete(session, 202, out)
     await session.commit()
