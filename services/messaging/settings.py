@@ -7,6 +7,7 @@ from pydantic_settings import SettingsConfigDict
 
 from kit.settings import KitSettings
 from services.messaging.domain import intake
+from services.messaging.domain import letters as letters_rules
 from services.messaging.store.crypto import DEV_KEYS, Keyring
 
 
@@ -78,6 +79,42 @@ class MessagingSettings(KitSettings):
     # How far an event's occurred_at may run ahead of our clock, and how old it may be (else 422).
     event_max_ahead_seconds: int = 300
     event_max_age_days: int = 365
+
+    # Letters for clients without digital access (the post room, domain/letters.py). The owners of a letter's content,
+    # asked POST /internal/letters with our service token (BISTAND_APPLICATIONS_URL and BISTAND_MEETINGS_URL are set by
+    # `make run` and the manifests); unset: that owner's letters wait in the outbox.
+    applications_url: str | None = None
+    meetings_url: str | None = None
+    letter_max_attempts: int = 12  # fetching a letter's PDF: give up (failed, logged) after this many tries
+    # The sender on the envelope: a neutral return address ("line;line;postal code and city"), never the unit, the
+    # social services or what the letter is about (checked at start).
+    letter_return_address: str = "Kommunen;Box 1;123 45 Kommunstad"
+    # Skatteverket's mail forwarding for people with protected identity (skatteverket.se: "Sending mail to someone
+    # with protected identity", the mail-forwarding address): the outer envelope goes here, the inner one carries the
+    # recipient's name and personnummer. Check it against Skatteverket's current instructions before production.
+    letter_forwarding_address: str = "Skatteverket;Box 2820;403 20 Göteborg"
+    # Recorded by the registers service as the legal basis of the address look-up made for a day's letters.
+    letter_legal_basis: str = "FL (2017:900) 33 §; SoL (2025:400): underrättelse om beslut och kallelse per brev"
+
+    @field_validator("letter_return_address")
+    @classmethod
+    def _neutral_return_address(cls, value: str) -> str:
+        letters_rules.PostalAddress.parse(value)
+        if letters_rules.tells_content(value):
+            raise ValueError("the return address must not say what the letters are about")
+        return value
+
+    @field_validator("letter_forwarding_address")
+    @classmethod
+    def _forwarding_address(cls, value: str) -> str:
+        letters_rules.PostalAddress.parse(value)
+        return value
+
+    def return_address(self) -> letters_rules.PostalAddress:
+        return letters_rules.PostalAddress.parse(self.letter_return_address)
+
+    def forwarding_address(self) -> letters_rules.PostalAddress:
+        return letters_rules.PostalAddress.parse(self.letter_forwarding_address)
 
     @field_validator("event_topic_senders")
     @classmethod

@@ -29,7 +29,7 @@ class RegistersSettings(KitSettings):
 
     # Which service clients may ask what (comma lists of client ids).
     lookup_clients: str = "applications"
-    population_clients: str = "applications,meetings"
+    population_clients: str = "applications,meetings,messaging"  # messaging: letters' envelope addresses
     protection_clients: str = "applications,meetings,messaging"
     subject_access_clients: str = "applications"  # a person's part of their register extract
     # How long a person's protected flag from the population register is reused for POST /internal/protection.

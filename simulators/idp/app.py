@@ -42,7 +42,7 @@ class IdpSettings(BaseSettings):
     # token names the one service asked for (RFC 8707 `resource`), as the audience the service pattern makes.
     client_targets: str = ("applications=calculation meetings messaging registers,"
                            "meetings=applications messaging registers,"
-                           "messaging=applications registers,payments=applications")
+                           "messaging=applications meetings registers,payments=applications")
     service_audience_pattern: str = "{audience}:{service}"
 
     def client_secrets(self) -> dict[str, str]:

@@ -28,7 +28,9 @@ ADDED_PATHS: frozenset[str] = frozenset({
     # Issue 14, registerutdrag: the client's and staff's routes in applications, each service's internal part.
     *(f"/api/applications/{who}/registerutdrag{tail}" for who in ("me", "staff")
       for tail in ("", "/{extract_id}", "/{extract_id}.pdf")),
-    "/api/meetings/internal/subject-access", "/api/messaging/internal/subject-access"})
+    "/api/meetings/internal/subject-access", "/api/messaging/internal/subject-access",
+    # Issue 14 item 3, letters: messaging's post room (the print-and-post operator's batches).
+    "/api/messaging/letters/batches", "/api/messaging/letters/batches/{day}"})
 ADDED_SCHEMAS: frozenset[str] = frozenset({
     "Applications_AutomationPolicyIn", "Applications_AutomationPolicyOut", "Applications_ProposalCheckOut",
     "Applications_ProposalOut", "Applications_QueueProposal", "Applications_RegisterLookupOut",
@@ -38,7 +40,10 @@ ADDED_SCHEMAS: frozenset[str] = frozenset({
     *(f"Applications_{name}" for name in ("Registerutdrag", "RegisterutdragIn", "RegisterutdragList",
                                           "RegisterutdragPart", "RegisterutdragSummary", "ServiceAnswered")),
     *(f"{service}_{name}" for service in ("Meetings", "Messaging")
-      for name in ("Entry", "Item", "Section", "SubjectAccessAnswer", "SubjectAccessRequest", "Text"))})
+      for name in ("Entry", "Item", "Section", "SubjectAccessAnswer", "SubjectAccessRequest", "Text")),
+    "Messaging_LetterBatchDay", "Messaging_LetterBatchList"})
+# Issue 14 item 3 (letters) changes two schemas in the snapshot on purpose: Messaging_ContactIn and
+# Messaging_StaffContactIn take the channel "letter" (at most three channels).
 # Issue 13 (figures): a unit's figures for its team lead (GET /figures); the decision (POST and GET
 # /applications/{case_id}/decision) carries the reason for need (försörjningshinder): the body's reason_for_need and
 # the answer DecisionOut (the Decision with reason_for_need_label).

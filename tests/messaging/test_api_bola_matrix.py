@@ -114,6 +114,13 @@ add("GET", "/cases/{case}/export", {"anna": 403, "cecilia": 403, **NO_ROLE, "lar
                                     "tove": 200}, route="/cases/{case_id}/export")
 add("GET", "/cases/{protected_case}/export", {"karin": 404, "tove": 404, "maja": 200}, route="/cases/{case_id}/export")
 
+# The post room: an administrator or the print-and-post operator (letters:print; tests/messaging/test_letters.py tries
+# that token and every other kind against a day with letters). Everyone else the same 403, before anything is read.
+NOT_POST = {"anna": 403, "cecilia": 403, "dana": 403, "karin": 403, "lars": 403, "maja": 403, "nils": 403,
+            "tove": 403, "service": 403, "other-service": 401, "anon": 401, "forged": 401}
+add("GET", "/letters/batches", {**NOT_POST, "adam": 200})
+add("GET", "/letters/batches/2020-01-01", {**NOT_POST, "adam": 404}, route="/letters/batches/{day}")
+
 ROWS = [row for rows in ROUTES.values() for row in rows]
 
 
@@ -212,7 +219,8 @@ async def test_unknown_or_malformed_ids_are_never_a_500(client, headers_for, wor
             kwargs["files"] = {"file": ("b.pdf", PDF)}
         elif body is not None:
             kwargs["json"] = body(world) if callable(body) else body
-        url = route.format(**{name: mangle for name in ("thread_id", "message_id", "attachment_id", "case_id")})
+        url = route.format(**{name: mangle for name in ("thread_id", "message_id", "attachment_id", "case_id",
+                                                          "day")})
         response = await client.request(method, url, **kwargs)
         assert 400 <= response.status_code < 500, (method, url, response.status_code, response.text)
 

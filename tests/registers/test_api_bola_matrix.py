@@ -42,7 +42,7 @@ def services(allowed: tuple[str, ...]) -> dict[str, int]:
 PERSONS_403 = dict.fromkeys(PERSONS, 403)
 add("GET", "/whoami", {"anon": 401, "forged": 401, "anna": 200})
 add("POST", "/internal/lookups", {**PERSONS_403, **NO_TOKEN, **services(("service",))}, income())
-add("POST", "/internal/population", {**PERSONS_403, **NO_TOKEN, **services(("service", "meetings"))},
+add("POST", "/internal/population", {**PERSONS_403, **NO_TOKEN, **services(("service", "meetings", "messaging"))},
     population(ANNA, BERTIL))
 add("POST", "/internal/protection", {**PERSONS_403, **NO_TOKEN, **services(("service", "meetings", "messaging"))},
     {"personal_numbers": [ANNA, DANA]})

@@ -16,13 +16,14 @@ from kit.db import session as db_session
 from kit.idempotency import idempotency_key
 from kit.problems import Problem
 from services.messaging.domain import access, intake
+from services.messaging.domain import letters as letter_rules
 from services.messaging.domain.access import Party
 from services.messaging.service.access import ThreadAccess, load_thread
 from services.messaging.service.runtime import Runtime
 
 __all__ = ["ThreadAccess", "case_exporter", "client", "current_runtime", "event_idempotency", "event_sender",
-           "idempotency", "managed_thread", "participant", "party", "readable_thread", "runtime", "staff",
-           "staff_writer", "thread_starter", "writable_thread"]
+           "idempotency", "managed_thread", "participant", "party", "post_operator", "readable_thread", "runtime",
+           "staff", "staff_writer", "thread_starter", "writable_thread"]
 
 
 def context(request: Request) -> ServiceContext:
@@ -90,6 +91,14 @@ async def client(p: Party = Depends(party)) -> Party:
     if not p.is_client:
         raise Problem(403, "forbidden", "Forbidden", "Only clients have their own contact details here.")
     return p
+
+
+async def post_operator(principal: Principal = Depends(authenticate)) -> Principal:
+    """Who collects the letter batches: an administrator or the print-and-post operator (the ``letters:print``
+    permission); everyone else, clients and caseworkers included, the same 403 before anything is read."""
+    if not letter_rules.may_print(principal.roles, principal.permissions):
+        raise Problem(403, "forbidden", "Forbidden", "Only the print-and-post service collects letters.")
+    return principal
 
 
 async def event_sender(request: Request,

@@ -141,7 +141,7 @@ class UnreadOut(BaseModel):
 class ContactIn(Strict):
     phone: Annotated[str, StringConstraints(max_length=40)] | None = None
     email: Annotated[str, StringConstraints(max_length=254)] | None = None
-    channels: list[Literal["sms", "email"]] = Field(default_factory=list, max_length=2)
+    channels: list[Literal["sms", "email", "letter"]] = Field(default_factory=list, max_length=3)
     language: Literal["sv", "en", "ar"] = Field(default="sv", description="The notifications' language (kit.i18n).")
 
 
@@ -156,3 +156,13 @@ class ContactOut(BaseModel):
     language: str
     direction: Literal["ltr", "rtl"] = Field(description="The language's text direction (rtl for Arabic).")
 
+
+class LetterBatchDay(BaseModel):
+    day: dt.date = Field(description="The Swedish date the letters were made.")
+    letters: int
+    pages: int
+    collected: bool = Field(description="The batch has been fetched at least once.")
+
+
+class LetterBatchList(BaseModel):
+    batches: list[LetterBatchDay]

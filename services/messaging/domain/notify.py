@@ -27,6 +27,7 @@ LANGS: tuple[Lang, ...] = LANGUAGES
 class Channel(StrEnum):
     SMS = "sms"
     EMAIL = "email"
+    LETTER = "letter"  # on paper, through the post room (domain/letters.py); needs no phone or e-mail
 
 
 class Kind(StrEnum):
@@ -191,7 +192,7 @@ def make_contact(*, phone: str | None, email: str | None, channels: set[str] | f
     try:
         chosen = frozenset(Channel(c) for c in channels)
     except ValueError:
-        raise ContactInvalid("Channels are sms and email.", code="contact-invalid-channel") from None
+        raise ContactInvalid("Channels are sms, email and letter.", code="contact-invalid-channel") from None
     phone = normalise_phone(phone) if phone else None
     email = normalise_email(email) if email else None
     if Channel.SMS in chosen and not phone:

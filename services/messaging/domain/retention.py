@@ -21,6 +21,7 @@ THREADS = "threads"
 CASES = "cases"
 CONTACTS = "contacts"
 ABSENCES = "absences"
+LETTERS = "letters"
 
 _PERSONAKT = "SoL (2001:453) 12 kap. 1 §: fem år efter sista anteckningen (the thread's and its case's)"
 
@@ -32,6 +33,9 @@ RULES = (
     rule(CONTACTS, "P5Y", Action.DELETE, basis="gallras vid inaktualitet (no thread or case names the person)"),
     # A caseworker's absence and substitute: of no use once over.
     rule(ABSENCES, "P1Y", Action.DELETE, basis="gallras vid inaktualitet"),
+    # A letter (the sealed PDF, the recipient) once its day's batch was collected for printing: the letter itself is
+    # kept by its owner (the decision in the case, the booking); a failed one from when it was made.
+    rule(LETTERS, "P30D", Action.DELETE, basis="gallras vid inaktualitet (utskrivet och postat)"),
 )
 
 # Notification rows that are done with (the relay never looks at them again); pending ones are never purged.

@@ -19,8 +19,10 @@ from contracts.events import EventIn, EventOut, EventPayload, MeetingEventPayloa
 from kit.idempotency import Idempotency, StoredAnswer
 from kit.problems import Problem, validation_errors
 from services.messaging.domain import intake, notify
+from services.messaging.domain import letters as letter_rules
 from services.messaging.service.runtime import Runtime
 from services.messaging.store import cases as cases_store
+from services.messaging.store import letters as letters_store
 from services.messaging.store import notifications as notifications_store
 from services.messaging.store import protection as protection_store
 
@@ -60,61 +62,79 @@ async def receive(session: AsyncSession, rt: Runtime, sender: str, event: EventI
     if (stored := await idem.claim(session, "events", {"id": str(event.id), "topic": event.topic})) is not None:
         return stored
     known, _ = notify.kind_for_topic(event.topic)
-    made = 0
+    made = posted = 0
     if not known:
         log.info("event topic not handled; ignored", extra={"event_id": str(event.id), "topic": event.topic,
                                                             "sender": sender})
     elif event.topic.startswith("meeting."):
         meeting = _payload(MeetingEventPayload, event.payload)
-        made = await _take_in_meeting_event(
-            session, event_id=event.id, topic=event.topic, recipients=sorted({r.value for r in meeting.recipients}),
+        made, posted = await _take_in_meeting_event(
+            session, rt, event_id=event.id, booking_id=meeting.booking_id, topic=event.topic,
+            recipients=sorted({r.value for r in meeting.recipients}),
             protected_identity=meeting.protected_identity, starts_at=meeting.starts_at, now=rt.now())
-        log.info("event taken in", extra={"event_id": str(event.id), "topic": event.topic, "notifications": made})
+        log.info("event taken in", extra={"event_id": str(event.id), "topic": event.topic, "notifications": made,
+                                          "letters": posted})
     else:
         payload = _payload(EventPayload, event.payload)
-        made = await _take_in_event(
-            session, event_id=event.id, topic=event.topic, occurred_at=event.occurred_at, case_id=payload.case_id,
+        made, posted = await _take_in_event(
+            session, rt, event_id=event.id, topic=event.topic, occurred_at=event.occurred_at, case_id=payload.case_id,
             unit=payload.unit, recipients=sorted({r.value for r in payload.recipients}),
             protected_identity=payload.protected_identity, caseworker_sub=payload.caseworker_sub, now=rt.now())
-        log.info("event taken in", extra={"event_id": str(event.id), "topic": event.topic, "notifications": made})
+        log.info("event taken in", extra={"event_id": str(event.id), "topic": event.topic, "notifications": made,
+                                          "letters": posted})
     out = EventOut(id=event.id, status="accepted" if known else "ignored", notifications=made).model_dump(mode="json")
     await idem.complete(session, 202, out)
     await session.commit()
-    if made:
+    if made or posted:
         rt.relay.wake()
     return out
 
 
-async def _take_in_event(session: AsyncSession, *, event_id: uuid.UUID, topic: str, occurred_at: dt.datetime,
-                         case_id: uuid.UUID, unit: str, recipients: list[str], protected_identity: bool,
-                         caseworker_sub: str | None, now: dt.datetime) -> int:
+async def _take_in_event(session: AsyncSession, rt: Runtime, *, event_id: uuid.UUID, topic: str,
+                         occurred_at: dt.datetime, case_id: uuid.UUID, unit: str, recipients: list[str],
+                         protected_identity: bool, caseworker_sub: str | None, now: dt.datetime) -> tuple[int, int]:
     """Update our picture of the case and notify its household, if the topic calls for it. Returns how many
-    notifications were made (none for protected identity: they see it when they log in)."""
+    notifications and letters were made (none for protected identity: they see it when they log in)."""
     _, kind = notify.kind_for_topic(topic)
     await cases_store.apply_case_event(session, case_id=case_id, unit=unit, recipients=recipients,
                                        protected_identity=protected_identity, caseworker_sub=caseworker_sub,
                                        occurred_at=occurred_at)
     if kind is None:
-        return 0
+        return 0, 0
     if not notify.should_notify(protected_identity=protected_identity, channels=frozenset(notify.Channel)):
         log.info("no notification: protected identity", extra={"event_id": str(event_id), "topic": topic})
-        return 0
+        return 0, 0
     made = await notifications_store.create_notifications(session, source=f"event:{event_id}", kind=kind,
                                                           recipients=recipients, now=now)
-    return len(made)
+    return len(made), await _post(session, rt, event_id=event_id, kind=kind, ref=case_id, recipients=recipients,
+                                  now=now)
 
 
-async def _take_in_meeting_event(session: AsyncSession, *, event_id: uuid.UUID, topic: str, recipients: list[str],
-                                 protected_identity: bool, starts_at: dt.datetime, now: dt.datetime) -> int:
+async def _take_in_meeting_event(session: AsyncSession, rt: Runtime, *, event_id: uuid.UUID, booking_id: uuid.UUID,
+                                 topic: str, recipients: list[str], protected_identity: bool, starts_at: dt.datetime,
+                                 now: dt.datetime) -> tuple[int, int]:
     """A booking made, moved or cancelled, or a reminder due: tell the client when, never where. Protected
     identity: nothing at all, and from now on nothing else either (protection is sticky)."""
     _, kind = notify.kind_for_topic(topic)
     if kind is None:
-        return 0
+        return 0, 0
     if protected_identity:
         await protection_store.mark_protected(session, recipients)
         log.info("no notification: protected identity", extra={"event_id": str(event_id), "topic": topic})
-        return 0
+        return 0, 0
     made = await notifications_store.create_notifications(session, source=f"event:{event_id}", kind=kind,
                                                           recipients=recipients, now=now, starts_at=starts_at)
-    return len(made)
+    return len(made), await _post(session, rt, event_id=event_id, kind=kind, ref=booking_id, recipients=recipients,
+                                  now=now)
+
+
+async def _post(session: AsyncSession, rt: Runtime, *, event_id: uuid.UUID, kind: notify.Kind, ref: uuid.UUID,
+                recipients: list[str], now: dt.datetime) -> int:
+    """A letter for each recipient who wants letters, if the kind calls for one (domain/letters.py); in the event's
+    transaction, with an outbox entry each (the relay fetches the PDF from its owner)."""
+    letter_kind = letter_rules.letter_kind(kind)
+    if letter_kind is None:
+        return 0
+    queued = await letters_store.queue_letters(session, rt.keyring, event_id=event_id, kind=letter_kind, ref=ref,
+                                               recipients=recipients, now=now)
+    return len(queued)

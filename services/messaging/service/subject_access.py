@@ -2,8 +2,8 @@
 
 What the person sees here as a client, nothing more: the threads they are a member of with every message as the
 client side reads it (a staff sender by the name shown to clients, never their id; a retracted message as a
-marker without its text or files), where their notifications go, the notifications made for them, and the audit
-rows about them (role and unit of staff, no names). Messaging keeps no staff notes hidden from clients.
+marker without its text or files), where their notifications go, the notifications and letters made for them, and
+the audit rows about them (role and unit of staff, no names). Messaging keeps no staff notes hidden from clients.
 """
 
 from __future__ import annotations
@@ -76,6 +76,13 @@ async def answer(session: AsyncSession, rt: Runtime, principal: Principal,
         entry("status", "Status", "Status", n["status"]),
         entry("created_at", "Skapad", "Created", local_time(n["created_at"]), "time"),
         entry("sent_at", "Skickad", "Sent", local_time(n["sent_at"]), "time")]) for n in notes]
+    letter_items = [Item(heading=text("Brev", "Letter"), entries=[
+        entry("kind", "Slag", "Kind", n["kind"]), entry("status", "Status", "Status", n["status"]),
+        entry("created_at", "Skapat", "Created", local_time(n["created_at"]), "time"),
+        entry("batch_day", "Till utskrift", "For printing",
+              n["batch_day"].isoformat() if n["batch_day"] else None, "date"),
+        entry("pages", "Sidor", "Pages", n["pages"], "number"), entry("language", "Språk", "Language", n["language"])])
+        for n in await subject_store.letters_of(session, pnr)]
     rows = await audit.entries_about(session, pnr)
     audit.record(session, principal, "export", "subject_access", str(request.request_id), subject=pnr,
                  purpose="registerutdrag", details={"requested_by": request.requested_by, "threads": len(threads)})
@@ -84,5 +91,6 @@ async def answer(session: AsyncSession, rt: Runtime, principal: Principal,
         Section(key="threads", title=text("Meddelanden", "Messages"), items=thread_items,
                 note=text("Trådar där du är part, som du ser dem på Mina sidor.",
                           "Threads you are a party to, as you see them on Mina sidor.")),
-        Section(key="contact", title=text("Aviseringar", "Notifications"), items=contact_items + notification_items),
+        Section(key="contact", title=text("Aviseringar", "Notifications"),
+                items=contact_items + notification_items + letter_items),
         audit_section(rows)])

@@ -22,11 +22,11 @@ async def create_notifications(session: AsyncSession, *, source: str, kind: Kind
                                message_id: uuid.UUID | None = None,
                                quiet_since: dt.datetime | None = None,
                                starts_at: dt.datetime | None = None) -> list[uuid.UUID]:
-    """One notification per person and chosen channel, once per source (a repeated source adds nothing), and
-    an outbox entry for each. Protected persons and people without contact details get none. With
-    ``quiet_since``, someone already notified about this thread since then is not notified again (five
-    messages in a row make one SMS). The outbox payload carries only the id: contact details are read
-    (and decrypted) at delivery."""
+    """One notification per person and chosen channel (SMS, e-mail; a letter is the post room's, store/letters.py),
+    once per source (a repeated source adds nothing), and an outbox entry for each. Protected persons and people
+    without contact details get none. With ``quiet_since``, someone already notified about this thread since then
+    is not notified again (five messages in a row make one SMS). The outbox payload carries only the id: contact
+    details are read (and decrypted) at delivery."""
     if not recipients:
         return []
     # asyncpg directly: this runs for every message a caseworker sends (see kit.db.driver_connection).
@@ -34,7 +34,7 @@ async def create_notifications(session: AsyncSession, *, source: str, kind: Kind
         "INSERT INTO notifications (id, source, person_ref, channel, kind, thread_id, message_id, created_at, "
         "starts_at) SELECT gen_random_uuid(), $1::text, c.person_ref, ch, $2::text, $3::uuid, $4::uuid, "
         "$5::timestamptz, $8::timestamptz "
-        "FROM contacts c, unnest(c.channels) ch WHERE c.personal_number = ANY($7::text[]) "
+        "FROM contacts c, unnest(c.channels) ch WHERE c.personal_number = ANY($7::text[]) AND ch <> 'letter' "
         "AND NOT EXISTS (SELECT 1 FROM protected_persons p WHERE p.personal_number = c.personal_number) "
         "AND ($6::timestamptz IS NULL OR NOT EXISTS (SELECT 1 FROM notifications n "
         "WHERE n.person_ref = c.person_ref AND n.channel = ch AND n.thread_id = $3::uuid "

@@ -13,6 +13,7 @@ SEALED: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("messages", "id", ("body",)),
     ("attachments", "id", ("filename", "content")),
     ("contacts", "personal_number", ("details",)),
+    ("letters", "id", ("recipient", "document")),  # document: none until the letter is fetched
 )
 
 
@@ -28,8 +29,9 @@ async def rekey_batch(session: AsyncSession, keyring: Keyring, limit: int = 200)
         update = text(f"UPDATE {table} SET key_id = :k, "  # noqa: S608
                       f"{', '.join(f'{f} = :{f}' for f in fields)} WHERE {row_id} = :row_id")
         for row in (await session.execute(select, {"k": current, "n": limit})).all():
-            sealed = {f: keyring.seal(keyring.open(row.key_id, getattr(row, f), aad(table, f, row.row_id)),
-                                      aad(table, f, row.row_id)) for f in fields}
+            sealed = {f: None if getattr(row, f) is None else
+                      keyring.seal(keyring.open(row.key_id, getattr(row, f), aad(table, f, row.row_id)),
+                                   aad(table, f, row.row_id)) for f in fields}
             await session.execute(update, {"k": current, "row_id": row.row_id, **sealed})
             done += 1
     return done

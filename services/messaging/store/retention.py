@@ -66,8 +66,19 @@ async def cull_absences(session: AsyncSession, rule: Rule, cutoff: dt.datetime, 
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+async def cull_letters(session: AsyncSession, rule: Rule, cutoff: dt.datetime, now: dt.datetime,
+                       limit: int) -> int:
+    """Letters whose batch was collected before the cutoff, and letters that were never made (failed, cancelled)
+    and are older than it. A stored letter not yet collected waits for its batch."""
+    result = await session.execute(text(
+        "DELETE FROM letters WHERE id IN (SELECT l.id FROM letters l WHERE (l.batched_at < :cutoff) "
+        "OR (l.status IN ('failed', 'cancelled') AND l.created_at < :cutoff) "
+        "LIMIT :n FOR UPDATE SKIP LOCKED)"), {"cutoff": cutoff, "n": limit})
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
 PURGES = {policy.THREADS: cull_threads, policy.CASES: cull_cases, policy.CONTACTS: cull_contacts,
-          policy.ABSENCES: cull_absences}
+          policy.ABSENCES: cull_absences, policy.LETTERS: cull_letters}
 
 
 def finished_notifications(retention: dt.timedelta) -> ShortPurge:
