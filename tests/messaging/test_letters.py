@@ -341,7 +341,7 @@ async def test_only_letter_contacts_and_only_letter_kinds_get_letters(issuer, id
         karin = {"Authorization": f"Bearer {issuer.persona_token(PERSONAS['karin'])}"}
         r = await client.put("/contacts", headers=karin, json={"personal_number": OLOF, "channels": ["letter"]})
         assert r.status_code == 200, r.text
-        assert r.json() == {"phone": None, "email": None, "channels": ["letter"], "language": "sv"}
+        assert r.json() == {"phone": None, "email": None, "channels": ["letter"], "language": "sv", "direction": "ltr"}
 
 
 async def test_the_same_event_twice_makes_one_letter(issuer, idp, owner, people):
