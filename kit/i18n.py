@@ -177,8 +177,8 @@ def missing(package: Path, lang: str) -> list[str]:
 
 def update(package: Path, languages: Iterable[str] = LANGUAGES) -> None:
     """Merge freshly extracted texts into each language's catalog (new ones empty, gone ones dropped)."""
-    template = extract(package)
     for lang in languages:
+        template = extract(package)  # afresh for each: Catalog.update adopts the template's new message objects
         path = po_path(package / "locales", lang)
         if path.exists():
             with path.open("rb") as fh:
