@@ -38,10 +38,15 @@ ADDED_SCHEMAS: frozenset[str] = frozenset({
     *(f"Applications_{name}" for name in ("Registerutdrag", "RegisterutdragIn", "RegisterutdragList",
                                           "RegisterutdragPart", "RegisterutdragSummary", "ServiceAnswered")),
     *(f"{service}_{name}" for service in ("Meetings", "Messaging")
-      for name in ("Entry", "Item", "Section", "SubjectAccessAnswer", "SubjectAccessRequest", "Text"))})
+      for name in ("Entry", "Item", "Section", "SubjectAccessAnswer", "SubjectAccessRequest", "Text")),
+    "Applications_MyCase"})
 # Issue 13 (figures): a unit's figures for its team lead (GET /figures); the decision (POST and GET
 # /applications/{case_id}/decision) carries the reason for need (försörjningshinder): the body's reason_for_need and
 # the answer DecisionOut (the Decision with reason_for_need_label).
+# Issue 14 (languages): applications' client views (GET /me/cases, /me/cases/{case_id}, /me/invitations) take
+# ?lang= sv, en or ar (optional now: else the saved language, else Accept-Language) and answer language and
+# direction (Applications_MyCases, Applications_Invitations changed in the snapshot; /me/cases/{case_id} answers
+# Applications_MyCase, added); the decision letter's ?lang= takes ar too. Changed in the snapshot, on purpose.
 # Whole services added since the snapshot: their tag, their paths (/api/<service>/...) and schemas (<Service>_...).
 # Registers' POST /internal/subject-access (Registers_SubjectAccessRequest/Answer, _Section, _Item, _Entry, _Text)
 # is covered by "registers" here.
