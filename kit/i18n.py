@@ -183,6 +183,7 @@ def update(package: Path, languages: Iterable[str] = LANGUAGES) -> None:
         if path.exists():
             with path.open("rb") as fh:
                 catalog = read_po(fh, locale=lang)
+            template.creation_date = catalog.creation_date  # an update that changes no text changes no file
         else:
             catalog = Catalog(locale=lang, domain=DOMAIN)
         catalog.update(template, no_fuzzy_matching=True)

@@ -90,7 +90,14 @@ def _asked_language(header: str | None) -> str | None:
         return lang
     for part in header.split(",")[:20]:  # Swedish is also negotiate's fallback: was it asked for?
         tag, _sep, params = part.strip().partition(";")
-        if supported(tag) == DEFAULT_LANGUAGE and params.strip().replace(" ", "") not in ("q=0", "q=0.0", "q=0.00"):
+        if supported(tag) != lang:
+            continue
+        q = params.strip()
+        try:
+            weight = float(q[2:]) if q.startswith("q=") else 1.0
+        except ValueError:
+            weight = 0.0
+        if weight > 0:
             return lang
     return None
 

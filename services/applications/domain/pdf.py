@@ -95,11 +95,10 @@ def component_label(component: DecisionComponent, lang: Lang) -> str:
     else:
         label = code
     label = label[:1].upper() + label[1:]
-    if component.member in (APPLICANT, PARTNER):
-        label += f", {enum_label(ROLE_LABELS[component.member], lang)}"
-    elif component.member:
-        label += f", {component.member}"
-    return label
+    member = enum_label(ROLE_LABELS[component.member], lang) if component.member in (APPLICANT, PARTNER) else \
+        component.member
+    # Translators: a line of the calculation and whose it is ("Wages (net), co-applicant"); Arabic takes "،".
+    return tr(lang)(N_("{item}, {member}"), item=label, member=member) if member else label
 
 
 def render_decision_pdf(view: DecisionView) -> bytes:
