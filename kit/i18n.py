@@ -177,12 +177,13 @@ def missing(package: Path, lang: str) -> list[str]:
 
 def update(package: Path, languages: Iterable[str] = LANGUAGES) -> None:
     """Merge freshly extracted texts into each language's catalog (new ones empty, gone ones dropped)."""
-    template = extract(package)
     for lang in languages:
+        template = extract(package)  # afresh for each: Catalog.update adopts the template's new message objects
         path = po_path(package / "locales", lang)
         if path.exists():
             with path.open("rb") as fh:
                 catalog = read_po(fh, locale=lang)
+            template.creation_date = catalog.creation_date  # an update that changes no text changes no file
         else:
             catalog = Catalog(locale=lang, domain=DOMAIN)
         created = catalog.creation_date  # kept, so an update changes only what changed (fewer merge conflicts)

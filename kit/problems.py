@@ -3,14 +3,21 @@
 Each error kind has a stable ``type`` URI (``urn:bistand:problem:<slug>``) that clients may
 switch on; ``title`` is for people, ``detail`` for this occurrence. Internals never leak:
 an unexpected exception becomes a generic 500 that carries only the request id.
+
+Titles and details are English. When a request's ``Accept-Language`` asks for another catalog language (kit.i18n:
+Swedish, Arabic) and a catalog has that exact text (the service's own, registered with ``use_catalogs``, then the
+kit's ``kit/locales`` for the generic ones), the text is given translated and ``Content-Language`` says which
+language the title is in. ``type`` never changes; without the header everything stays English.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import logging
 from collections.abc import Mapping
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -21,6 +28,7 @@ from starlette.responses import Response
 
 from kit import tracing
 from kit.context import current_request_id
+from kit.i18n import DEFAULT_LANGUAGE, N_, Catalogs, negotiate, supported
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 TYPE_PREFIX = "urn:bistand:problem:"
@@ -47,6 +55,83 @@ _STATUS_SLUGS = {
     503: "unavailable",
     504: "gateway-timeout",
 }
+
+
+# The generic texts, marked for kit/locales: the titles of the statuses above (HTTPStatus phrases, the default
+# title) and what kit itself answers with.
+GENERIC_TEXTS = (
+    N_("Bad Request"), N_("Unauthorized"), N_("Forbidden"), N_("Not Found"), N_("Method Not Allowed"),
+    N_("Not Acceptable"), N_("Conflict"), N_("Gone"), N_("Precondition Failed"), N_("Request Entity Too Large"),
+    N_("Unsupported Media Type"), N_("Unprocessable Entity"), N_("Precondition Required"), N_("Too Many Requests"),
+    N_("Internal Server Error"), N_("Bad Gateway"), N_("Service Unavailable"), N_("Gateway Timeout"),
+    N_("Not found"), N_("No such resource."), N_("Invalid request"), N_("One or more fields are invalid."),
+    N_("Internal error"), N_("Something went wrong on our side. Quote the request id if you contact us."),
+    N_("A valid bearer token is required."), N_("Request in progress"), N_("Idempotency-Key reused"),
+)
+
+
+@functools.cache
+def kit_catalogs() -> Catalogs:
+    """The kit's own catalogs (kit/locales), read on first use."""
+    return Catalogs(Path(__file__).resolve().parent / "locales")
+
+
+def use_catalogs(app: FastAPI, catalogs: Catalogs) -> None:
+    """Let a service's catalogs translate its problems' titles and details (before the kit's generic ones)."""
+    app.state.problem_catalogs = (catalogs, *getattr(app.state, "problem_catalogs", ()))
+
+
+def _asked_language(header: str | None) -> str | None:
+    """The catalog language Accept-Language asks for, or None when it names none (no header: English)."""
+    if not header:
+        return None
+    lang = negotiate(header)
+    if lang != DEFAULT_LANGUAGE:
+        return lang
+    for part in header.split(",")[:20]:  # Swedish is also negotiate's fallback: was it asked for?
+        tag, _sep, params = part.strip().partition(";")
+        if supported(tag) != lang:
+            continue
+        q = params.strip()
+        try:
+            weight = float(q[2:]) if q.startswith("q=") else 1.0
+        except ValueError:
+            weight = 0.0
+        if weight > 0:
+            return lang
+    return None
+
+
+def localised(request: Request, kwargs: dict[str, Any], status: int) -> tuple[dict[str, Any], dict[str, str]]:
+    """The title and detail in the language the request asks for where a catalog has the exact text, and the
+    Content-Language header to add (none without Accept-Language)."""
+    lang = _asked_language(request.headers.get("accept-language"))
+    if lang is None:
+        return kwargs, {}
+    title = kwargs.get("title") or HTTPStatus(status).phrase
+    if lang == "en":
+        return {**kwargs, "title": title}, {"Content-Language": "en"}
+    catalogs = (*getattr(request.app.state, "problem_catalogs", ()), kit_catalogs())
+
+    def say(text: str) -> str | None:
+        for catalog in catalogs:
+            translated = catalog.get(lang)(text)
+            if translated != text:
+                return translated
+        return None
+
+    out = dict(kwargs)
+    said_title = say(title)
+    out["title"] = said_title or title
+    if kwargs.get("detail"):
+        out["detail"] = say(kwargs["detail"]) or kwargs["detail"]
+    return out, {"Content-Language": lang if said_title else "en"}
+
+
+def localised_response(request: Request, status: int, *, headers: Mapping[str, str] | None = None,
+                       **kwargs: Any) -> ProblemResponse:
+    kwargs, language = localised(request, kwargs, status)
+    return ProblemResponse(status, headers={**(headers or {}), **language}, **kwargs)
 
 
 def problem_type(slug: str) -> str:
@@ -118,8 +203,9 @@ class Problem(Exception):
         self.headers = dict(headers or {})
         self.extra = extra
 
-    def response(self, instance: str | None = None) -> ProblemResponse:
-        return ProblemResponse(
+    def response(self, instance: str | None = None, request: Request | None = None) -> ProblemResponse:
+        answer = functools.partial(localised_response, request) if request is not None else ProblemResponse
+        return answer(
             self.status,
             slug=self.slug,
             title=self.title,
@@ -149,19 +235,20 @@ def validation_errors(errors: list[Mapping[str, Any]]) -> list[dict[str, str]]:
 
 def install_problem_handlers(app: FastAPI) -> None:
     async def on_problem(request: Request, exc: Problem) -> Response:
-        return exc.response(instance=request.url.path)
+        return exc.response(instance=request.url.path, request=request)
 
     async def on_http(request: Request, exc: StarletteHTTPException) -> Response:
         detail = exc.detail if isinstance(exc.detail, str) else None
         if detail == HTTPStatus(exc.status_code).phrase:
             detail = None
-        return ProblemResponse(
-            exc.status_code, detail=detail, instance=request.url.path,
+        return localised_response(
+            request, exc.status_code, detail=detail, instance=request.url.path,
             headers=getattr(exc, "headers", None),
         )
 
     async def on_validation(request: Request, exc: RequestValidationError) -> Response:
-        return ProblemResponse(
+        return localised_response(
+            request,
             422,
             title="Invalid request",
             detail="One or more fields are invalid.",
@@ -171,7 +258,8 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error", extra={"path": request.url.path})
-        return ProblemResponse(
+        return localised_response(
+            request,
             500,
             title="Internal error",
             detail="Something went wrong on our side. Quote the request id if you contact us.",
@@ -274,6 +362,6 @@ async def domain_problem(request: Request, exc: Exception) -> Response:
     status: int = getattr(exc, "status", 409)
     extra: dict[str, Any] = dict(getattr(exc, "extra", {}))
     headers = {"Retry-After": str(extra["retry_after"])} if status == 429 and "retry_after" in extra else {}
-    return ProblemResponse(status, slug=getattr(exc, "code", "domain-error"), title=getattr(exc, "title", "Conflict"),
-                           detail=getattr(exc, "detail", str(exc)), instance=request.url.path, headers=headers,
-                           **extra)
+    return localised_response(request, status, slug=getattr(exc, "code", "domain-error"),
+                              title=getattr(exc, "title", "Conflict"), detail=getattr(exc, "detail", str(exc)),
+                              instance=request.url.path, headers=headers, **extra)

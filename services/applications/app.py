@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from kit.app import ServiceContext, create_service_app
 from kit.clock import Clock, utcnow
 from kit.http import JsonPoster, service_client
+from kit.problems import use_catalogs
 from services.applications import workers
 from services.applications.api import (
     admin,
@@ -25,6 +26,7 @@ from services.applications.api import (
     queue,
     registerutdrag,
 )
+from services.applications.domain.texts import CATALOGS
 from services.applications.integration.registers import Registers
 from services.applications.service.runtime import Runtime
 from services.applications.settings import ApplicationsSettings
@@ -95,4 +97,5 @@ def create_app(settings: ApplicationsSettings | None = None, *, clock: Clock | N
         domain_errors=DomainError,
         **kwargs,
     )
+    use_catalogs(app, CATALOGS)  # problems a client sees, in the language they ask for (Accept-Language)
     return app

@@ -41,7 +41,7 @@ ADDED_SCHEMAS: frozenset[str] = frozenset({
                                           "RegisterutdragPart", "RegisterutdragSummary", "ServiceAnswered")),
     *(f"{service}_{name}" for service in ("Meetings", "Messaging")
       for name in ("Entry", "Item", "Section", "SubjectAccessAnswer", "SubjectAccessRequest", "Text")),
-    "Messaging_LetterBatchDay", "Messaging_LetterBatchList"})
+    "Messaging_LetterBatchDay", "Messaging_LetterBatchList", "Applications_MyCase"})
 # Issue 14 item 3 (letters) changes two schemas in the snapshot on purpose: Messaging_ContactIn and
 # Messaging_StaffContactIn take the channel "letter" (at most three channels).
 # Issue 13 (figures): a unit's figures for its team lead (GET /figures); the decision (POST and GET
@@ -50,7 +50,11 @@ ADDED_SCHEMAS: frozenset[str] = frozenset({
 # Issue 14 (languages), changed in the snapshot on purpose, additively: messaging's Messaging_ContactIn and
 # Messaging_StaffContactIn accept the language "ar" (and describe it), Messaging_ContactOut says the language's
 # "direction" (ltr/rtl); meetings' GET /bookings/{booking_id}.ics and GET/POST /join/{token} take an optional
-# Accept-Language header, and Meetings_JoinOut carries the title's "lang" and "direction".
+# Accept-Language header, and Meetings_JoinOut carries the title's "lang" and "direction". Applications' client
+# views (GET /me/cases, /me/cases/{case_id}, /me/invitations) take ?lang= sv, en or ar (optional now: else the saved
+# language, else Accept-Language) and answer language and direction (Applications_MyCases, Applications_Invitations
+# changed in the snapshot; /me/cases/{case_id} answers Applications_MyCase, added); the decision letter's ?lang= takes
+# ar too.
 # Whole services added since the snapshot: their tag, their paths (/api/<service>/...) and schemas (<Service>_...).
 # Registers' POST /internal/subject-access (Registers_SubjectAccessRequest/Answer, _Section, _Item, _Entry, _Text)
 # is covered by "registers" here.

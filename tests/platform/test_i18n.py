@@ -70,6 +70,15 @@ def test_missing_lists_untranslated_marked_texts(tmp_path: Path) -> None:
     assert i18n.missing(package, "sv") == ["Pears"]  # kept what was translated, added the new text empty
 
 
+def test_update_leaves_new_texts_empty_in_every_language_but_english(tmp_path: Path) -> None:
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "texts.py").write_text('from kit.i18n import N_\nA = N_("Apples")\n')
+    i18n.update(package, ["sv", "en", "ar"])  # English's identity must not leak into the languages after it
+    assert i18n.missing(package, "en") == []
+    assert i18n.missing(package, "ar") == ["Apples"] and i18n.missing(package, "sv") == ["Apples"]
+
+
 @pytest.mark.parametrize("lang", i18n.LANGUAGES)
 def test_every_marked_client_text_is_translated(lang: str) -> None:
     gaps = {str(package.relative_to(PROJECT)): i18n.missing(package, lang) for package in i18n.catalog_roots(PROJECT)}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Depends, Query, Request
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -18,11 +18,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from kit.app import ServiceContext
 from kit.auth import Principal, authenticate, person_or_service
 from kit.db import session as db_session
+from kit.i18n import direction, negotiate
 from kit.idempotency import idempotency_key
 from kit.problems import Problem, not_found
 from services.applications.domain.access import Role, Section
 from services.applications.domain.lifecycle import ActorRole
-from services.applications.service import documents, figures, registerutdrag
+from services.applications.service import documents, figures, profiles, registerutdrag
 from services.applications.service.context import CaseContext, load_case
 from services.applications.service.runtime import Runtime
 from services.applications.service.staff import is_staff, note_staff
@@ -191,3 +192,32 @@ async def unit_extract(extract_id: uuid.UUID, session: AsyncSession = Depends(db
                        principal: Principal = Depends(caseworker_principal)) -> registerutdrag.ExtractAccess:
     """A register extract a caseworker of the caller's unit asked for (cleared when the client is protected)."""
     return await registerutdrag.unit_extract(session, principal, extract_id)
+
+
+# --- the client's language ----------------------------------------------------------------------------------
+
+LangQuery = Annotated[Literal["sv", "en", "ar"] | None, Query(
+    description="sv, en or ar; without it the client's saved language, else Accept-Language, else sv")]
+
+
+@dataclass(frozen=True)
+class ClientLanguage:
+    """The language a client's texts are given in, and its direction (Content-Language and the JSON say it)."""
+
+    lang: str
+    direction: str
+
+    def fields(self) -> dict[str, str]:
+        return {"language": self.lang, "direction": self.direction}
+
+    def headers(self) -> dict[str, str]:
+        return {"Content-Language": self.lang}
+
+
+async def client_language(request: Request, lang: LangQuery = None, session: AsyncSession = Depends(db_session),
+                          principal: Principal = Depends(authenticate)) -> ClientLanguage:
+    """``?lang=`` when given; else the client's saved language when there is a catalog for it; else the best one
+    in Accept-Language; else Swedish (kit.i18n.negotiate)."""
+    preferred = lang or await profiles.preferred_language(session, principal)
+    chosen = negotiate(request.headers.get("accept-language"), preferred)
+    return ClientLanguage(chosen, direction(chosen))

@@ -77,13 +77,13 @@ async def get_decision(ctx: CaseContext = Depends(deps.case_part(Section.DECISIO
 
 @router.get("/applications/{case_id}/decision.pdf", response_class=Response,
             responses={200: {"content": {"application/pdf": {}}}}, summary="The decision letter as a PDF")
-async def decision_pdf(lang: Annotated[Literal["sv", "en"], Query()] = "sv",
+async def decision_pdf(lang: Annotated[Literal["sv", "en", "ar"], Query()] = "sv",
                        ctx: CaseContext = Depends(deps.case_part(Section.DECISION)),
                        session: AsyncSession = Depends(db_session)) -> Response:
     pdf = await decisions.decision_letter(session, ctx, lang)
     return Response(pdf, media_type="application/pdf", headers={
         "Content-Disposition": f'inline; filename="beslut-{ctx.case.period}.pdf"',
-        "Cache-Control": "private, no-store"})
+        "Cache-Control": "private, no-store", "Content-Language": decisions.pdf_language(lang, ctx.runtime.pdf_font)})
 
 
 @router.post("/applications/{case_id}/pay", response_model=schemas.CaseOut,

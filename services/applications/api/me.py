@@ -1,10 +1,9 @@
-"""Mina sidor: the client's own cases in plain Swedish (or English), and their own profile."""
+"""Mina sidor: the client's own cases in plain words in their language (Swedish, English, Arabic), and their own
+profile. The answer names its language and text direction (``language``, ``direction``, Content-Language)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
-
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -17,28 +16,32 @@ from services.applications.service.runtime import Runtime
 
 router = APIRouter(tags=["mina sidor"])
 
-Lang = Annotated[Literal["sv", "en"], Query(description="sv (default) or en")]
+Language = deps.ClientLanguage
 
 
 @router.get("/me/cases", response_model=schemas.MyCases,
             summary="Client: my household's applications, newest month first")
-async def my_cases(lang: Lang = "sv", session: AsyncSession = Depends(db_session),
-                   principal: Principal = Depends(deps.client_principal)) -> JSONResponse:
-    return JSONResponse({"items": await client_pages.my_cases(session, principal, lang)})
+async def my_cases(session: AsyncSession = Depends(db_session), principal: Principal = Depends(deps.client_principal),
+                   lang: Language = Depends(deps.client_language)) -> JSONResponse:
+    items = await client_pages.my_cases(session, principal, lang.lang)
+    return JSONResponse({"items": items, **lang.fields()}, headers=lang.headers())
 
 
-@router.get("/me/cases/{case_id}", response_model=schemas.MyCaseOut,
+@router.get("/me/cases/{case_id}", response_model=schemas.MyCase,
             summary="Client: status in plain words, what is missing, requested documents, calculation, decision")
-async def my_case(lang: Lang = "sv", ctx: CaseContext = Depends(deps.own_case),
-                  session: AsyncSession = Depends(db_session)) -> JSONResponse:
-    return JSONResponse(await client_pages.my_case(session, ctx, lang))
+async def my_case(ctx: CaseContext = Depends(deps.own_case), session: AsyncSession = Depends(db_session),
+                  lang: Language = Depends(deps.client_language)) -> JSONResponse:
+    return JSONResponse({**await client_pages.my_case(session, ctx, lang.lang), **lang.fields()},
+                        headers=lang.headers())
 
 
 @router.get("/me/invitations", response_model=schemas.Invitations,
             summary="Client: applications that name me as co-applicant and wait for my answer")
-async def my_invitations(lang: Lang = "sv", session: AsyncSession = Depends(db_session),
-                         principal: Principal = Depends(deps.client_principal)) -> JSONResponse:
-    return JSONResponse({"items": await client_pages.my_invitations(session, principal, lang)})
+async def my_invitations(session: AsyncSession = Depends(db_session),
+                         principal: Principal = Depends(deps.client_principal),
+                         lang: Language = Depends(deps.client_language)) -> JSONResponse:
+    items = await client_pages.my_invitations(session, principal, lang.lang)
+    return JSONResponse({"items": items, **lang.fields()}, headers=lang.headers())
 
 
 @router.get("/me/profile", response_model=schemas.ProfileOut,

@@ -18,13 +18,13 @@ from kit.auth import Principal
 from kit.db import session as db_session
 from kit.idempotency import Idempotency
 from services.applications.api import deps, schemas
-from services.applications.service import registerutdrag
+from services.applications.service import decisions, registerutdrag
 from services.applications.service.registerutdrag import ExtractAccess
 from services.applications.service.runtime import Runtime
 
 router = APIRouter(tags=["registerutdrag"])
 
-Lang = Annotated[Literal["sv", "en"], Query(description="the PDF's language: sv (default) or en")]
+Lang = Annotated[Literal["sv", "en", "ar"], Query(description="the PDF's language: sv (default), en or ar")]
 Accept = Annotated[str | None, Header(description="application/pdf for the PDF, else JSON")]
 PDF_ANSWER = {200: {"content": {"application/json": {}, "application/pdf": {}}}}
 
@@ -39,7 +39,7 @@ async def _answer(session: AsyncSession, rt: Runtime, access: ExtractAccess, lan
         content = await registerutdrag.deliver_pdf(session, rt, access, lang)
         return Response(content, media_type="application/pdf", headers={
             "Content-Disposition": f'attachment; filename="registerutdrag-{access.record.requested_at:%Y-%m-%d}.pdf"',
-            "Cache-Control": "private, no-store"})
+            "Cache-Control": "private, no-store", "Content-Language": decisions.pdf_language(lang, rt.pdf_font)})
     return JSONResponse(await registerutdrag.deliver_json(session, rt, access),
                         headers={"Cache-Control": "private, no-store"})
 

@@ -248,6 +248,13 @@ class RegisterLookupOut(_Out):
     sources: list[str]
 
 
+class InLanguage(_Out):
+    """The language of an answer's texts (also in Content-Language) and their direction: rtl for Arabic."""
+
+    language: Literal["sv", "en", "ar"] = Field(description="the language of the texts (kit.i18n.LANGUAGES)")
+    direction: Literal["ltr", "rtl"] = Field(description="the texts' direction: rtl (right to left) for Arabic")
+
+
 class MyCaseOut(_Out):
     id: uuid.UUID
     period: str
@@ -266,7 +273,11 @@ class MyCaseOut(_Out):
     register_lookups: list[RegisterLookupOut] | None = None
 
 
-class MyCases(_Out):
+class MyCase(MyCaseOut, InLanguage):
+    """One case on Mina sidor, with the language of its texts."""
+
+
+class MyCases(InLanguage):
     items: list[MyCaseOut]
 
 
@@ -281,7 +292,7 @@ class InvitationOut(_Out):
     decline: str
 
 
-class Invitations(_Out):
+class Invitations(InLanguage):
     items: list[InvitationOut]
 
 

@@ -2,7 +2,8 @@
 
 The domain is pure (no I/O, no web framework). Read it in this order:
     content.py        what a client applies with (DraftContent); personnummer is values.personal_number
-    completeness.py   what is missing (stable codes, Swedish and English), the submit check -> ApplicationContent
+    texts.py          the client's texts: English ids, Swedish/English/Arabic from ../locales (gettext catalogs)
+    completeness.py   what is missing (stable codes, in the client's language), the submit check -> ApplicationContent
     prefill.py        the monthly re-application from last month
     signing.py        canonical JSON + SHA-256; signatures void when the content changes
     lifecycle.py      the case's state machine: states, events, who may do what

@@ -7,6 +7,8 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
 
+from kit.i18n import N_
+from services.applications.domain.texts import Lang, tr
 from values.errors import DomainError
 from values.files import (  # noqa: F401  (re-exported: the applications service's upload rules)
     ALLOWED_MEDIA_TYPES,
@@ -30,12 +32,12 @@ class DocumentType(StrEnum):
     OTHER = "other"
 
 
-DOCUMENT_LABELS: dict[DocumentType, tuple[str, str]] = {
-    DocumentType.BANK_STATEMENTS: ("kontoutdrag", "bank statements"),
-    DocumentType.RENTAL_CONTRACT: ("hyreskontrakt", "rental contract"),
-    DocumentType.MEDICAL_CERTIFICATE: ("läkarintyg", "medical certificate"),
-    DocumentType.PAY_SLIP: ("lönespecifikation", "pay slip"),
-    DocumentType.OTHER: ("annan handling", "other document"),
+DOCUMENT_LABELS: dict[DocumentType, str] = {  # English ids, translated from the catalogs (domain/texts.py)
+    DocumentType.BANK_STATEMENTS: N_("bank statements"),
+    DocumentType.RENTAL_CONTRACT: N_("rental contract"),
+    DocumentType.MEDICAL_CERTIFICATE: N_("medical certificate"),
+    DocumentType.PAY_SLIP: N_("pay slip"),
+    DocumentType.OTHER: N_("other document"),
 }
 
 
@@ -70,7 +72,7 @@ OUTSTANDING = frozenset({DocumentStatus.REQUESTED, DocumentStatus.REJECTED})  # 
 class DocumentTransitionNotAllowed(DomainError):
     code = "document-transition-not-allowed"
     status = 409
-    title = "That step is not possible for this document"
+    title = N_("That step is not possible for this document")
 
 
 def document_transition(current: DocumentStatus, event: DocumentEvent, actor: DocumentActor) -> DocumentStatus:
@@ -100,6 +102,6 @@ class DocumentRequest(BaseModel):
             raise ValueError("say why the document was rejected, so the client knows what to send")
         return self
 
-    def label(self, lang: Literal["sv", "en"] = "sv") -> str:
-        base = DOCUMENT_LABELS[self.type][0 if lang == "sv" else 1]
+    def label(self, lang: Lang = "sv") -> str:
+        base = tr(lang)(DOCUMENT_LABELS[self.type])
         return f"{base}: {self.text}" if self.text else base

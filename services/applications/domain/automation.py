@@ -15,6 +15,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from kit.i18n import N_
 from services.applications.domain.content import ApplicationKind
 from services.applications.domain.decision import ComponentKind, DecisionComponent, entitlement
 from services.applications.domain.labels import kronor
@@ -110,7 +111,7 @@ def only_approves(components: Iterable[DecisionComponent]) -> bool:
 class UndoNotAllowed(DomainError):
     code = "automated-decision-not-undoable"
     status = 409
-    title = "This decision cannot be undone here"
+    title = N_("This decision cannot be undone here")
 
 
 def payout_date(decided_on: dt.date, payout_day: int) -> dt.date:

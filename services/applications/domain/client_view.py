@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from kit.i18n import N_
 from services.applications.domain.attachments import OUTSTANDING, DocumentRequest
 from services.applications.domain.completeness import MissingItem
 from services.applications.domain.content import ApplicationKind
 from services.applications.domain.labels import kronor
 from services.applications.domain.lifecycle import CaseState, CaseStatus, Outcome
 from services.applications.domain.months import month_name
-
-Lang = Literal["sv", "en"]
+from services.applications.domain.texts import Lang, tr
 
 
 class ClientCase(BaseModel):
@@ -41,60 +40,38 @@ class ClientStatusView(BaseModel):
     due_date: dt.date | None = None
 
 
-# key -> (title sv, text sv, title en, text en); placeholders: {what} the application, {month}, {amount}, {due}.
-_TEXTS: dict[str, tuple[str, str, str, str]] = {
-    "draft": ("Ansökan är inte skickad",
-              "Du har påbörjat {what} för {month}. Den är inte skickad än.",
-              "Application not sent",
-              "You have started {what} for {month}. It has not been sent yet."),
-    "draft_ready": ("Ansökan är klar att skicka",
-                    "Allt är ifyllt och signerat. Skicka in {what} för {month}.",
-                    "Ready to send",
-                    "Everything is filled in and signed. Send {what} for {month}."),
-    "submitted": ("Ansökan är skickad",
-                  "Vi har tagit emot {what} för {month}. En handläggare kommer att gå igenom den.",
-                  "Application sent",
-                  "We have received {what} for {month}. A caseworker will go through it."),
-    "in_review": ("Ansökan handläggs",
-                  "En handläggare går igenom {what} för {month}. Du får ett meddelande när det finns ett beslut.",
-                  "Being processed",
-                  "A caseworker is going through {what} for {month}. You will get a message when there is a "
-                  "decision."),
-    "info_requested": ("Vi behöver fler uppgifter",
-                       "För att kunna fatta beslut behöver vi mer från dig. Skicka det senast {due}. Om vi inte får "
-                       "det fattar vi beslut utifrån de uppgifter vi har.",
-                       "We need more information",
-                       "To make a decision we need more from you. Send it by {due}. If we do not get it, we will "
-                       "decide on the information we have."),
-    "approved": ("Beslut: du får ekonomiskt bistånd",
-                 "Du får {amount} för {month}. Du kan läsa hela beslutet och beräkningen här.",
-                 "Decision: you get financial assistance",
-                 "You get {amount} for {month}. You can read the full decision and the calculation here."),
-    "partly_approved": ("Beslut: du får en del av det du sökte",
-                        "Du får {amount} för {month}. Läs i beslutet vad du inte fick och varför. Om du inte är nöjd "
-                        "kan du överklaga inom tre veckor från att du fick beslutet.",
-                        "Decision: you get part of what you applied for",
-                        "You get {amount} for {month}. Read in the decision what you did not get and why. If you do "
-                        "not agree, you can appeal within three weeks from receiving the decision."),
-    "refused": ("Beslut: du får inget bistånd den här gången",
-                "Din ansökan för {month} har fått avslag. Läs i beslutet varför. Om du inte är nöjd kan du "
-                "överklaga inom tre veckor från att du fick beslutet.",
-                "Decision: no assistance this time",
-                "Your application for {month} was refused. Read in the decision why. If you do not agree, you can "
-                "appeal within three weeks from receiving the decision."),
-    "paid": ("Pengarna är utbetalda",
-             "{amount} för {month} har betalats ut.",
-             "Paid",
-             "{amount} for {month} has been paid out."),
-    "withdrawn": ("Ansökan är återkallad",
-                  "Du har tagit tillbaka {what} för {month}. Du kan göra en ny ansökan när du vill.",
-                  "Application withdrawn",
-                  "You withdrew {what} for {month}. You can apply again whenever you want."),
+# key -> (title, text), English ids translated from the catalogs (domain/texts.py).
+# Placeholders: {what} the application, {month}, {amount}, {due}.
+_TEXTS: dict[str, tuple[str, str]] = {
+    "draft": (N_("Application not sent"),
+              N_("You have started {what} for {month}. It has not been sent yet.")),
+    "draft_ready": (N_("Ready to send"),
+                    N_("Everything is filled in and signed. Send {what} for {month}.")),
+    "submitted": (N_("Application sent"),
+                  N_("We have received {what} for {month}. A caseworker will go through it.")),
+    "in_review": (N_("Being processed"),
+                  N_("A caseworker is going through {what} for {month}. You will get a message when there is a "
+                     "decision.")),
+    "info_requested": (N_("We need more information"),
+                       N_("To make a decision we need more from you. Send it by {due}. If we do not get it, we will "
+                          "decide on the information we have.")),
+    "approved": (N_("Decision: you get financial assistance"),
+                 N_("You get {amount} for {month}. You can read the full decision and the calculation here.")),
+    "partly_approved": (N_("Decision: you get part of what you applied for"),
+                        N_("You get {amount} for {month}. Read in the decision what you did not get and why. If you "
+                           "do not agree, you can appeal within three weeks from receiving the decision.")),
+    "refused": (N_("Decision: no assistance this time"),
+                N_("Your application for {month} was refused. Read in the decision why. If you do not agree, you "
+                   "can appeal within three weeks from receiving the decision.")),
+    "paid": (N_("Paid"),
+             N_("{amount} for {month} has been paid out.")),
+    "withdrawn": (N_("Application withdrawn"),
+                  N_("You withdrew {what} for {month}. You can apply again whenever you want.")),
 }
 
 _WHAT = {
-    ApplicationKind.FIRST: ("din ansökan", "your application"),
-    ApplicationKind.MONTHLY: ("din fortsatta ansökan", "your monthly application"),
+    ApplicationKind.FIRST: N_("your application"),
+    ApplicationKind.MONTHLY: N_("your monthly application"),
 }
 
 
@@ -108,22 +85,20 @@ def _key(case: ClientCase) -> str:
 
 
 def _document_todo(doc: DocumentRequest, lang: Lang) -> str:
-    if lang == "sv":
-        text = f"Skicka {doc.label('sv')}."
-        return f"{text} Det du skickade kunde inte godtas: {doc.rejection_reason}" if doc.rejection_reason else text
-    text = f"Send {doc.label('en')}."
-    return f"{text} What you sent could not be accepted: {doc.rejection_reason}" if doc.rejection_reason else text
+    t = tr(lang)
+    text = t(N_("Send {document}."), document=doc.label(lang))
+    if doc.rejection_reason:
+        return t(N_("{request} What you sent could not be accepted: {reason}"), request=text,
+                 reason=doc.rejection_reason)
+    return text
 
 
 def client_status_view(case: ClientCase, lang: Lang = "sv") -> ClientStatusView:
-    key = _key(case)
-    title_sv, text_sv, title_en, text_en = _TEXTS[key]
-    title, template = (title_sv, text_sv) if lang == "sv" else (title_en, text_en)
-    what = _WHAT[case.kind][0 if lang == "sv" else 1]
-    due = case.info_due.isoformat() if case.info_due else ("snarast" if lang == "sv" else "as soon as possible")
-    text = template.format(
-        what=what, month=month_name(case.period, lang), amount=kronor(case.granted or 0, lang), due=due
-    )
+    t = tr(lang)
+    title, template = _TEXTS[_key(case)]
+    due = case.info_due.isoformat() if case.info_due else t(N_("as soon as possible"))
+    text = t(template, what=t(_WHAT[case.kind]), month=month_name(case.period, lang),
+             amount=kronor(case.granted or 0, lang), due=due)
     todo: list[str] = []
     status = case.state.status
     if status is CaseStatus.DRAFT:
@@ -133,7 +108,7 @@ def client_status_view(case: ClientCase, lang: Lang = "sv") -> ClientStatusView:
     return ClientStatusView(
         status=status,
         outcome=case.state.outcome,
-        title=title,
+        title=t(title),
         text=text,
         todo=todo,
         due_date=case.info_due if status is CaseStatus.INFO_REQUESTED else None,

@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Self
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from kit.i18n import N_
 from services.applications.domain.content import (
     APPLICANT,
     NO_RENT_HOUSING,
@@ -25,8 +26,9 @@ from services.applications.domain.content import (
     period_first_day,
     period_last_day,
 )
-from services.applications.domain.labels import INCOME_LABELS, ROLE_LABELS, Lang
+from services.applications.domain.labels import INCOME_LABELS, Lang
 from services.applications.domain.signing import Signature, missing_signers, required_signers
+from services.applications.domain.texts import tr
 from values.errors import DomainError
 
 LUNCH_QUESTION_MAX_AGE = 6  # the riksnorm has a lower amount for 0-6 year olds who eat lunch at preschool
@@ -34,27 +36,38 @@ CHILD_MAX_AGE = 20  # the riksnorm's oldest child band is 19-20; older people ar
 
 
 class MissingItem(BaseModel):
+    """One gap. ``sv`` and ``en`` are part of the 422 body and the staff view; ``text(lang)`` gives any catalog
+    language (the English id with its values, translated from domain/texts.py)."""
+
     model_config = ConfigDict(frozen=True)
 
     code: str
     sv: str
     en: str
     member: str | None = None  # "applicant", "partner" or a child/adult ref
+    message: str | None = Field(default=None, exclude=True)  # the English id
+    values: tuple[tuple[str, str], ...] = Field(default=(), exclude=True)  # its {placeholders}, ids themselves
 
     def text(self, lang: Lang = "sv") -> str:
-        return self.sv if lang == "sv" else self.en
+        if lang == "sv" or self.message is None:
+            return self.sv if lang != "en" else self.en
+        return _say(self.message, dict(self.values), lang)
 
 
-def _item(code: str, sv: str, en: str, member: str | None = None) -> MissingItem:
-    return MissingItem(code=code, sv=sv, en=en, member=member)
+def _say(message: str, values: dict[str, str], lang: Lang) -> str:
+    t = tr(lang)
+    return t(message, **{k: t(v) for k, v in values.items()})
+
+
+def _item(code: str, message: str, member: str | None = None, **values: str) -> MissingItem:
+    return MissingItem(code=code, sv=_say(message, values, "sv"), en=_say(message, values, "en"), member=member,
+                       message=message, values=tuple(values.items()))
 
 
 def _household_gaps(content: DraftContent) -> Iterable[MissingItem]:
     household = content.household
     if household is None or household.applicant is None:
-        yield _item(
-            "household.applicant", "Fyll i uppgifter om dig som söker.", "Fill in your own details as the applicant."
-        )
+        yield _item("household.applicant", N_("Fill in your own details as the applicant."))
         if household is None:
             return
     start, end = period_first_day(content.period), period_last_day(content.period)
@@ -62,15 +75,13 @@ def _household_gaps(content: DraftContent) -> Iterable[MissingItem]:
         if child.birth_date > end or age_on(child.birth_date, start) > CHILD_MAX_AGE:
             yield _item(
                 "household.child.age",
-                "Kontrollera barnets födelsedatum. Barn över 20 år räknas som vuxna i hemmet.",
-                "Check the child's date of birth. Children over 20 count as adults in the home.",
+                N_("Check the child's date of birth. Children over 20 count as adults in the home."),
                 child.ref,
             )
         elif age_on(child.birth_date, start) <= LUNCH_QUESTION_MAX_AGE and child.lunch_at_home is None:
             yield _item(
                 "household.child.lunch_at_home",
-                "Svara på om barnet äter lunch hemma på vardagar eller i förskolan.",
-                "Tell us whether the child eats lunch at home on weekdays or at preschool.",
+                N_("Tell us whether the child eats lunch at home on weekdays or at preschool."),
                 child.ref,
             )
 
@@ -78,24 +89,15 @@ def _household_gaps(content: DraftContent) -> Iterable[MissingItem]:
 def _housing_gaps(content: DraftContent) -> Iterable[MissingItem]:
     housing = content.housing
     if housing is None or housing.type is None:
-        yield _item("housing.type", "Berätta hur du bor.", "Tell us what kind of home you live in.")
+        yield _item("housing.type", N_("Tell us what kind of home you live in."))
     if housing is None or (housing.rent is None and housing.type not in NO_RENT_HOUSING):
-        yield _item(
-            "housing.rent",
-            "Fyll i din hyra eller boendekostnad per månad.",
-            "Fill in your rent or housing cost per month.",
-        )
+        yield _item("housing.rent", N_("Fill in your rent or housing cost per month."))
     if housing is None or housing.household_size is None:
-        yield _item(
-            "housing.household_size",
-            "Fyll i hur många som bor i bostaden.",
-            "Fill in how many people live in the home.",
-        )
+        yield _item("housing.household_size", N_("Fill in how many people live in the home."))
     elif content.household is not None and housing.household_size < content.household.people_count():
         yield _item(
             "housing.household_size_mismatch",
-            "Antalet som bor i bostaden är färre än de personer du har fyllt i. Kontrollera uppgifterna.",
-            "The number of people in the home is lower than the people you listed. Please check.",
+            N_("The number of people in the home is lower than the people you listed. Please check."),
         )
 
 
@@ -104,18 +106,16 @@ def _income_gaps(content: DraftContent) -> Iterable[MissingItem]:
     if incomes is None or (not incomes.none_declared and not incomes.items):
         yield _item(
             "incomes.declared",
-            "Fyll i hushållets inkomster, eller svara att ni inte har några inkomster.",
-            "Fill in the household's incomes, or answer that you have no incomes.",
+            N_("Fill in the household's incomes, or answer that you have no incomes."),
         )
         return
     for income in incomes.items:
         if income.needs_confirmation:
-            sv_type, en_type = INCOME_LABELS[income.type]
             yield _item(
                 "incomes.confirm",
-                f"Bekräfta eller ändra beloppet för {sv_type} från förra månaden.",
-                f"Confirm or change last month's amount for {en_type}.",
+                N_("Confirm or change last month's amount for {income}."),
                 income.member,
+                income=INCOME_LABELS[income.type],
             )
 
 
@@ -124,24 +124,18 @@ def _asset_gaps(content: DraftContent) -> Iterable[MissingItem]:
     if assets is None or (not assets.none_declared and not assets.has_items()):
         yield _item(
             "assets.declared",
-            "Fyll i pengar på bankkonton, fordon och annat ni äger, eller svara att ni inte har några tillgångar.",
-            "Fill in money in bank accounts, vehicles and other things you own, or answer that you have none.",
+            N_("Fill in money in bank accounts, vehicles and other things you own, or answer that you have none."),
         )
 
 
 def _plan_gaps(content: DraftContent) -> Iterable[MissingItem]:
     for role in _adult_applicant_roles(content):
         if content.plan is None or content.plan.for_member(role) is None:
-            sv_whose = "din" if role == APPLICANT else "din medsökandes"
-            en_whose = "your" if role == APPLICANT else "your co-applicant's"
-            yield _item(
-                f"plan.{role}",
-                f"Berätta om {sv_whose} sysselsättning just nu: inskriven på Arbetsförmedlingen, i aktivitet, "
-                "sjukskriven eller annat.",
-                f"Tell us about {en_whose} current situation: registered with Arbetsförmedlingen, in an activity, "
-                "sick-listed or other.",
-                role,
-            )
+            message = (N_("Tell us about your current situation: registered with Arbetsförmedlingen, in an activity, "
+                          "sick-listed or other.") if role == APPLICANT else
+                       N_("Tell us about your co-applicant's current situation: registered with "
+                          "Arbetsförmedlingen, in an activity, sick-listed or other."))
+            yield _item(f"plan.{role}", message, role)
 
 
 def _reference_gaps(content: DraftContent) -> Iterable[MissingItem]:
@@ -162,8 +156,7 @@ def _reference_gaps(content: DraftContent) -> Iterable[MissingItem]:
             seen.add((section, ref))
             yield _item(
                 f"{section}.member_unknown",
-                "En uppgift gäller en person som inte finns med i hushållet. Ändra eller ta bort den.",
-                "An entry belongs to a person who is not in the household. Change or remove it.",
+                N_("An entry belongs to a person who is not in the household. Change or remove it."),
                 ref,
             )
 
@@ -191,13 +184,9 @@ def content_gaps(content: DraftContent) -> list[MissingItem]:
 def signature_gaps(content: DraftContent, signatures: Sequence[Signature]) -> list[MissingItem]:
     items = []
     for signer in missing_signers(required_signers(content), signatures):
-        sv_role, en_role = ROLE_LABELS[signer.role]
-        items.append(_item(
-            f"signature.{signer.role}",
-            f"Ansökan behöver signeras av {sv_role}.",
-            f"The application must be signed by the {en_role}.",
-            signer.role,
-        ))
+        message = (N_("The application must be signed by the applicant.") if signer.role == APPLICANT else
+                   N_("The application must be signed by the co-applicant."))
+        items.append(_item(f"signature.{signer.role}", message, signer.role))
     return items
 
 
@@ -230,7 +219,7 @@ class ApplicationContent(DraftContent):
 class IncompleteApplication(DomainError):
     code = "application-incomplete"
     status = 422
-    title = "The application is not complete"
+    title = N_("The application is not complete")
 
 
 def ensure_complete(content: DraftContent, signatures: Sequence[Signature] = ()) -> ApplicationContent:
@@ -238,7 +227,7 @@ def ensure_complete(content: DraftContent, signatures: Sequence[Signature] = ())
     items = missing_items(content, signatures)
     if items:
         raise IncompleteApplication(
-            "Some information is missing.",
+            N_("Some information is missing."),
             missing=[item.model_dump() for item in items],
         )
     return ApplicationContent.model_validate(content.model_dump())

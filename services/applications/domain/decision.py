@@ -17,11 +17,13 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import AwareDatetime, ConfigDict, Field, StringConstraints, model_validator
 
+from kit.i18n import N_
 from services.applications.domain.content import Kronor, LongText, MemberRef, Period
 from services.applications.domain.lifecycle import Outcome
 from services.applications.domain.need_reasons import NeedReason
 from services.applications.domain.signing import ContentHash
 from services.applications.domain.text import NoNulModel
+from services.applications.domain.texts import tr
 
 SYSTEM_DECIDER = "system"
 NEW_SOL_IN_FORCE = dt.date(2025, 7, 1)  # socialtjänstlagen (2025:400)
@@ -77,34 +79,22 @@ class AppealInfo(_Model):
     en: str
 
 
-APPEAL_INFO = AppealInfo(
-    sv=(
-        "Om du inte är nöjd med beslutet kan du överklaga det till förvaltningsrätten. Överklagandet ska vara "
-        "skriftligt. Skriv vilket beslut du överklagar och vilken ändring du vill ha. Skicka eller lämna "
-        "överklagandet till socialtjänsten, som har fattat beslutet, inte direkt till förvaltningsrätten. "
-        "Överklagandet måste ha kommit in till socialtjänsten inom tre veckor från den dag du fick del av "
-        "beslutet. Socialtjänsten kan hjälpa dig att skriva överklagandet. "
-        "(43 och 44 §§ förvaltningslagen (2017:900))"
-    ),
-    en=(
-        "If you do not agree with the decision, you can appeal to the administrative court (förvaltningsrätten). "
-        "The appeal must be in writing. Say which decision you are appealing and what change you want. Send or "
-        "hand in the appeal to the social services, who made the decision, not directly to the court. The appeal "
-        "must reach the social services within three weeks from the day you received the decision. The social "
-        "services can help you write it. (Sections 43 and 44 of the Administrative Procedure Act (2017:900))"
-    ),
+# The texts are kept with each decision in Swedish and English as they read on the day (an appeal reads what was
+# sent); other languages translate the English one when the catalog knows it (domain/texts.stored).
+_APPEAL = N_(
+    "If you do not agree with the decision, you can appeal to the administrative court (förvaltningsrätten). "
+    "The appeal must be in writing. Say which decision you are appealing and what change you want. Send or "
+    "hand in the appeal to the social services, who made the decision, not directly to the court. The appeal "
+    "must reach the social services within three weeks from the day you received the decision. The social "
+    "services can help you write it. (Sections 43 and 44 of the Administrative Procedure Act (2017:900))"
 )
+APPEAL_INFO = AppealInfo(sv=tr("sv")(_APPEAL), en=_APPEAL)
 
-_NEW_SOL = LegalReference(
-    sv="Socialtjänstlagen (2025:400), bestämmelserna om rätt till ekonomiskt bistånd (försörjningsstöd). "
-       "Tidigare 4 kap. 1 § socialtjänstlagen (2001:453).",
-    en="The Social Services Act (2025:400), the provisions on the right to financial assistance "
-       "(försörjningsstöd); formerly Chapter 4, Section 1 of the Social Services Act (2001:453).",
-)
-_OLD_SOL = LegalReference(
-    sv="4 kap. 1 och 3 §§ socialtjänstlagen (2001:453).",
-    en="Chapter 4, Sections 1 and 3 of the Social Services Act (2001:453).",
-)
+_NEW_SOL_EN = N_("The Social Services Act (2025:400), the provisions on the right to financial assistance "
+                 "(försörjningsstöd); formerly Chapter 4, Section 1 of the Social Services Act (2001:453).")
+_OLD_SOL_EN = N_("Chapter 4, Sections 1 and 3 of the Social Services Act (2001:453).")
+_NEW_SOL = LegalReference(sv=tr("sv")(_NEW_SOL_EN), en=_NEW_SOL_EN)
+_OLD_SOL = LegalReference(sv=tr("sv")(_OLD_SOL_EN), en=_OLD_SOL_EN)
 
 
 def legal_basis(decided_on: dt.date) -> list[LegalReference]:

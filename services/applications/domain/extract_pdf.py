@@ -1,4 +1,4 @@
-"""The register extract as a readable PDF (fpdf2), in Swedish or English.
+"""The register extract as a readable PDF (fpdf2), in Swedish, English or Arabic (right to left).
 
 With a Unicode TrueType font (the service passes APPLICATIONS_PDF_FONT_PATH when the file is there, DejaVu Sans by
 default) every name prints as written; without one the core Helvetica font is used, which covers å ä ö é ü but
@@ -9,37 +9,37 @@ the PDF (the JSON keeps it); a missing service's part says so and why.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Any
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from kit.i18n import N_
 from services.applications.domain.labels import kronor
 from services.applications.domain.pdf import _latin1
+from services.applications.domain.texts import Lang, direction, stored, tr
 
-Lang = Literal["sv", "en"]
 MAX_DEPTH = 4
 
-_TEXTS: dict[str, tuple[str, str]] = {
-    "title": ("Registerutdrag", "Register extract"),
-    "subtitle": ("Dina personuppgifter hos socialtjänstens ekonomiska bistånd (artikel 15 dataskyddsförordningen)",
-                 "Your personal data held by social services' financial assistance (GDPR article 15)"),
-    "person": ("Personnummer", "Personal identity number"),
-    "requested": ("Begärt", "Requested"),
-    "status": ("Status", "Status"),
-    "complete": ("Komplett: alla tjänster svarade", "Complete: every service answered"),
-    "partial": ("Ofullständigt: någon tjänst svarade inte, se nedan",
-                "Incomplete: a service did not answer, see below"),
-    "missing": ("Saknas", "Missing"),
-    "empty": ("Inga uppgifter.", "No data."),
-    "yes": ("Ja", "Yes"),
-    "no": ("Nej", "No"),
-    "kept": ("Utdraget sparas till", "This extract is kept until"),
+# English ids, translated from the catalogs (domain/texts.py).
+_TEXTS: dict[str, str] = {
+    "title": N_("Register extract"),
+    "subtitle": N_("Your personal data held by social services' financial assistance (GDPR article 15)"),
+    "person": N_("Personal identity number"),
+    "requested": N_("Requested"),
+    "status": N_("Status"),
+    "complete": N_("Complete: every service answered"),
+    "partial": N_("Incomplete: a service did not answer, see below"),
+    "missing": N_("Missing"),
+    "empty": N_("No data."),
+    "yes": N_("Yes"),
+    "no": N_("No"),
+    "kept": N_("This extract is kept until"),
 }
 
 
 def _t(key: str, lang: Lang) -> str:
-    return _TEXTS[key][0 if lang == "sv" else 1]
+    return tr(lang)(_TEXTS[key])
 
 
 def _value(value: Any, kind: str, lang: Lang) -> str:
@@ -68,12 +68,11 @@ class _Writer:
     def line(self, text: str, size: float = 9, style: str = "", indent: float = 0) -> None:
         self.font(size, style)
         self.pdf.set_x(self.pdf.l_margin + indent)
-        self.pdf.multi_cell(0, size * 0.5, self.clean(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT, align="L")
+        align = "R" if self.unicode and direction(self.lang) == "rtl" else "L"
+        self.pdf.multi_cell(0, size * 0.5, self.clean(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT, align=align)
 
     def label(self, pair: dict[str, str] | None) -> str:
-        if not pair:
-            return ""
-        return str(pair.get(self.lang) or pair.get("sv") or "")
+        return stored(pair, self.lang) or ""
 
     def item(self, item: dict[str, Any], depth: int) -> None:
         indent = 4 * depth
@@ -99,6 +98,10 @@ def render_extract_pdf(extract: dict[str, Any], *, lang: Lang = "sv", municipali
     if unicode:
         pdf.add_font("body", "", font_path)
         pdf.add_font("body", "B", font_path)  # one face: bold is shown by size, not a second file
+        if direction(lang) == "rtl":  # HarfBuzz joins the Arabic letters; paragraphs run right to left
+            pdf.set_text_shaping(use_shaping_engine=True, direction="rtl")
+    elif direction(lang) == "rtl":
+        lang = "sv"  # no glyphs for the script: the Swedish extract
     w = _Writer(pdf, lang, unicode)
     pdf.set_title(w.clean(_t("title", lang)))
     pdf.set_author(w.clean(municipality))

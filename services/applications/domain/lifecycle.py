@@ -18,6 +18,7 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
+from kit.i18n import N_
 from values.errors import DomainError
 
 
@@ -128,19 +129,19 @@ assert len(_TABLE) == len(RULES), "two rules for the same (state, event)"  # gua
 class TransitionNotAllowed(DomainError):
     code = "case-transition-not-allowed"
     status = 409
-    title = "That step is not possible in the case's current state"
+    title = N_("That step is not possible in the case's current state")
 
 
 class RoleNotAllowed(DomainError):
     code = "case-role-not-allowed"
     status = 403
-    title = "You may not take that step"
+    title = N_("You may not take that step")
 
 
 class NotPayable(DomainError):
     code = "case-not-payable"
     status = 409
-    title = "A refused application is not paid"
+    title = N_("A refused application is not paid")
 
 
 INITIAL = CaseState(CaseStatus.DRAFT)
@@ -195,7 +196,7 @@ MAX_DUE_DAYS = 90
 class DueDateInvalid(DomainError):
     code = "info-due-date-invalid"
     status = 422
-    title = "The due date must be in the future and within 90 days"
+    title = N_("The due date must be in the future and within 90 days")
 
 
 def check_due_date(due: dt.date, today: dt.date) -> dt.date:

@@ -1,22 +1,23 @@
-"""Month names for periods ("2026-12" -> "december 2026" / "December 2026"), without depending on the OS locale;
-and the window of months an application may be made for."""
+"""Month names for periods ("2026-12" -> "december 2026" / "December 2026"), from the service's catalogs rather
+than the OS locale; and the window of months an application may be made for."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
 
+from kit.i18n import N_
+from services.applications.domain.texts import Lang, tr
 from values.errors import DomainError
 
-_SV = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september", "oktober",
-       "november", "december")
-_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-       "November", "December")
+_MONTHS = (N_("January"), N_("February"), N_("March"), N_("April"), N_("May"), N_("June"), N_("July"),
+           N_("August"), N_("September"), N_("October"), N_("November"), N_("December"))
 
 
-def month_name(period: str, lang: Literal["sv", "en"] = "sv") -> str:
+def month_name(period: str, lang: Lang = "sv") -> str:
     year, month = period.split("-")
-    return f"{(_SV if lang == 'sv' else _EN)[int(month) - 1]} {year}"
+    t = tr(lang)
+    # Translators: a month and its year, e.g. "December 2026".
+    return t(N_("{month} {year}"), month=t(_MONTHS[int(month) - 1]), year=year)
 
 
 # --- which months may be applied for ------------------------------------------------------------------------
@@ -33,7 +34,7 @@ def latest_period(today: dt.date, months_ahead: int = MONTHS_AHEAD) -> str:
 class PeriodOutOfRange(DomainError):
     code = "period-out-of-range"
     status = 422
-    title = "No application can be made for that month"
+    title = N_("No application can be made for that month")
 
 
 def check_period(period: str, today: dt.date, field: str = "body.period", months_ahead: int = MONTHS_AHEAD) -> str:

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Literal
 
+from kit.i18n import N_
+from services.applications.domain.texts import Lang, tr
 from values.errors import DomainError
 
 SOURCE = ("Socialstyrelsen: HSLF-FS 2015:30 om socialnämndernas skyldighet att lämna statistiska uppgifter om "
@@ -44,83 +45,76 @@ class NeedReason(StrEnum):
 
 @dataclass(frozen=True)
 class NeedReasonText:
-    sv: str  # the category as staff and the statistics name it
-    en: str
-    client_sv: str  # what the client reads on their decision
-    client_en: str
+    """English ids, translated from the catalogs (domain/texts.py)."""
 
-    def label(self, lang: Literal["sv", "en"]) -> str:
-        return self.sv if lang == "sv" else self.en
+    category: str  # the category as staff and the statistics name it
+    client: str  # what the client reads on their decision
 
-    def plain(self, lang: Literal["sv", "en"]) -> str:
-        return self.client_sv if lang == "sv" else self.client_en
+    @property
+    def sv(self) -> str:
+        return tr("sv")(self.category)
+
+    @property
+    def en(self) -> str:
+        return self.category
+
+    def label(self, lang: Lang) -> str:
+        return tr(lang)(self.category)
+
+    def plain(self, lang: Lang) -> str:
+        return tr(lang)(self.client)
 
 
 TEXTS: dict[NeedReason, NeedReasonText] = {
     NeedReason.UNEMPLOYED_NO_BENEFIT: NeedReasonText(
-        "Arbetslös – ingen ersättning", "Unemployed – no benefit",
-        "Du är arbetslös och får ingen ersättning, till exempel från a-kassan.",
-        "You are unemployed and get no benefit, for example from an unemployment fund."),
+        N_("Unemployed – no benefit"),
+        N_("You are unemployed and get no benefit, for example from an unemployment fund.")),
     NeedReason.UNEMPLOYED_INSUFFICIENT_BENEFIT: NeedReasonText(
-        "Arbetslös – otillräcklig ersättning", "Unemployed – benefit not enough to live on",
-        "Du är arbetslös och ersättningen du får räcker inte att leva på.",
-        "You are unemployed and the benefit you get is not enough to live on."),
+        N_("Unemployed – benefit not enough to live on"),
+        N_("You are unemployed and the benefit you get is not enough to live on.")),
     NeedReason.SICK_LEAVE_WITH_BENEFIT: NeedReasonText(
-        "Sjukskriven med läkarintyg – med sjukpenning", "On sick leave (doctor's certificate) – with sickness benefit",
-        "Du är sjukskriven och sjukpenningen räcker inte att leva på.",
-        "You are on sick leave and your sickness benefit is not enough to live on."),
+        N_("On sick leave (doctor's certificate) – with sickness benefit"),
+        N_("You are on sick leave and your sickness benefit is not enough to live on.")),
     NeedReason.SICK_LEAVE_WITHOUT_BENEFIT: NeedReasonText(
-        "Sjukskriven med läkarintyg – utan sjukpenning",
-        "On sick leave (doctor's certificate) – without sickness benefit",
-        "Du är sjukskriven men får ingen sjukpenning.",
-        "You are on sick leave but get no sickness benefit."),
+        N_("On sick leave (doctor's certificate) – without sickness benefit"),
+        N_("You are on sick leave but get no sickness benefit.")),
     NeedReason.ILL_HEALTH_WITHOUT_SICK_LEAVE: NeedReasonText(
-        "Sjukdom eller ohälsa utan sjukskrivning", "Illness or ill health without sick leave",
-        "Din hälsa gör att du inte kan arbeta nu, fast du inte är sjukskriven.",
-        "Your health keeps you from working now, although you are not on sick leave."),
+        N_("Illness or ill health without sick leave"),
+        N_("Your health keeps you from working now, although you are not on sick leave.")),
     NeedReason.SOCIAL_OBSTACLE: NeedReasonText(
-        "Arbetshinder – sociala skäl", "Unable to work – social reasons",
-        "Din situation gör att du inte kan börja arbeta nu. Vi arbetar tillsammans med dig mot arbete.",
-        "Your situation keeps you from starting work now. We work with you towards a job."),
+        N_("Unable to work – social reasons"),
+        N_("Your situation keeps you from starting work now. We work with you towards a job.")),
     NeedReason.PARENTAL_LEAVE: NeedReasonText(
-        "Föräldraledig", "Parental leave",
-        "Du är föräldraledig och föräldrapenningen räcker inte att leva på.",
-        "You are on parental leave and your parental benefit is not enough to live on."),
+        N_("Parental leave"),
+        N_("You are on parental leave and your parental benefit is not enough to live on.")),
     NeedReason.INSUFFICIENT_INCOME_WORK: NeedReasonText(
-        "Otillräcklig inkomst – arbete", "Income not enough – work",
-        "Du arbetar, men lönen räcker inte att leva på.",
-        "You work, but your wages are not enough to live on."),
+        N_("Income not enough – work"),
+        N_("You work, but your wages are not enough to live on.")),
     NeedReason.INSUFFICIENT_INCOME_PENSION: NeedReasonText(
-        "Otillräcklig inkomst – pension", "Income not enough – pension",
-        "Din pension räcker inte att leva på.",
-        "Your pension is not enough to live on."),
+        N_("Income not enough – pension"),
+        N_("Your pension is not enough to live on.")),
     NeedReason.INSUFFICIENT_INCOME_OTHER: NeedReasonText(
-        "Otillräcklig inkomst – annan", "Income not enough – other",
-        "Dina inkomster räcker inte att leva på.",
-        "Your income is not enough to live on."),
+        N_("Income not enough – other"),
+        N_("Your income is not enough to live on.")),
     NeedReason.AWAITING_INCOME: NeedReasonText(
-        "Väntar på ersättning eller inkomst", "Waiting for a benefit or income",
-        "Du väntar på en ersättning eller inkomst som inte har kommit än.",
-        "You are waiting for a benefit or income that has not come yet."),
+        N_("Waiting for a benefit or income"),
+        N_("You are waiting for a benefit or income that has not come yet.")),
     NeedReason.STUDIES: NeedReasonText(
-        "Utbildning eller studier", "Education or studies",
-        "Du studerar och har inte tillräckligt att leva på under tiden.",
-        "You are studying and do not have enough to live on meanwhile."),
+        N_("Education or studies"),
+        N_("You are studying and do not have enough to live on meanwhile.")),
     NeedReason.INTRODUCTION_PROGRAMME: NeedReasonText(
-        "Introduktionsprogram eller etableringsprogram", "Introduction or establishment programme",
-        "Du deltar i ett introduktions- eller etableringsprogram och ersättningen räcker inte att leva på.",
-        "You take part in an introduction or establishment programme and its benefit is not enough to live on."),
+        N_("Introduction or establishment programme"),
+        N_("You take part in an introduction or establishment programme and its benefit is not enough to live on.")),
     NeedReason.OTHER: NeedReasonText(
-        "Annat försörjningshinder", "Other reason",
-        "Du kan inte försörja dig just nu av ett annat skäl, som står i beslutet.",
-        "You cannot support yourself just now for another reason, given in the decision."),
+        N_("Other reason"),
+        N_("You cannot support yourself just now for another reason, given in the decision.")),
 }
 
 
 class NeedReasonRequired(DomainError):
     code = "decision-invalid"
     status = 422
-    title = "The decision is not complete"
+    title = N_("The decision is not complete")
 
 
 def reason_for_decision(*, automated: bool, given: NeedReason | None,
@@ -137,7 +131,7 @@ def reason_for_decision(*, automated: bool, given: NeedReason | None,
     return given
 
 
-def need_reason_out(reason: NeedReason | str | None, lang: Literal["sv", "en"] | None = None) -> dict[str, str] | None:
+def need_reason_out(reason: NeedReason | str | None, lang: Lang | None = None) -> dict[str, str] | None:
     """The reason as shown: the code with its labels (staff), or in the client's language in plain words."""
     if reason is None:
         return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from kit.i18n import N_
 from services.applications.domain.content import (
     ApplicationKind,
     DraftContent,
@@ -14,7 +15,7 @@ from values.errors import DomainError
 class PrefillPeriodError(DomainError):
     code = "prefill-period-not-later"
     status = 422
-    title = "A re-application is for a later month"
+    title = N_("A re-application is for a later month")
 
 
 def prefill_monthly(previous: DraftContent, period: str) -> DraftContent:

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, StringConstraints
 
+from kit.i18n import N_
 from services.applications.domain.content import APPLICANT, PARTNER, DraftContent
 from values.errors import DomainError
 from values.personal_number import PersonalNumber
@@ -112,7 +113,7 @@ def signature_is_valid(signature: Signature, content: DraftContent) -> bool:
 class NotASigner(DomainError):
     code = "signature-not-a-signer"
     status = 403
-    title = "Only the applicant and the co-applicant sign"
+    title = N_("Only the applicant and the co-applicant sign")
 
 
 def sign(
@@ -126,7 +127,7 @@ def sign(
     required = required_signers(content)
     signer = next((s for s in required.signers if s.personal_number == pnr), None)
     if signer is None:
-        raise NotASigner("This person is not an applicant in this application.")
+        raise NotASigner(N_("This person is not an applicant in this application."))
     return Signature(
         role=signer.role, personal_number=pnr, content_hash=required.content_hash, signed_at=signed_at, method=method
     )

@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from contracts.events import APPLICATION_SUBMITTED
 from kit import audit
 from kit.auth import Principal
+from kit.i18n import N_
 from kit.idempotency import Idempotency, StoredAnswer
 from kit.problems import Problem, not_found
 from services.applications.domain import access, lifecycle, months
@@ -139,7 +140,7 @@ async def start_application(session: AsyncSession, rt: Runtime, principal: Princ
     content = _with_applicant(body, me)
     if _parties(content)[0] != me:
         # Decided on the body alone, before any look-up: the same answer whoever the named person is.
-        raise Problem(422, "applicant-not-you", "You can only apply as the applicant",
+        raise Problem(422, "applicant-not-you", N_("You can only apply as the applicant"),
                       "household.applicant must be you. Name your partner as partner: they are invited and join "
                       "with their own login.")
     out = await _create(session, rt, principal, content, unit=rt.settings.default_unit, source="digital")
@@ -228,16 +229,16 @@ async def save_draft(session: AsyncSession, ctx: CaseContext, body: DraftContent
         raise Problem(428, "if-match-required", "If-Match required",
                       "Send the ETag of the version you edited in If-Match.")
     if if_match.strip().removeprefix("W/") != case.etag:
-        raise Problem(412, "version-mismatch", "The application was changed meanwhile",
-                      "Load it again and redo your change.", current_version=case.version)
+        raise Problem(412, "version-mismatch", N_("The application was changed meanwhile"),
+                      N_("Load it again and redo your change."), current_version=case.version)
     if (body.kind.value, body.period) != (case.kind, case.period):
-        raise Problem(422, "application-kind-period-fixed", "Kind and month cannot change",
-                      "Start a new application for another month.")
+        raise Problem(422, "application-kind-period-fixed", N_("Kind and month cannot change"),
+                      N_("Start a new application for another month."))
     content = _with_applicant(body, case.applicant_pnr)
     applicant, partner = _parties(content)
     if applicant != case.applicant_pnr:
-        raise Problem(422, "applicant-fixed", "The applicant cannot change",
-                      "Start a new application if someone else applies.")
+        raise Problem(422, "applicant-fixed", N_("The applicant cannot change"),
+                      N_("Start a new application if someone else applies."))
     now = ctx.runtime.now()
     # The same partner keeps their answer; someone newly named is invited (unless already in the household).
     status = (case.co_applicant_status if partner == case.co_applicant_pnr
@@ -251,7 +252,7 @@ async def save_draft(session: AsyncSession, ctx: CaseContext, body: DraftContent
     if protected is not case.protected_identity:  # a protected co-applicant protects the whole case
         await cases.set_protected(session, case.id, protected)
     if version is None:  # cannot happen under the row lock; kept as the database-level guard
-        raise Problem(412, "version-mismatch", "The application was changed meanwhile", "Load it again.")
+        raise Problem(412, "version-mismatch", N_("The application was changed meanwhile"), N_("Load it again."))
     ctx.audit_change(session, "update")
     ctx = await reload(session, ctx)
     out = await case_view(session, ctx)

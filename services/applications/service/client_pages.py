@@ -1,4 +1,4 @@
-"""Mina sidor: the client's own cases in plain Swedish (or English), and the invitations waiting for them."""
+"""Mina sidor: the client's own cases in plain words in their language, and the invitations waiting for them."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from services.applications.domain.content import ApplicationKind
 from services.applications.domain.lifecycle import CaseStatus
 from services.applications.domain.months import month_name
 from services.applications.domain.need_reasons import need_reason_out
+from services.applications.domain.texts import stored
 from services.applications.service.context import CaseContext
 from services.applications.service.proposals import lookups_for_client
 from services.applications.service.views import document_out, local
@@ -44,8 +45,8 @@ async def _summary(session: AsyncSession, case: CaseRecord, lang: str,
         out["calculation"] = {
             "entitlement": calc.get("entitlement"), "totals": calc.get("totals"), "norm_year": calc.get("norm_year"),
             "lines": [{"component": ln.get("component"), "member": ln.get("member"), "amount": ln.get("amount"),
-                       "text": (ln.get("text") or {}).get(lang), "legal_reference": (ln.get("legal_reference") or {})
-                       .get(lang)} for ln in calc.get("lines", [])]}
+                       "text": stored(ln.get("text"), lang), "legal_reference": stored(ln.get("legal_reference"), lang)}
+                      for ln in calc.get("lines", [])]}
     # That register look-ups were made, when, why and from which sources (nothing of what they answered).
     out["register_lookups"] = await lookups_for_client(session, case.id, lang)
     if decision is not None:
@@ -54,7 +55,7 @@ async def _summary(session: AsyncSession, case: CaseRecord, lang: str,
                            or decision.get("reasons_sv"),
                            # why they need support, in plain words: part of the assessment, and their data
                            "reason_for_need": need_reason_out(decision.get("reason_for_need"), lang),  # type: ignore[arg-type]
-                           "appeal": decision["appeal"][lang],
+                           "appeal": stored(decision["appeal"], lang),
                            "automated": bool(decision.get("automated")),
                            "json": f"/applications/{case.id}/decision",
                            "pdf": f"/applications/{case.id}/decision.pdf?lang={lang}"}

@@ -19,6 +19,7 @@ from services.applications.domain.decision import Decision, DecisionComponent, D
 from services.applications.domain.lifecycle import Event, Outcome
 from services.applications.domain.need_reasons import NeedReason, reason_for_decision
 from services.applications.domain.pdf import DecisionView, render_decision_pdf
+from services.applications.domain.texts import direction
 from services.applications.integration import calculation
 from services.applications.service import events
 from services.applications.service.cases import take_step
@@ -134,6 +135,11 @@ async def read_decision(session: AsyncSession, ctx: CaseContext) -> Decision:
     return decision
 
 
+def pdf_language(lang: str, font: str | None) -> str:
+    """The language a PDF is written in: a right-to-left one needs the Unicode font, else it is Swedish."""
+    return lang if font or direction(lang) == "ltr" else "sv"
+
+
 async def decision_letter(session: AsyncSession, ctx: CaseContext, lang: str) -> bytes:
     """The decision letter as a PDF in ``lang``; a staff read is audited."""
     decision = await _decision(session, ctx)
@@ -142,7 +148,8 @@ async def decision_letter(session: AsyncSession, ctx: CaseContext, lang: str) ->
     pdf = render_decision_pdf(DecisionView(
         decision=decision, lang=lang, municipality=ctx.runtime.settings.municipality,  # type: ignore[arg-type]
         unit_name=ctx.case.unit, case_reference=str(ctx.case.id), recipients=names,
-        caseworker_name=None if ctx.case.protected_identity else decision.decided_by_name))
+        caseworker_name=None if ctx.case.protected_identity else decision.decided_by_name,
+        font_path=ctx.runtime.pdf_font))
     ctx.audit_read(session, "decision", "case handling", format="pdf")
     await session.commit()
     return pdf

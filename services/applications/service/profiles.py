@@ -21,6 +21,14 @@ def _profile_out(row: dict[str, Any] | None) -> dict[str, Any]:
                                                             "interpreter_needed": bool(row.get("interpreter_needed"))}
 
 
+async def preferred_language(session: AsyncSession, principal: Principal) -> str | None:
+    """The language a client saved (None for a caller who is not a client or saved none)."""
+    if not principal.personal_number:
+        return None
+    row = await profiles.get_profile(session, normalise_personal_number(principal.personal_number))
+    return (row or {}).get("preferred_language")
+
+
 async def my_profile(session: AsyncSession, principal: Principal) -> dict[str, Any]:
     me = normalise_personal_number(principal.personal_number or "")
     return _profile_out(await profiles.get_profile(session, me))

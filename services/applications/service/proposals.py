@@ -21,6 +21,7 @@ from contracts.events import APPLICATION_DECIDED
 from contracts.registers import LookupAnswer, Purpose, SectionStatus
 from kit import audit
 from kit.auth import Principal
+from kit.i18n import N_
 from kit.problems import Problem, not_found
 from services.applications.domain import access
 from services.applications.domain.access import AccessPrincipal
@@ -43,6 +44,7 @@ from services.applications.domain.decision import (
 from services.applications.domain.lifecycle import ActorRole, CaseStatus, Event, Outcome
 from services.applications.domain.need_reasons import NeedReason, reason_for_decision
 from services.applications.domain.proposal import Proposal, ProposalInput, make_proposal, with_suggestions
+from services.applications.domain.texts import tr
 from services.applications.domain.trust_checks import drawn_at_submission
 from services.applications.integration import calculation
 from services.applications.service import events
@@ -237,17 +239,16 @@ async def read_proposal(session: AsyncSession, ctx: CaseContext) -> dict[str, An
             "earlier_proposals": int(found["earlier"]), **found["proposal"]}
 
 
-PURPOSE_TEXT = {Purpose.DECISION_PROPOSAL.value: ("underlag för beslut om din ansökan",
-                                                  "to prepare the decision on your application"),
-                Purpose.CASE_HANDLING.value: ("handläggning av din ansökan", "handling your application")}
+PURPOSE_TEXT = {Purpose.DECISION_PROPOSAL.value: N_("to prepare the decision on your application"),
+                Purpose.CASE_HANDLING.value: N_("handling your application")}
 
 
 async def lookups_for_client(session: AsyncSession, case_id: uuid.UUID, lang: str) -> list[dict[str, Any]]:
     """The register look-ups made for the case as the client sees them: when, why, from which sources."""
     out = []
     for row in await proposals.lookups_of(session, case_id):
-        sv, en = PURPOSE_TEXT.get(row["purpose"], (row["purpose"], row["purpose"]))
-        out.append({"made_at": local(row["made_at"]), "purpose": sv if lang == "sv" else en,
+        purpose = PURPOSE_TEXT.get(row["purpose"])
+        out.append({"made_at": local(row["made_at"]), "purpose": tr(lang)(purpose) if purpose else row["purpose"],
                     "registry": row["register"], "sources": list(row["sources"])})
     return out
 

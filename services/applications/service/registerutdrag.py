@@ -23,6 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from contracts.subject_access import SubjectAccessAnswer, SubjectAccessRequest
 from kit import audit
 from kit.auth import Principal
+from kit.i18n import N_
 from kit.idempotency import Idempotency
 from kit.problems import Problem, not_found
 from services.applications.domain.access import PROTECTED_PERMISSION
@@ -188,7 +189,7 @@ async def unit_extract(session: AsyncSession, principal: Principal, extract_id: 
 
 def _check_kept(rt: Runtime, record: ExtractRecord) -> dict[str, Any]:
     if record.extract is None or record.purged_at is not None or rt.now() >= record.expires_at:
-        raise Problem(410, "registerutdrag-expired", "The extract is no longer kept",
+        raise Problem(410, "registerutdrag-expired", N_("The extract is no longer kept"),
                       f"An extract is kept {rt.settings.registerutdrag_keep_days} days. Ask for a new one.")
     return record.extract
 
