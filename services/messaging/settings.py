@@ -29,6 +29,9 @@ class MessagingSettings(KitSettings):
     # manifests), asked with audience registers before a thread is started. Unset: messaging relies on its own copy
     # (development only; refused in production).
     registers_url: str | None = None
+    # Applications, asked who may act for whom (ombud: X-Representation; BISTAND_APPLICATIONS_URL). Unset: every
+    # representative is answered 503.
+    applications_url: str | None = None
     # Service clients that may ask for a person's data for their register extract (POST /internal/subject-access).
     subject_access_clients: str = "applications"
 

@@ -10,6 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.auth import Principal
 from kit.db import session as db_session
+from kit.representation import Scope, acts_for
 from services.applications.api import deps, schemas
 from services.applications.service import client_pages, profiles
 from services.applications.service.context import CaseContext
@@ -22,6 +23,7 @@ Lang = Annotated[Literal["sv", "en"], Query(description="sv (default) or en")]
 
 @router.get("/me/cases", response_model=schemas.MyCases,
             summary="Client: my household's applications, newest month first")
+@acts_for(Scope.READ)
 async def my_cases(lang: Lang = "sv", session: AsyncSession = Depends(db_session),
                    principal: Principal = Depends(deps.client_principal)) -> JSONResponse:
     return JSONResponse({"items": await client_pages.my_cases(session, principal, lang)})
@@ -29,6 +31,7 @@ async def my_cases(lang: Lang = "sv", session: AsyncSession = Depends(db_session
 
 @router.get("/me/cases/{case_id}", response_model=schemas.MyCaseOut,
             summary="Client: status in plain words, what is missing, requested documents, calculation, decision")
+@acts_for(Scope.READ)
 async def my_case(lang: Lang = "sv", ctx: CaseContext = Depends(deps.own_case),
                   session: AsyncSession = Depends(db_session)) -> JSONResponse:
     return JSONResponse(await client_pages.my_case(session, ctx, lang))

@@ -19,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.responses import Response
 
 from kit.db import session as db_session
+from kit.representation import Scope, acts_for
 from services.meetings.api import deps
 from services.meetings.api.deps import BookingAccess, Caller, Rt
 from services.meetings.api.schemas import FeedTokenOut, JoinOut
@@ -35,6 +36,7 @@ ICS_MEDIA_TYPE = "text/calendar; charset=utf-8"
 
 @router.get("/bookings/{booking_id}.ics", summary="The booking as a calendar file (icalendar)",
             response_class=Response, responses={200: {"content": {"text/calendar": {}}}})
+@acts_for(Scope.MEETINGS)
 async def booking_ics(rt: Rt, a: BookingAccess = Depends(deps.visible_booking)) -> Response:
     b = a.booking
     body = ics.booking_to_ics(b, join_url=rooms.room_url(rt.settings, a.record))
