@@ -28,7 +28,13 @@ ADDED_PATHS: frozenset[str] = frozenset({
     # Issue 14, registerutdrag: the client's and staff's routes in applications, each service's internal part.
     *(f"/api/applications/{who}/registerutdrag{tail}" for who in ("me", "staff")
       for tail in ("", "/{extract_id}", "/{extract_id}.pdf")),
-    "/api/meetings/internal/subject-access", "/api/messaging/internal/subject-access"})
+    "/api/meetings/internal/subject-access", "/api/messaging/internal/subject-access",
+    # Issue 14, ombud: staff register, list and revoke representations; the representative's and the client's lists;
+    # messaging and meetings resolve one (contracts.representation). X-Representation is read by kit.auth, not a
+    # documented parameter, so no other operation changes.
+    "/api/applications/staff/representations", "/api/applications/staff/representations/{representation_id}/revoke",
+    "/api/applications/me/representations", "/api/applications/me/representatives",
+    "/api/applications/internal/representations/resolve"})
 ADDED_SCHEMAS: frozenset[str] = frozenset({
     "Applications_AutomationPolicyIn", "Applications_AutomationPolicyOut", "Applications_ProposalCheckOut",
     "Applications_ProposalOut", "Applications_QueueProposal", "Applications_RegisterLookupOut",
@@ -37,6 +43,10 @@ ADDED_SCHEMAS: frozenset[str] = frozenset({
     "Applications_LeadTime", "Applications_DecisionFigures", "Applications_ProposalFigures",
     *(f"Applications_{name}" for name in ("Registerutdrag", "RegisterutdragIn", "RegisterutdragList",
                                           "RegisterutdragPart", "RegisterutdragSummary", "ServiceAnswered")),
+    *(f"Applications_{name}" for name in ("RepresentationIn", "RepresentationOut", "RepresentationList",
+                                          "MyRepresentationOut", "MyRepresentations", "MyRepresentativeOut",
+                                          "MyRepresentatives", "RepresentationKind", "Scope", "ResolveRequest",
+                                          "Resolved")),
     *(f"{service}_{name}" for service in ("Meetings", "Messaging")
       for name in ("Entry", "Item", "Section", "SubjectAccessAnswer", "SubjectAccessRequest", "Text"))})
 # Issue 13 (figures): a unit's figures for its team lead (GET /figures); the decision (POST and GET
