@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from kit.auth import Principal
 from kit.context import current_request_id
 from kit.tables import AuditEntry
+
+
+class Principal(Protocol):
+    """The caller (kit.auth.Principal; kit.auth imports this module to record a representative's every request)."""
+
+    @property
+    def sub(self) -> str: ...
+    @property
+    def roles(self) -> frozenset[str]: ...
+    @property
+    def unit(self) -> str | None: ...
+    @property
+    def personal_number(self) -> str | None: ...
+    @property
+    def acting(self) -> Any: ...
 
 
 def record(

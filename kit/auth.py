@@ -27,7 +27,7 @@ from fastapi import Request
 from jose import jwk, jwt
 from jose.exceptions import JOSEError
 
-from kit import representation
+from kit import audit, representation
 from kit.problems import Problem
 from kit.settings import comma_list
 
@@ -337,8 +337,6 @@ async def _acting_for_client(request: Request, principal: Principal, named: str)
 async def _record_acting(request: Request, acting: Principal, client: str) -> None:
     """Every request a representative makes is in the audit log (their subject as the actor, the client and the
     representation named): whatever the route then records itself, nothing they do goes unrecorded."""
-    from kit import audit  # here: kit.audit imports this module
-
     route = request.scope.get("route")
     sessions = request.app.state.kit.sessions
     async with sessions() as session:

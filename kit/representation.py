@@ -25,6 +25,7 @@ import httpx
 
 from contracts.representation import CACHE_SECONDS, HEADER, RESOLVE_PATH, Resolved, Scope
 from kit.clock import Clock, utcnow
+from kit.http import service_client
 from kit.problems import Problem
 
 __all__ = ["HEADER", "RemoteRepresentations", "Representations", "Scope", "acts_for", "required_scopes",
@@ -138,8 +139,6 @@ def remote_representations(ctx: Any, applications_url: str | None, clock: Clock,
                            ) -> tuple[RemoteRepresentations, httpx.AsyncClient | None]:
     """For a service's start-up hook: its resolver over applications (its service token, audience applications)
     and the HTTP client to close at shutdown. Without a URL every representative gets 503 (nobody can tell)."""
-    from kit.http import service_client
-
     client = None
     if applications_url:
         client = service_client(applications_url.rstrip("/"), tokens=ctx.tokens_for("applications"),
