@@ -292,3 +292,48 @@ async def test_resolve_for_services(client, token, service_auth):
         "representation_id": str(uuid.uuid4()), "representative": OLLE.personal_number})
     same_404(wrong, unknown)
     clean(wrong.text, "greta", "cecilia")
+
+
+async def test_a_god_man_submits_the_monthly_application(client, token, anna_case, db_url):
+    """Anna's god man makes April's re-application, signs it for her (Bertil signs himself) and submits it."""
+    made = await client.post("/staff/representations", headers=token("karin"), json=body_for(ANNA))
+    rid = made.json()["id"]
+    acting = token(OLLE, rid)
+    monthly = await client.post("/applications/monthly", json={"month": "2026-06"}, headers=acting)
+    assert monthly.status_code == 201, monthly.text
+    case_id = monthly.json()["id"]
+    draft = (await client.get(f"/applications/{case_id}", headers=acting)).json()
+    content = draft["content"]
+    content["incomes"] = {"none_declared": True}
+    content["assets"] = {"none_declared": True}
+    saved = await client.put(f"/applications/{case_id}", json=content, headers={**acting, "If-Match": monthly.headers[
+        "etag"]})
+    assert saved.status_code == 200, saved.text
+    assert (await client.post(f"/applications/{case_id}/signatures", headers=acting)).status_code == 201
+    assert (await client.post(f"/applications/{case_id}/signatures", headers=token("bertil"))).status_code == 201
+    submitted = await client.post(f"/applications/{case_id}/submit", headers=acting)
+    assert submitted.status_code == 200, submitted.text
+    assert submitted.json()["status"] == "submitted"
+    history = (await client.get(f"/applications/{case_id}/history", headers=acting)).json()["items"]
+    by_olle = [h for h in history if h.get("on_behalf")]
+    assert {h["event"] for h in by_olle} >= {"create", "sign", "submit"}
+    bertils = [h for h in history if h["event"] == "sign" and not h.get("on_behalf")]
+    assert len(bertils) == 1 and bertils[0]["actor"] == PERSONAS["bertil"].sub
+    # What Olle sees of the case is Anna's household's: nothing of anyone else.
+    clean(submitted.text, "cecilia", "dana", "greta")
+
+
+async def test_the_lists_with_every_token_kind(client, token, service_auth):
+    for path in ("/me/representations", "/me/representatives"):
+        for who in ("karin", "lars", "tove", "adam", "nils"):
+            r = await client.get(path, headers=token(who))
+            assert r.status_code == 403, (path, who)
+            clean(r.text, "anna", "greta", "olle")
+        for kind in ("messaging", "meetings", "payments"):
+            r = await client.get(path, headers=service_auth(kind))
+            assert r.status_code == 403
+        assert (await client.get(path)).status_code == 401
+    # A client with no representation either way: empty lists.
+    for path in ("/me/representations", "/me/representatives"):
+        r = await client.get(path, headers=token("dana"))
+        assert r.status_code == 200 and r.json() == {"items": []}
