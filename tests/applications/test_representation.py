@@ -337,3 +337,16 @@ async def test_the_lists_with_every_token_kind(client, token, service_auth):
     for path in ("/me/representations", "/me/representatives"):
         r = await client.get(path, headers=token("dana"))
         assert r.status_code == 200 and r.json() == {"items": []}
+
+
+async def test_the_register_extract_shows_the_representations_by_name(client, token):
+    for who, other, name in ((GRETA, OLLE, OLLE.name), (OLLE, GRETA, GRETA.name)):
+        made = await client.post("/me/registerutdrag", headers=token(who))
+        assert made.status_code == 201, made.text
+        extract = await client.get(made.json()["json"], headers=token(who))
+        assert extract.status_code == 200, extract.text
+        part = next(p for p in extract.json()["parts"] if p["service"] == "applications")
+        section = next(s for s in part["sections"] if s["key"] == "representations")
+        assert section["items"], section
+        assert name in str(section)
+        assert other.personal_number not in extract.text and other.personal_number[2:] not in extract.text

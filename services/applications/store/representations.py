@@ -95,3 +95,11 @@ async def latest_applicant_name(session: AsyncSession, client: str) -> str | Non
         "SELECT content->'household'->'applicant'->>'name' FROM cases WHERE applicant_pnr = :c "
         "AND anonymised_at IS NULL ORDER BY period DESC, created_at DESC LIMIT 1"), {"c": client})).scalar()
     return name or None
+
+
+async def involving(session: AsyncSession, person: str) -> list[RepresentationRecord]:
+    """Every representation the person is the client or the representative of (for their register extract)."""
+    rows = (await session.execute(text(
+        "SELECT * FROM representations WHERE client_pnr = :p OR representative_pnr = :p "
+        "ORDER BY registered_at, id"), {"p": person})).mappings()
+    return [RepresentationRecord(**r) for r in rows]
