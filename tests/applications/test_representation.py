@@ -10,10 +10,13 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contracts.representation import HEADER
 from gateway.admission import CORS_ALLOW_HEADERS
 from kit.db import make_engine
+from services.applications.domain import retention as policy
+from services.applications.store.retention import cull_representations
 from simulators.idp.personas import PERSONAS, Persona
 from tests.applications.conftest import ANNA, Clock, couple, make_app, single, submitted_case
 from tests.support import app_client
@@ -350,3 +353,24 @@ async def test_the_register_extract_shows_the_representations_by_name(client, to
         assert section["items"], section
         assert name in str(section)
         assert other.personal_number not in extract.text and other.personal_number[2:] not in extract.text
+
+
+async def test_gallring_culls_an_ended_representation_once_no_case_names_the_client(client, token, db_url,
+                                                                                    anna_case):
+    lone = "195511119819"  # no case here
+    for who in (lone, ANNA):
+        made = await client.post("/staff/representations", headers=token("adam"), json=body_for(who))
+        assert made.status_code == 201, made.text
+    rule = next(r for r in policy.RULES if r.record == policy.REPRESENTATIONS)
+    engine = make_engine(db_url)
+    try:
+        async with engine.begin() as conn, AsyncSession(bind=conn) as session:
+            soon = dt.datetime(2026, 6, 30, tzinfo=dt.UTC)  # before it ends: kept
+            assert await cull_representations(session, rule, soon, soon, 100) == 0
+            later = dt.datetime(2040, 1, 1, tzinfo=dt.UTC)
+            assert await cull_representations(session, rule, later, later, 100) >= 1
+            left = (await session.execute(text("SELECT client_pnr FROM representations"))).scalars().all()
+    finally:
+        await engine.dispose()
+    assert lone not in left
+    assert ANNA in left  # her case still names her
