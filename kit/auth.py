@@ -324,7 +324,8 @@ async def _acting_for_client(request: Request, principal: Principal, named: str)
         raise representation.outside_scope()
     acting = dataclasses.replace(
         principal, sub=f"{principal.sub}#representation:{resolved.representation_id}", roles=frozenset({CLIENT_ROLE}),
-        unit=None, units=frozenset(), permissions=frozenset(), personal_number=resolved.client, name=None,
+        unit=None, units=frozenset(), permissions=frozenset(), personal_number=resolved.client,
+        name=principal.name,  # the representative's own: a message they send is signed by them
         claims={"sub": principal.sub, "roles": [CLIENT_ROLE]},
         acting=Acting(representation_id=str(resolved.representation_id), representative_sub=principal.sub,
                       representative=principal.personal_number, kind=resolved.kind.value,

@@ -45,6 +45,11 @@ async def test_a_representative_writes_for_the_client(setup, issuer, as_persona,
     mine = await client.get("/threads", headers=as_persona("anna"))
     assert thread in {t["id"] for t in mine.json()}
     assert (await client.get(f"/threads/{thread}/messages", headers=h)).status_code == 200
+    # The caseworker sees who wrote it: the representative, by name (not as Anna).
+    staff_view = (await client.get(f"/threads/{thread}/messages", headers=as_persona("karin"))).json()
+    assert staff_view[-1]["sender_name"] == OLLE.name and staff_view[-1]["sender"].startswith(OLLE.sub)
+    annas = (await client.get(f"/threads/{thread}/messages", headers=as_persona("anna"))).json()
+    assert annas[-1]["mine"] is False and annas[-1]["sender_name"] == OLLE.name
     # Contact details are the client's own: no scope reaches them.
     r = await client.get("/me/contact", headers=h)
     assert r.status_code == 403 and r.json()["type"].endswith("representation-scope")
