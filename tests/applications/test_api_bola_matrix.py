@@ -371,7 +371,7 @@ async def test_only_the_payment_system_marks_a_case_paid(client, as_persona, iss
 @pytest.mark.parametrize("mangle", ["not-a-uuid", NO_ID])
 @pytest.mark.parametrize("caller", ["anna", "karin", "service"])
 async def test_unknown_or_malformed_ids_are_never_a_500(client, headers_for, world, mangle, caller):
-    names = ("case_id", "attachment_id", "request_id", "extract_id")
+    names = ("case_id", "attachment_id", "request_id", "extract_id", "representation_id")
     for (method, route), rows in ROUTES.items():
         if "{" not in route:
             continue
