@@ -374,3 +374,13 @@ async def test_gallring_culls_an_ended_representation_once_no_case_names_the_cli
         await engine.dispose()
     assert lone not in left
     assert ANNA in left  # her case still names her
+
+
+async def test_registering_again_with_the_same_key_gives_the_first_answer(client, token, anna_case):
+    headers = {**token("karin"), "Idempotency-Key": "ombud-1"}
+    body = body_for(ANNA, scopes=["meetings"])
+    first = await client.post("/staff/representations", json=body, headers=headers)
+    again = await client.post("/staff/representations", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201 and first.json() == again.json()
+    other = await client.post("/staff/representations", json={**body, "scopes": ["read"]}, headers=headers)
+    assert other.status_code == 422 and other.json()["type"].endswith("idempotency-key-reused")

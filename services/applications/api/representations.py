@@ -19,7 +19,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from contracts.representation import RESOLVE_PATH, Resolved, ResolveRequest
 from kit.auth import Principal, require_service_client
 from kit.db import session as db_session
+from kit.idempotency import Idempotency, StoredAnswer
 from services.applications.api import deps, schemas
+from services.applications.api.answers import replay
 from services.applications.service import representations
 from services.applications.service.representations import NewRepresentation
 from services.applications.service.runtime import Runtime
@@ -30,15 +32,18 @@ ClientNumber = Annotated[str, Query(description="The client's personnummer.", mi
 
 
 @router.post("/staff/representations", status_code=201, response_model=schemas.RepresentationOut,
-             summary="Staff: register a representative (god man, förvaltare, fullmakt) for a client")
+             summary="Staff: register a representative (god man, förvaltare, fullmakt) for a client "
+                     "(Idempotency-Key)")
 async def register(body: schemas.RepresentationIn, session: AsyncSession = Depends(db_session),
                    principal: Principal = Depends(deps.representation_staff),
+                   idem: Idempotency = Depends(deps.idempotency),
                    rt: Runtime = Depends(deps.runtime)) -> JSONResponse:
     new = NewRepresentation(
         client=body.personal_number.value, client_name=body.client_name, representative=body.representative.value,
         representative_name=body.representative_name, kind=body.kind, scopes=body.scopes,
         valid_from=body.valid_from, valid_until=body.valid_until, document=body.document)
-    return JSONResponse(await representations.register(session, rt, principal, new), status_code=201)
+    out = await representations.register(session, rt, principal, new, idem, body.model_dump(mode="json"))
+    return replay(out) if isinstance(out, StoredAnswer) else JSONResponse(out, status_code=201)
 
 
 @router.get("/staff/representations", response_model=schemas.RepresentationList,

@@ -19,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from contracts.representation import RepresentationKind, Resolved, Scope
 from kit import audit
 from kit.auth import Principal
+from kit.idempotency import Idempotency, StoredAnswer
 from kit.problems import not_found
 from kit.representation import unknown_representation
 from services.applications.domain import representation as rules
@@ -79,8 +80,11 @@ def staff_view(r: RepresentationRecord, today: dt.date) -> dict[str, Any]:
             "revoked_at": r.revoked_at.isoformat() if r.revoked_at else None, "revoked_by": r.revoked_by}
 
 
-async def register(session: AsyncSession, rt: Runtime, principal: Principal, new: NewRepresentation
-                   ) -> dict[str, Any]:
+async def register(session: AsyncSession, rt: Runtime, principal: Principal, new: NewRepresentation,
+                   idem: Idempotency, request: dict[str, Any]) -> dict[str, Any] | StoredAnswer:
+    """Register it (201), or the first answer to a retry with the same Idempotency-Key."""
+    if (answer := await idem.claim(session, f"{principal.sub}:representations", request)) is not None:
+        return answer
     today = rt.today()
     unit = await _staff_unit(session, rt, principal, new.client)
     valid_from = new.valid_from or today
@@ -94,8 +98,10 @@ async def register(session: AsyncSession, rt: Runtime, principal: Principal, new
     audit.record(session, principal, "create", RESOURCE, str(record.id), subject=f"{new.client},{new.representative}",
                  purpose=PURPOSE, details={"kind": record.kind, "scopes": record.scopes,
                                            "valid_until": record.valid_until.isoformat()})
+    out = staff_view(record, today)
+    await idem.complete(session, 201, out)
     await session.commit()
-    return staff_view(record, today)
+    return out
 
 
 async def list_for_client(session: AsyncSession, rt: Runtime, principal: Principal, client: str) -> dict[str, Any]:
