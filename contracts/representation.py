@@ -51,5 +51,6 @@ class ResolveRequest(BaseModel):
 class Resolved(BaseModel):
     representation_id: UUID
     client: str = Field(description="The client's personnummer (12 digits).")
+    kind: RepresentationKind
     scopes: list[Scope]
     valid_until: dt.date = Field(description="The last day the representation holds (Europe/Stockholm).")

@@ -19,7 +19,9 @@ from gateway.settings import GatewaySettings
 from kit.auth import TokenRejected, TokenVerifier, bearer_token
 from kit.middleware import send_problem
 
-CORS_ALLOW_HEADERS = b"authorization, content-type, idempotency-key, if-match, if-none-match, x-request-id"
+# x-representation: a representative names the representation they act under (contracts.representation.HEADER).
+CORS_ALLOW_HEADERS = (b"authorization, content-type, idempotency-key, if-match, if-none-match, x-request-id, "
+                      b"x-representation")
 CORS_EXPOSE_HEADERS = b"x-request-id, retry-after, etag, location, content-disposition"
 CORS_METHODS = b"GET, POST, PUT, PATCH, DELETE, OPTIONS"
 _CHALLENGE = [(b"www-authenticate", b'Bearer realm="bistand"')]

@@ -49,6 +49,9 @@ class ServiceContext:
     # The service's own typed runtime (its clock, relay, clients...), set by its start-up hook and read through
     # a typed accessor in its api/deps.py.
     runtime: Any = None
+    # Who may act for whom (kit.representation.Representations), set by the start-up hook of a service whose
+    # client routes take representatives; None: every representative is refused (403).
+    representations: Any = None
 
     def tokens_for(self, service: str) -> AudienceTokens | None:
         """Service tokens for calls to ``service`` (None without client credentials)."""

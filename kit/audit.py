@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from kit.auth import Principal
 from kit.context import current_request_id
 from kit.tables import AuditEntry
+
+
+class Principal(Protocol):
+    """The caller (kit.auth.Principal; kit.auth imports this module to record a representative's every request)."""
+
+    @property
+    def sub(self) -> str: ...
+    @property
+    def roles(self) -> frozenset[str]: ...
+    @property
+    def unit(self) -> str | None: ...
+    @property
+    def personal_number(self) -> str | None: ...
+    @property
+    def acting(self) -> Any: ...
 
 
 def record(
@@ -23,10 +37,17 @@ def record(
     purpose: str | None = None,
     details: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    """Add an audit entry to the session: it commits (or not) with the work it describes."""
+    """Add an audit entry to the session: it commits (or not) with the work it describes.
+
+    A representative acting for a client (``actor.acting``) is recorded as the actor (their own token subject),
+    and the row says on whose behalf and under which representation (``details.on_behalf_of``: the client's
+    personnummer; ``details.representation``: its id and kind), so the row reads "done by them for the client"."""
+    if actor.acting is not None:
+        details = {**(details or {}), "on_behalf_of": actor.personal_number,
+                   "representation": {"id": actor.acting.representation_id, "kind": actor.acting.kind}}
     entry = AuditEntry(
-        actor=actor.sub,
-        actor_roles=",".join(sorted(actor.roles)),
+        actor=actor.acting.representative_sub if actor.acting is not None else actor.sub,
+        actor_roles="representative" if actor.acting is not None else ",".join(sorted(actor.roles)),
         actor_unit=actor.unit,
         action=action,
         resource_type=resource_type,

@@ -13,8 +13,10 @@ own audience, and only on the routes that name the calling client id (``require_
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import time
+import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -25,6 +27,7 @@ from fastapi import Request
 from jose import jwk, jwt
 from jose.exceptions import JOSEError
 
+from kit import audit, representation
 from kit.problems import Problem
 from kit.settings import comma_list
 
@@ -39,6 +42,20 @@ class TokenRejected(Exception):
 
 
 @dataclass(frozen=True, slots=True)
+class Acting:
+    """A representative acting for the client (kit.representation): who they are, under which representation."""
+
+    representation_id: str
+    representative_sub: str
+    representative: str = field(repr=False)  # their personnummer
+    kind: str
+    scopes: frozenset[str]
+
+
+CLIENT_ROLE = "client"
+
+
+@dataclass(frozen=True, slots=True)
 class Principal:
     sub: str
     roles: frozenset[str]
@@ -49,6 +66,10 @@ class Principal:
     name: str | None = field(default=None, repr=False)
     expires_at: float = 0.0
     claims: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    # Set when a representative acts for the client (X-Representation): the principal is the client, with no
+    # other role; ``sub`` names the representative and the representation, so nothing keyed by it (idempotency
+    # keys, read marks) is shared with the client or with another representation.
+    acting: Acting | None = None
 
     @property
     def is_service(self) -> bool:
@@ -268,9 +289,62 @@ async def authenticate_any(request: Request) -> Principal:
         raise unauthorized()
     verifier: TokenVerifier = request.app.state.kit.verifier
     try:
-        return await verifier.verify(token)
+        principal = await verifier.verify(token)
     except TokenRejected as exc:
         raise unauthorized("The token is not valid.") from exc
+    named = request.headers.get(representation.HEADER)
+    if named is None:
+        return principal
+    return await _acting_for_client(request, principal, named)
+
+
+async def _acting_for_client(request: Request, principal: Principal, named: str) -> Principal:
+    """A representative naming the representation they act under: the client, for what the route allows.
+
+    Staff and services never act as someone else: 400. A route that declares no scope (kit.representation.acts_for)
+    refuses representatives: 403, before anything is looked up. Unknown, someone else's, ended or revoked: one
+    404. A route outside the representation's scopes: 403."""
+    cached = getattr(request.state, "acting_principal", None)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    if principal.is_service or principal.roles != {CLIENT_ROLE} or not principal.personal_number:
+        raise representation.not_for_staff()
+    needed = representation.required_scopes(request.scope.get("endpoint"))
+    resolver = getattr(request.app.state.kit, "representations", None)
+    if needed is None or resolver is None:
+        raise representation.outside_scope()
+    try:
+        representation_id = uuid.UUID(named.strip())
+    except ValueError as exc:
+        raise representation.unknown_representation() from exc
+    resolved = await resolver.resolve(representation_id, principal.personal_number)
+    if resolved is None:
+        raise representation.unknown_representation()
+    if not needed <= set(resolved.scopes):
+        raise representation.outside_scope()
+    acting = dataclasses.replace(
+        principal, sub=f"{principal.sub}#representation:{resolved.representation_id}", roles=frozenset({CLIENT_ROLE}),
+        unit=None, units=frozenset(), permissions=frozenset(), personal_number=resolved.client,
+        name=principal.name,  # the representative's own: a message they send is signed by them
+        claims={"sub": principal.sub, "roles": [CLIENT_ROLE]},
+        acting=Acting(representation_id=str(resolved.representation_id), representative_sub=principal.sub,
+                      representative=principal.personal_number, kind=resolved.kind.value,
+                      scopes=frozenset(s.value for s in resolved.scopes)))
+    await _record_acting(request, acting, resolved.client)
+    request.state.acting_principal = acting
+    return acting
+
+
+async def _record_acting(request: Request, acting: Principal, client: str) -> None:
+    """Every request a representative makes is in the audit log (their subject as the actor, the client and the
+    representation named): whatever the route then records itself, nothing they do goes unrecorded."""
+    route = request.scope.get("route")
+    sessions = request.app.state.kit.sessions
+    async with sessions() as session:
+        audit.record(session, acting, request.method.lower(), "representation", acting.acting.representation_id,
+                     subject=client, purpose="acting for the client",
+                     details={"route": getattr(route, "path", None) or request.url.path})
+        await session.commit()
 
 
 # One answer for every service token at a person's route and every person at a service's route: the same 403,

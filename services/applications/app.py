@@ -25,9 +25,11 @@ from services.applications.api import (
     proposals,
     queue,
     registerutdrag,
+    representations,
 )
 from services.applications.domain.texts import CATALOGS
 from services.applications.integration.registers import Registers
+from services.applications.service.representations import LocalRepresentations
 from services.applications.service.runtime import Runtime
 from services.applications.settings import ApplicationsSettings
 from values.errors import DomainError
@@ -69,6 +71,7 @@ def _hook(settings: ApplicationsSettings, clock: Clock, registers_tokens: TokenS
         ctx.runtime = Runtime(settings=settings, clock=clock, sessions=ctx.sessions, relay=relay,
                               registers=Registers(registers), calculation=calc, jobs=jobs,
                               subject_access=parts, pdf_font=settings.pdf_font(), retention=gallring)
+        ctx.representations = LocalRepresentations(ctx.runtime)
         workers.start(ctx, settings, relay, messaging, jobs, gallring)
         try:
             yield
@@ -92,7 +95,7 @@ def create_app(settings: ApplicationsSettings | None = None, *, clock: Clock | N
         description="First and monthly applications, attachments, signing, the case from intake to decision.",
         settings=settings,
         routers=[applications.router, documents.router, lifecycle.router, me.router, queue.router, proposals.router,
-                 admin.router, figures.router, registerutdrag.router],
+                 admin.router, figures.router, registerutdrag.router, representations.router],
         hooks=[_hook(settings, clock or utcnow, registers_tokens, registers_transport)],
         domain_errors=DomainError,
         **kwargs,

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from kit.app import ServiceContext, create_service_app
 from kit.clock import Clock, utcnow
 from kit.http import service_client
+from kit.representation import remote_representations
 from services.meetings.api import availability, bookings, calendar, stats, subject_access, units
 from services.meetings.domain.rules import MeetingRuleError
 from services.meetings.integration.registers import ProtectionOwner
@@ -57,6 +58,8 @@ def _hook(settings: MeetingsSettings, clock: Clock, tokens: TokenSource | None,
         gallring = retention_job(ctx, settings, clock)
         ctx.runtime = Runtime(settings=settings, clock=clock, sessions=ctx.sessions, owner=owner, relay=relay,
                               workers=workers, retention=gallring)
+        ctx.representations, applications = remote_representations(
+            ctx, settings.applications_url, clock, timeout_seconds=settings.http_timeout_seconds)
         if settings.retention_enabled:
             ctx.spawn(gallring.run_forever(ctx.stop), "meetings-retention")
         if settings.worker_enabled:
@@ -66,7 +69,7 @@ def _hook(settings: MeetingsSettings, clock: Clock, tokens: TokenSource | None,
         try:
             yield
         finally:
-            for client in (http, owner_http):
+            for client in (http, owner_http, applications):
                 if client is not None:
                     await client.aclose()
 

@@ -24,6 +24,9 @@ class MeetingsSettings(KitSettings):
     # register unavailable (503): nobody can tell, so meetings fails closed (a write that names a client answers
     # 503, displays show every client as if protected).
     registers_url: str | None = None
+    # Applications, asked who may act for whom (ombud: X-Representation; BISTAND_APPLICATIONS_URL). Unset: every
+    # representative is answered 503.
+    applications_url: str | None = None
     # How long an answer of the owner is reused in this process (per personnummer).
     protection_cache_seconds: float = 60.0
     # Service clients that may ask for a person's data for their register extract (POST /internal/subject-access).

@@ -15,6 +15,7 @@ from kit.clock import Clock, utcnow
 from kit.db import plain_url
 from kit.http import service_client
 from kit.outbox import OutboxRelay
+from kit.representation import remote_representations
 from services.messaging import workers
 from services.messaging.api import contacts, events, export, letters, stream, subject_access, threads
 from services.messaging.domain.errors import DomainError
@@ -72,11 +73,13 @@ def _hook(settings: MessagingSettings, keyring: Keyring, clock: Clock,
                      population=PopulationRegister(registers, settings.letter_legal_basis)
                      if registers is not None else None)
         ctx.runtime = rt
+        ctx.representations, applications = remote_representations(
+            ctx, settings.applications_url, clock, timeout_seconds=settings.http_timeout_seconds)
         workers.start(ctx, rt)
         try:
             yield
         finally:
-            for client in (sms, registers, *owners.values()):
+            for client in (sms, registers, applications, *owners.values()):
                 if client is not None:
                     await client.aclose()
 

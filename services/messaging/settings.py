@@ -82,7 +82,8 @@ class MessagingSettings(KitSettings):
 
     # Letters for clients without digital access (the post room, domain/letters.py). The owners of a letter's content,
     # asked POST /internal/letters with our service token (BISTAND_APPLICATIONS_URL and BISTAND_MEETINGS_URL are set by
-    # `make run` and the manifests); unset: that owner's letters wait in the outbox.
+    # `make run` and the manifests); unset: that owner's letters wait in the outbox. Applications is also asked who
+    # may act for whom (ombud: X-Representation); unset, every representative is answered 503.
     applications_url: str | None = None
     meetings_url: str | None = None
     letter_max_attempts: int = 12  # fetching a letter's PDF: give up (failed, logged) after this many tries

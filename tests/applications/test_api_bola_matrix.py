@@ -193,6 +193,26 @@ add("POST", "/me/registerutdrag", {"karin": 403, "tove": 403, "adam": 403, "serv
 add("POST", "/staff/registerutdrag", {"anna": 403, "tove": 403, "nils": 403, "adam": 403, "service": 403, **ANON,
                                       "lars": 404}, {"personal_number": ANNA})
 
+# Ombud (representations): refusals and the empty positive controls here; tests/applications/test_representation.py
+# has every caller against representations that exist, and a representative acting under one.
+REPRESENTATION = {"personal_number": ANNA, "representative": CECILIA, "representative_name": "Matris Ombud",
+                  "kind": "fullmakt", "scopes": ["read"], "valid_until": "2026-06-30", "document": "fullmakt"}
+add("POST", "/staff/representations", {"anna": 403, "cecilia": 403, "nils": 403, "service": 403, **ANON, "lars": 404},
+    REPRESENTATION)
+add("POST", "/staff/representations", {"karin": 404, "tove": 404}, {**REPRESENTATION, "personal_number": DANA})
+add("GET", f"/staff/representations?personal_number={ANNA}", {"anna": 403, "cecilia": 403, "nils": 403,
+                                                              "service": 403, **ANON, "lars": 404, "karin": 200},
+    route="/staff/representations")
+add("GET", f"/staff/representations?personal_number={DANA}", {"karin": 404, "tove": 404, "lars": 404, "maja": 200},
+    route="/staff/representations")
+add("POST", f"/staff/representations/{NO_ID}/revoke", {"anna": 403, "nils": 403, "service": 403, **ANON,
+                                                       "karin": 404, "adam": 404},
+    route="/staff/representations/{representation_id}/revoke")
+for mine in ("/me/representations", "/me/representatives"):
+    add("GET", mine, {"karin": 403, "tove": 403, "adam": 403, "service": 403, **ANON, "anna": 200})
+add("POST", "/internal/representations/resolve", {"anna": 403, "karin": 403, "adam": 403, **ANON, "service": 404},
+    {"representation_id": NO_ID, "representative": CECILIA})
+
 ROWS = [row for rows in ROUTES.values() for row in rows]
 
 
@@ -351,7 +371,7 @@ async def test_only_the_payment_system_marks_a_case_paid(client, as_persona, iss
 @pytest.mark.parametrize("mangle", ["not-a-uuid", NO_ID])
 @pytest.mark.parametrize("caller", ["anna", "karin", "service"])
 async def test_unknown_or_malformed_ids_are_never_a_500(client, headers_for, world, mangle, caller):
-    names = ("case_id", "attachment_id", "request_id", "extract_id")
+    names = ("case_id", "attachment_id", "request_id", "extract_id", "representation_id")
     for (method, route), rows in ROUTES.items():
         if "{" not in route:
             continue

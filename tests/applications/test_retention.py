@@ -149,7 +149,8 @@ async def test_a_closed_case_is_kept_five_years_to_the_day_then_anonymised(app):
     case = await add_case(app, last=T0, pnr=pnr)
     before = await job(app, FIVE_YEARS - dt.timedelta(days=1)).run_once()
     assert before["cases"] == 0 and await state(app, case) == "kept"
-    assert await job(app, FIVE_YEARS).run_once() == {"cases": 0, "client_profiles": 0, "staff": 0}  # not after yet
+    assert await job(app, FIVE_YEARS).run_once() == {"cases": 0, "client_profiles": 0, "staff": 0,
+                                                         "representations": 0}  # not after yet
     after = await job(app, FIVE_YEARS + dt.timedelta(days=1)).run_once()
     assert after["cases"] == 1 and after["client_profiles"] == 1
     assert await state(app, case) == "anonymised"

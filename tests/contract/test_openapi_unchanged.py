@@ -30,7 +30,13 @@ ADDED_PATHS: frozenset[str] = frozenset({
       for tail in ("", "/{extract_id}", "/{extract_id}.pdf")),
     "/api/meetings/internal/subject-access", "/api/messaging/internal/subject-access",
     # Issue 14 item 3, letters: messaging's post room (the print-and-post operator's batches).
-    "/api/messaging/letters/batches", "/api/messaging/letters/batches/{day}"})
+    "/api/messaging/letters/batches", "/api/messaging/letters/batches/{day}",
+    # Issue 14, ombud: staff register, list and revoke representations; the representative's and the client's lists;
+    # messaging and meetings resolve one (contracts.representation). X-Representation is read by kit.auth, not a
+    # documented parameter, so no other operation changes.
+    "/api/applications/staff/representations", "/api/applications/staff/representations/{representation_id}/revoke",
+    "/api/applications/me/representations", "/api/applications/me/representatives",
+    "/api/applications/internal/representations/resolve"})
 ADDED_SCHEMAS: frozenset[str] = frozenset({
     "Applications_AutomationPolicyIn", "Applications_AutomationPolicyOut", "Applications_ProposalCheckOut",
     "Applications_ProposalOut", "Applications_QueueProposal", "Applications_RegisterLookupOut",
@@ -39,6 +45,10 @@ ADDED_SCHEMAS: frozenset[str] = frozenset({
     "Applications_LeadTime", "Applications_DecisionFigures", "Applications_ProposalFigures",
     *(f"Applications_{name}" for name in ("Registerutdrag", "RegisterutdragIn", "RegisterutdragList",
                                           "RegisterutdragPart", "RegisterutdragSummary", "ServiceAnswered")),
+    *(f"Applications_{name}" for name in ("RepresentationIn", "RepresentationOut", "RepresentationList",
+                                          "MyRepresentationOut", "MyRepresentations", "MyRepresentativeOut",
+                                          "MyRepresentatives", "RepresentationKind", "Scope", "ResolveRequest",
+                                          "Resolved")),
     *(f"{service}_{name}" for service in ("Meetings", "Messaging")
       for name in ("Entry", "Item", "Section", "SubjectAccessAnswer", "SubjectAccessRequest", "Text")),
     "Messaging_LetterBatchDay", "Messaging_LetterBatchList", "Applications_MyCase"})

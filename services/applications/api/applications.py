@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from kit.auth import Principal
 from kit.db import session as db_session
 from kit.idempotency import Idempotency, StoredAnswer
+from kit.representation import Scope, acts_for
 from services.applications.api import deps, schemas
 from services.applications.api.answers import case_response, created_case, replay
 from services.applications.domain.access import Section
@@ -27,6 +28,7 @@ IfMatch = Annotated[str | None, Header(alias="If-Match", description="The ETag o
 
 @router.post("/applications", status_code=201, response_model=schemas.CaseOut,
              summary="Client: start an application (a draft; save it as you go)")
+@acts_for(Scope.APPLY)
 async def create_application(body: DraftContent, session: AsyncSession = Depends(db_session),
                              principal: Principal = Depends(deps.client_principal),
                              idem: Idempotency = Depends(deps.idempotency),
@@ -36,6 +38,7 @@ async def create_application(body: DraftContent, session: AsyncSession = Depends
 
 @router.post("/applications/monthly", status_code=201, response_model=schemas.CaseOut,
              summary="Client: this month's re-application, prefilled from the household's last application")
+@acts_for(Scope.APPLY)
 async def create_monthly(body: schemas.MonthlyIn, session: AsyncSession = Depends(db_session),
                          principal: Principal = Depends(deps.client_principal),
                          idem: Idempotency = Depends(deps.idempotency),
@@ -58,6 +61,7 @@ async def create_for_client(body: schemas.StaffApplicationIn, session: AsyncSess
 
 @router.get("/applications/{case_id}", response_model=schemas.CaseOut,
             summary="The application as you may see it (staff reads are audited)")
+@acts_for(Scope.READ)
 async def get_application(ctx: CaseContext = Depends(deps.readable_case),
                           session: AsyncSession = Depends(db_session)) -> JSONResponse:
     return case_response(await cases.read_case(session, ctx))
@@ -65,6 +69,7 @@ async def get_application(ctx: CaseContext = Depends(deps.readable_case),
 
 @router.put("/applications/{case_id}", response_model=schemas.CaseOut,
             summary="Save the draft (If-Match: the ETag you edited)")
+@acts_for(Scope.APPLY)
 async def save_draft(body: DraftContent, if_match: IfMatch = None, ctx: CaseContext = Depends(deps.locked_case),
                      session: AsyncSession = Depends(db_session)) -> JSONResponse:
     return case_response(await cases.save_draft(session, ctx, body, if_match))
@@ -81,6 +86,7 @@ async def set_client_profile(body: schemas.ProfileIn,
 
 @router.post("/applications/{case_id}/signatures", status_code=201, response_model=schemas.SignedOut,
              summary="Sign the application as it is now (each adult applicant with their own e-ID)")
+@acts_for(Scope.APPLY)
 async def sign(body: schemas.SignIn | None = None, ctx: CaseContext = Depends(deps.locked_case),
                session: AsyncSession = Depends(db_session)) -> JSONResponse:
     body = body or schemas.SignIn()
@@ -105,6 +111,7 @@ async def decline(ctx: CaseContext = Depends(deps.locked_case),
 
 @router.post("/applications/{case_id}/submit", response_model=schemas.CaseOut,
              summary="Submit (Idempotency-Key): 422 lists what is missing, every adult applicant's signature included")
+@acts_for(Scope.APPLY)
 async def submit(ctx: CaseContext = Depends(deps.locked_case), session: AsyncSession = Depends(db_session),
                  idem: Idempotency = Depends(deps.idempotency)) -> JSONResponse:
     out = await cases.submit(session, ctx, idem)
@@ -113,6 +120,7 @@ async def submit(ctx: CaseContext = Depends(deps.locked_case), session: AsyncSes
 
 @router.post("/applications/{case_id}/withdraw", response_model=schemas.CaseOut,
              summary="Client: withdraw the application before the decision")
+@acts_for(Scope.APPLY)
 async def withdraw(body: schemas.WithdrawIn | None = None, ctx: CaseContext = Depends(deps.locked_case),
                    session: AsyncSession = Depends(db_session)) -> JSONResponse:
     return case_response(await cases.withdraw(session, ctx, body.reason if body else None))
@@ -120,6 +128,7 @@ async def withdraw(body: schemas.WithdrawIn | None = None, ctx: CaseContext = De
 
 @router.get("/applications/{case_id}/history", response_model=schemas.HistoryOut,
             summary="Every step of the case: who, when, from, to, why")
+@acts_for(Scope.READ)
 async def case_history(ctx: CaseContext = Depends(deps.case_part(Section.STATUS)),
                        session: AsyncSession = Depends(db_session)) -> JSONResponse:
     return JSONResponse({"items": await cases.case_history(session, ctx)})

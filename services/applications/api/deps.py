@@ -27,6 +27,7 @@ from services.applications.service import documents, figures, profiles, register
 from services.applications.service.context import CaseContext, load_case
 from services.applications.service.runtime import Runtime
 from services.applications.service.staff import is_staff, note_staff
+from values.personal_number import normalise_personal_number
 
 STAFF = (ActorRole.CASEWORKER, ActorRole.TEAM_LEAD)
 
@@ -100,6 +101,24 @@ async def admin_principal(principal: Principal = Depends(authenticate)) -> Princ
     if principal.is_service or Role.ADMIN not in principal.roles:
         raise Problem(403, "forbidden", "Forbidden", "Only the municipality's administrator may do this.")
     return principal
+
+
+async def representation_staff(request: Request, principal: Principal = Depends(authenticate)) -> Principal:
+    """Who registers, lists and revokes representations: caseworkers and team leads (of the client's unit: checked
+    with the client) and administrators."""
+    if not principal.roles & {Role.CASEWORKER, Role.TEAM_LEAD, Role.ADMIN}:
+        raise Problem(403, "forbidden", "Forbidden", "Only caseworkers, team leads and administrators may do this.")
+    if is_staff(principal):
+        await note_staff(runtime_of(request), principal)
+    return principal
+
+
+def personal_number_or_404(raw: str) -> str:
+    """A personnummer from the query; a malformed one is no client (the same 404 as anyone not the caller's)."""
+    try:
+        return normalise_personal_number(raw)
+    except ValueError:
+        raise not_found("client") from None
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from starlette.responses import Response
 
 from kit.db import session as db_session
 from kit.idempotency import Idempotency, StoredAnswer
+from kit.representation import Scope, acts_for
 from services.applications.api import deps, schemas
 from services.applications.api.answers import replay
 from services.applications.domain.access import Section
@@ -44,6 +45,7 @@ async def _read_limited(file: UploadFile, limit: int) -> tuple[bytes, str]:
 
 @router.post("/applications/{case_id}/attachments", status_code=201, response_model=schemas.AttachmentOut,
              summary="Upload a PDF, JPEG or PNG (type read from the bytes, at most 10 MB, 30 per application)")
+@acts_for(Scope.APPLY)
 async def upload(file: UploadFile, category: Annotated[Category, Form()] = "other",
                  ctx: CaseContext = Depends(deps.upload_case), session: AsyncSession = Depends(db_session),
                  idem: Idempotency = Depends(deps.idempotency_undescribed)) -> JSONResponse:
@@ -55,6 +57,7 @@ async def upload(file: UploadFile, category: Annotated[Category, Form()] = "othe
 
 @router.get("/applications/{case_id}/attachments", response_model=schemas.AttachmentList,
             summary="The application's files (metadata)")
+@acts_for(Scope.READ)
 async def list_attachments(ctx: CaseContext = Depends(deps.case_part(Section.ATTACHMENTS)),
                            session: AsyncSession = Depends(db_session)) -> JSONResponse:
     return JSONResponse({"items": await documents.list_attachments(session, ctx)})
@@ -68,6 +71,7 @@ def _disposition(name: str) -> str:
 @router.get("/applications/{case_id}/attachments/{attachment_id}", response_class=Response,
             responses={200: {"content": {"application/pdf": {}, "image/jpeg": {}, "image/png": {}}}},
             summary="Download a file (always as a download, never shown inline)")
+@acts_for(Scope.READ)
 async def download(attachment_id: uuid.UUID, ctx: CaseContext = Depends(deps.case_part(Section.ATTACHMENTS)),
                    session: AsyncSession = Depends(db_session)) -> Response:
     meta, content, digest = await documents.read_attachment(session, ctx, attachment_id)
@@ -93,6 +97,7 @@ async def request_document(body: schemas.DocumentAsk,
 
 @router.get("/applications/{case_id}/document-requests", response_model=schemas.DocumentList,
             summary="The documents asked for, with status per item")
+@acts_for(Scope.READ)
 async def list_documents(ctx: CaseContext = Depends(deps.case_part(Section.DOCUMENT_REQUESTS)),
                          session: AsyncSession = Depends(db_session)) -> JSONResponse:
     return JSONResponse({"items": await documents.list_documents(session, ctx)})
@@ -100,6 +105,7 @@ async def list_documents(ctx: CaseContext = Depends(deps.case_part(Section.DOCUM
 
 @router.post("/applications/{case_id}/document-requests/{request_id}/{step}", response_model=schemas.DocumentOut,
              summary="receive (client or caseworker: the uploaded file), approve or reject (caseworker, with reason)")
+@acts_for(Scope.APPLY)
 async def document_step(request_id: uuid.UUID, step: DocumentEvent, body: schemas.DocumentStepIn | None = None,
                         ctx: CaseContext = Depends(deps.case_part(Section.DOCUMENT_REQUESTS, lock=True)),
                         session: AsyncSession = Depends(db_session)) -> JSONResponse:

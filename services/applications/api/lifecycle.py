@@ -10,6 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.responses import Response
 
 from kit.db import session as db_session
+from kit.representation import Scope, acts_for
 from services.applications.api import deps, schemas
 from services.applications.api.answers import case_response
 from services.applications.domain.access import Section
@@ -38,6 +39,7 @@ async def request_info(body: schemas.RequestInfoIn, ctx: CaseContext = Depends(d
 
 @router.post("/applications/{case_id}/answer-info", response_model=schemas.CaseOut,
              summary="Client (or the caseworker for answers by post): the information is sent, handling goes on")
+@acts_for(Scope.APPLY)
 async def answer_info(body: schemas.AnswerInfoIn | None = None, ctx: CaseContext = Depends(deps.locked_case),
                       session: AsyncSession = Depends(db_session)) -> JSONResponse:
     return case_response(await handling.answer_info(session, ctx, body.message if body else None))
@@ -69,6 +71,7 @@ async def decide(body: schemas.DecisionIn, ctx: CaseContext = Depends(deps.staff
 
 @router.get("/applications/{case_id}/decision", response_model=schemas.DecisionOut,
             summary="The decision as JSON (amounts, reasons, reason for need, legal basis, appeal)")
+@acts_for(Scope.READ)
 async def get_decision(ctx: CaseContext = Depends(deps.case_part(Section.DECISION)),
                        session: AsyncSession = Depends(db_session)) -> JSONResponse:
     decision = await decisions.read_decision(session, ctx)
@@ -77,6 +80,7 @@ async def get_decision(ctx: CaseContext = Depends(deps.case_part(Section.DECISIO
 
 @router.get("/applications/{case_id}/decision.pdf", response_class=Response,
             responses={200: {"content": {"application/pdf": {}}}}, summary="The decision letter as a PDF")
+@acts_for(Scope.READ)
 async def decision_pdf(lang: Annotated[Literal["sv", "en", "ar"], Query()] = "sv",
                        ctx: CaseContext = Depends(deps.case_part(Section.DECISION)),
                        session: AsyncSession = Depends(db_session)) -> Response:

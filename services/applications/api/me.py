@@ -9,6 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.auth import Principal
 from kit.db import session as db_session
+from kit.representation import Scope, acts_for
 from services.applications.api import deps, schemas
 from services.applications.service import client_pages, profiles
 from services.applications.service.context import CaseContext
@@ -21,6 +22,7 @@ Language = deps.ClientLanguage
 
 @router.get("/me/cases", response_model=schemas.MyCases,
             summary="Client: my household's applications, newest month first")
+@acts_for(Scope.READ)
 async def my_cases(session: AsyncSession = Depends(db_session), principal: Principal = Depends(deps.client_principal),
                    lang: Language = Depends(deps.client_language)) -> JSONResponse:
     items = await client_pages.my_cases(session, principal, lang.lang)
@@ -29,6 +31,7 @@ async def my_cases(session: AsyncSession = Depends(db_session), principal: Princ
 
 @router.get("/me/cases/{case_id}", response_model=schemas.MyCase,
             summary="Client: status in plain words, what is missing, requested documents, calculation, decision")
+@acts_for(Scope.READ)
 async def my_case(ctx: CaseContext = Depends(deps.own_case), session: AsyncSession = Depends(db_session),
                   lang: Language = Depends(deps.client_language)) -> JSONResponse:
     return JSONResponse({**await client_pages.my_case(session, ctx, lang.lang), **lang.fields()},

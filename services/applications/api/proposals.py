@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.db import session as db_session
+from kit.representation import Scope, acts_for
 from services.applications.api import deps, schemas
 from services.applications.api.answers import case_response
 from services.applications.domain.access import Section
@@ -32,6 +33,7 @@ async def undo(body: schemas.UndoIn, ctx: CaseContext = Depends(deps.staff_case)
 
 @router.post("/applications/{case_id}/review-request", response_model=schemas.ReviewRequestOut,
              summary="Client: ask for a person to review the automated decision (flags the case in the queue)")
+@acts_for(Scope.APPLY)
 async def review_request(body: schemas.ReviewRequestIn | None = None, ctx: CaseContext = Depends(deps.party_case),
                          session: AsyncSession = Depends(db_session)) -> JSONResponse:
     return JSONResponse(await automation.request_review(session, ctx, body.message if body else None))

@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from kit.auth import Principal
 from kit.db import session as db_session
 from kit.idempotency import Idempotency
+from kit.representation import Scope, acts_for
 from services.applications.api import deps, schemas
 from services.applications.service import decisions, registerutdrag
 from services.applications.service.registerutdrag import ExtractAccess
@@ -53,6 +54,7 @@ def _wants_pdf(accept: str | None) -> bool:
                               "description": "The one I asked for moments ago (not gathered again)"}},
              summary="Client: ask for my register extract (everything every service holds about me). "
                      "Idempotency-Key")
+@acts_for(Scope.READ, Scope.MESSAGES, Scope.MEETINGS)
 async def request_mine(session: AsyncSession = Depends(db_session),
                        principal: Principal = Depends(deps.client_principal), rt: Runtime = Depends(deps.runtime),
                        idem: Idempotency = Depends(deps.idempotency)) -> JSONResponse:
@@ -61,6 +63,7 @@ async def request_mine(session: AsyncSession = Depends(db_session),
 
 @router.get("/me/registerutdrag", response_model=schemas.RegisterutdragList,
             summary="Client: my register extracts, newest first (also those staff made for me)")
+@acts_for(Scope.READ, Scope.MESSAGES, Scope.MEETINGS)
 async def list_mine(session: AsyncSession = Depends(db_session),
                     principal: Principal = Depends(deps.client_principal)) -> JSONResponse:
     return JSONResponse({"items": await registerutdrag.my_extracts(session, principal)})
@@ -68,6 +71,7 @@ async def list_mine(session: AsyncSession = Depends(db_session),
 
 @router.get("/me/registerutdrag/{extract_id}.pdf", response_class=Response,
             responses={200: {"content": {"application/pdf": {}}}}, summary="Client: my register extract as a PDF")
+@acts_for(Scope.READ, Scope.MESSAGES, Scope.MEETINGS)
 async def my_pdf(lang: Lang = "sv", access: ExtractAccess = Depends(deps.own_extract),
                  session: AsyncSession = Depends(db_session), rt: Runtime = Depends(deps.runtime)) -> Response:
     return await _answer(session, rt, access, lang, pdf=True)
@@ -75,6 +79,7 @@ async def my_pdf(lang: Lang = "sv", access: ExtractAccess = Depends(deps.own_ext
 
 @router.get("/me/registerutdrag/{extract_id}", response_model=schemas.Registerutdrag, responses=PDF_ANSWER,
             summary="Client: my register extract (JSON; Accept: application/pdf for the PDF)")
+@acts_for(Scope.READ, Scope.MESSAGES, Scope.MEETINGS)
 async def my_extract(lang: Lang = "sv", accept: Accept = None, access: ExtractAccess = Depends(deps.own_extract),
                      session: AsyncSession = Depends(db_session), rt: Runtime = Depends(deps.runtime)) -> Response:
     return await _answer(session, rt, access, lang, pdf=_wants_pdf(accept))

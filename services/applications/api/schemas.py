@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
 
+from contracts.representation import RepresentationKind, Scope
 from services.applications.domain.attachments import DocumentType
 from services.applications.domain.content import DraftContent, Period
 from services.applications.domain.decision import Decision, Reason
@@ -449,3 +450,71 @@ class Registerutdrag(RegisterutdragSummary):
     subject: dict[str, str]
     generated_at: dt.datetime
     parts: list[RegisterutdragPart]
+
+
+# --- ombud (representations) -------------------------------------------------------------------------------------
+
+ShortName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class RepresentationIn(_In):
+    """Staff register who may act for a client: a god man or förvaltare (the court's decision) or a fullmakt."""
+
+    personal_number: PersonalNumber = Field(description="The client.")
+    client_name: ShortName | None = Field(None, description="The client's name, shown to the representative.")
+    representative: PersonalNumber = Field(description="The representative's personnummer (they log in with it).")
+    representative_name: ShortName = Field(description="The representative's name, shown to the client.")
+    kind: RepresentationKind
+    scopes: list[Scope] = Field(min_length=1, max_length=len(Scope))
+    valid_from: dt.date | None = Field(None, description="The first day it holds (default: today, Swedish time).")
+    valid_until: dt.date = Field(description="The last day it holds (Swedish time); required, not in the past.")
+    document: Text500 = Field(description="What it rests on, e.g. \"beslut Stockholms tingsrätt 2026-03-01, "
+                                          "mål nr Ä 1234-26\" or \"fullmakt 2026-03-01\".")
+
+
+class RepresentationOut(_Out):
+    id: uuid.UUID
+    client: str
+    client_name: str | None
+    representative: str
+    representative_name: str | None
+    kind: RepresentationKind
+    scopes: list[Scope]
+    valid_from: dt.date
+    valid_until: dt.date
+    document: str
+    status: Literal["upcoming", "active", "ended", "revoked"]
+    registered_by: str
+    registered_at: dt.datetime
+    revoked_at: dt.datetime | None
+    revoked_by: str | None
+
+
+class RepresentationList(_Out):
+    items: list[RepresentationOut]
+
+
+class MyRepresentationOut(_Out):
+    id: uuid.UUID = Field(description="Send it as X-Representation to act for the client.")
+    client_name: str | None = Field(description="The client's name, if known")
+    kind: RepresentationKind
+    scopes: list[Scope]
+    valid_from: dt.date
+    valid_until: dt.date
+
+
+class MyRepresentations(_Out):
+    items: list[MyRepresentationOut]
+
+
+class MyRepresentativeOut(_Out):
+    id: uuid.UUID
+    representative_name: str | None
+    kind: RepresentationKind
+    scopes: list[Scope]
+    valid_from: dt.date
+    valid_until: dt.date
+
+
+class MyRepresentatives(_Out):
+    items: list[MyRepresentativeOut]

@@ -31,6 +31,7 @@ from services.applications.domain.lifecycle import PENDING, CaseStatus
 CASES = "cases"
 CLIENT_PROFILES = "client_profiles"
 STAFF = "staff"
+REPRESENTATIONS = "representations"
 
 _PERSONAKT = ("SoL (2001:453) 12 kap. 1 §: gallras fem år efter sista anteckningen; födda 5, 15, 25 bevaras "
               "(SoF 7 kap. 2 §)")
@@ -39,6 +40,9 @@ RULES = (
     rule(CASES, "P5Y", Action.ANONYMISE, Action.DELETE, basis=_PERSONAKT),
     # Contact details and language needs: part of what is known about the person, culled with the file.
     rule(CLIENT_PROFILES, "P5Y", Action.DELETE, basis=_PERSONAKT),
+    # Ombud: who could act for the client is part of the file; culled five years after it ended (or was revoked),
+    # and kept while any case still names the client.
+    rule(REPRESENTATIONS, "P5Y", Action.DELETE, basis=_PERSONAKT),
     # Staff the service has seen (for assignment): kept while they may still be assigned; not client data.
     rule(STAFF, "P2Y", Action.DELETE, basis="gallras vid inaktualitet (assignment only needs recent staff)"),
 )

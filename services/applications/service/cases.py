@@ -22,7 +22,7 @@ from services.applications.domain.content import Applicant, DraftContent, Househ
 from services.applications.domain.lifecycle import ActorRole, CaseState, CaseStatus, Event, RoleNotAllowed
 from services.applications.domain.prefill import prefill_monthly
 from services.applications.service import events, protection
-from services.applications.service.context import CaseContext, load_case
+from services.applications.service.context import CaseContext, load_case, on_behalf
 from services.applications.service.households import co_applicant_status, household_for_new_case
 from services.applications.service.runtime import Runtime
 from services.applications.service.views import case_view, local
@@ -44,7 +44,10 @@ async def record_step(session: AsyncSession, ctx: CaseContext, event: Event, new
     """Record a checked step: the new state, the history row, the given columns."""
     assert ctx.role is not None
     await cases.set_state(session, ctx.case, new, actor=ctx.principal.sub, actor_role=ctx.role.value,
-                          event=event.value, now=now, reason=reason, details=details, **columns)
+                          event=event.value, now=now, reason=reason, details=ctx.history_details(details), **columns)
+    if ctx.represented:  # a representative's every step is in the audit log, as theirs on the client's behalf
+        audit.record(session, ctx.principal, event.value, "case", str(ctx.case.id), subject=ctx.subject,
+                     purpose=event.value, details={"case_id": str(ctx.case.id)})
     # The row is locked until commit, so the in-memory copy is what the database now holds.
     case = ctx.case
     case.status, case.outcome, case.version, case.updated_at = new.status, new.outcome, case.version + 1, now
@@ -110,10 +113,11 @@ async def _create(session: AsyncSession, rt: Runtime, principal: Principal, cont
     role = ActorRole.CLIENT.value if source == "digital" else ActorRole.CASEWORKER.value
     await cases.add_history(session, case_id, actor=principal.sub, actor_role=role, event="create",
                             from_status=None, to_status=CaseStatus.DRAFT.value, now=now,
-                            details={"source": source, "kind": content.kind.value})
-    if source != "digital":
+                            details=on_behalf(principal, role, {"source": source, "kind": content.kind.value}))
+    if source != "digital" or principal.acting is not None:
         audit.record(session, principal, "create", "application", str(case_id),
-                     subject=",".join(p for p in (applicant, partner) if p), purpose=f"registered from {source}")
+                     subject=",".join(p for p in (applicant, partner) if p),
+                     purpose=f"registered from {source}" if source != "digital" else "made by a representative")
     ctx = await load_case(session, rt, principal, case_id, lock=False)
     return await case_view(session, ctx)
 
@@ -302,4 +306,7 @@ async def case_history(session: AsyncSession, ctx: CaseContext) -> list[dict[str
     rows = await cases.history(session, ctx.case.id)
     ctx.audit_read(session, "history", "case handling")
     await session.commit()
-    return [{**r, "at": local(r["at"])} for r in rows]
+    # A representative's step names the representation it was taken under (its id, kind, and for whom: the
+    # applicant or the co-applicant): done by them, on the client's behalf.
+    return [{**{k: v for k, v in r.items() if k != "acting"}, "at": local(r["at"]),
+             **({"on_behalf": r["acting"]} if r["acting"] else {})} for r in rows]

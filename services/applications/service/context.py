@@ -30,6 +30,15 @@ def access_reason(given: str | None, default: str) -> str:
     return given[:200] if given else default
 
 
+def on_behalf(principal: Principal, role: str | None, details: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A history row's details, with the representation when a representative acts (kit.representation): the row's
+    actor is then the representative (their subject and the representation), acting for the client in ``role``."""
+    if principal.acting is None:
+        return details
+    return {**(details or {}), "representation": {"id": principal.acting.representation_id,
+                                                  "kind": principal.acting.kind, "for": role}}
+
+
 @dataclass
 class CaseContext:
     """A case the caller may see, with what they may see of it and the role they act in."""
@@ -50,6 +59,14 @@ class CaseContext:
     def is_invitee(self) -> bool:
         """Named as co-applicant, not yet answered: reads the draft, may accept, decline or sign."""
         return access.is_invitee(self.who, self.case.access())
+
+    @property
+    def represented(self) -> bool:
+        """A representative acts for the client (every read and change of theirs is audited)."""
+        return self.principal.acting is not None
+
+    def history_details(self, details: dict[str, Any] | None) -> dict[str, Any] | None:
+        return on_behalf(self.principal, self.role.value if self.role else None, details)
 
     @property
     def staff_view(self) -> bool:
@@ -77,14 +94,15 @@ class CaseContext:
 
     def audit_read(self, session: AsyncSession, what: str, default_reason: str, resource_id: str | None = None,
                    **details: Any) -> None:
-        """Staff reading personal data is recorded (who, what, when, why); a client's own reads are not."""
-        if self.staff_view:
+        """Staff reading personal data is recorded (who, what, when, why), and so is a representative's reading for
+        the client; a client's own reads are not."""
+        if self.staff_view or self.represented:
             audit.record(session, self.principal, "read", what, resource_id or str(self.case.id),
                          subject=self.subject, purpose=access_reason(self.reason, default_reason),
                          details={"case_id": str(self.case.id), **details})
 
     def audit_change(self, session: AsyncSession, action: str, what: str = "case", **details: Any) -> None:
-        if not self.is_party:
+        if not self.is_party or self.represented:
             audit.record(session, self.principal, action, what, str(self.case.id),
                          subject=self.subject, purpose=action,
                          details={"case_id": str(self.case.id), **details})

@@ -7,10 +7,11 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.problems import Problem
+from services.applications.domain import representation as representation_rules
 from services.applications.domain import signing
 from services.applications.domain.lifecycle import ActorRole
 from services.applications.service.cases import require_draft
-from services.applications.service.context import CaseContext, load_case
+from services.applications.service.context import CaseContext, load_case, on_behalf
 from services.applications.service.households import join_case
 from services.applications.service.views import case_view, signature_out
 from services.applications.store import cases
@@ -28,8 +29,15 @@ async def sign(session: AsyncSession, ctx: CaseContext, content_hash: str | None
                       "Read it again before you sign.")
     now = ctx.runtime.now()
     invitee = ctx.is_invitee
+    if ctx.represented and (invitee or not representation_rules.may_sign(ctx.principal.acting.kind)):  # type: ignore[union-attr]
+        # A god man or förvaltare (appointed by the court) signs for the client; under a fullmakt, or for an
+        # invitation (joining a household is the person's own choice), the client signs with their own e-ID.
+        raise Problem(403, "representative-may-not-sign", "The client signs this themselves",
+                      "Your representation does not let you sign for the client.")
     if ctx.is_party or invitee:
         # Only the person's own token signs for them: the personnummer comes from the token, never the body.
+        # (A representative's token: the client's personnummer, the signature recorded as made by the
+        # representative, on the client's behalf, in its recorded_by, the history and the audit log.)
         signature = signing.sign(draft, ctx.principal.personal_number or "", now, method="e_id")
     elif ctx.role is ActorRole.CASEWORKER and ctx.case.source != "digital":
         if personal_number is None:
@@ -45,8 +53,9 @@ async def sign(session: AsyncSession, ctx: CaseContext, content_hash: str | None
     role = ActorRole.CO_APPLICANT.value if invitee else ctx.role.value if ctx.role else "unknown"
     await cases.add_history(session, ctx.case.id, actor=ctx.principal.sub, actor_role=role, event="sign",
                             from_status=ctx.case.status.value, to_status=ctx.case.status.value, now=now,
-                            details={"role": signature.role.value, "method": signature.method})
-    ctx.audit_change(session, "sign-paper")
+                            details=on_behalf(ctx.principal, role, {"role": signature.role.value,
+                                                                    "method": signature.method}))
+    ctx.audit_change(session, "sign-for-client" if ctx.represented else "sign-paper")
     out = await case_view(session, ctx)
     await session.commit()
     return {"signature": signature_out(signature, draft), "missing": out.get("missing", [])}

@@ -6,6 +6,8 @@ personnummer shown as a birth date only), signatures by role, the list of files,
 calculation, the decision and the case's history (steps by role, not by whom); drafts that name them and wait for
 their answer (the month and who invited them, as /me/invitations shows); their profile; and the audit rows about
 them or their cases: when, which role of which unit read or changed what, and why. Staff are never named here.
+The representations (ombud) they are the client or the representative of: the other person by the name staff
+wrote, never their personnummer.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from contracts.subject_access import Item, Section, SubjectAccessAnswer, audit_s
 from kit import audit
 from services.applications.domain.subject_access import CONTENT_TITLES, flatten, mask_others
 from services.applications.service.runtime import Runtime
-from services.applications.store import attachments, cases, decisions, documents, profiles, signatures
+from services.applications.store import attachments, cases, decisions, documents, profiles, representations, signatures
 from services.applications.store.cases import CaseRecord
 
 PROFILE_FIELDS = (("preferred_language", "Språk", "Language"), ("interpreter_needed", "Behöver tolk", "Needs an "
@@ -113,6 +115,21 @@ async def _case_item(session: AsyncSession, case: CaseRecord, subject: str) -> I
     ], items=items)
 
 
+def _representation_item(r: representations.RepresentationRecord, subject: str) -> Item:
+    mine = r.client_pnr == subject
+    return Item(id=str(r.id), heading=text("Ombud för dig" if mine else "Du är ombud",
+                                           "A representative for you" if mine else "You represent someone"), entries=[
+        entry("your_role", "Din roll", "Your role", "client" if mine else "representative"),
+        entry("other", "Ombud" if mine else "Huvudman", "Representative" if mine else "Client",
+              r.representative_name if mine else r.client_name),
+        entry("kind", "Slag", "Kind", r.kind), entry("scopes", "Omfattning", "Scopes", ", ".join(r.scopes)),
+        entry("valid_from", "Från", "From", r.valid_from.isoformat(), "date"),
+        entry("valid_until", "Till och med", "Until", r.valid_until.isoformat(), "date"),
+        entry("document", "Grund", "Rests on", r.document),
+        entry("registered_at", "Registrerad", "Registered", local_time(r.registered_at), "time"),
+        entry("revoked_at", "Återkallad", "Revoked", local_time(r.revoked_at), "time")])
+
+
 async def own_part(session: AsyncSession, rt: Runtime, subject: str) -> SubjectAccessAnswer:
     """This service's answer for ``subject`` (12 digits), as the other services give theirs over HTTP."""
     mine = await cases.cases_of_person(session, subject)
@@ -137,4 +154,6 @@ async def own_part(session: AsyncSession, rt: Runtime, subject: str) -> SubjectA
                 items=invitations),
         Section(key="profile", title=text("Profil och kontaktuppgifter", "Profile and contact details"),
                 items=profile_items),
+        Section(key="representations", title=text("Ombud", "Representatives"),
+                items=[_representation_item(r, subject) for r in await representations.involving(session, subject)]),
         audit_section(rows)])

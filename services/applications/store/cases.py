@@ -182,8 +182,8 @@ async def add_history(session: AsyncSession, case_id: uuid.UUID, *, actor: str, 
 
 async def history(session: AsyncSession, case_id: uuid.UUID) -> list[dict[str, Any]]:
     rows = (await session.execute(text(
-        "SELECT at, actor, actor_role, event, from_status, to_status, reason FROM case_history "
-        "WHERE case_id = :c ORDER BY id"), {"c": case_id})).mappings().all()
+        "SELECT at, actor, actor_role, event, from_status, to_status, reason, details->'representation' AS acting "
+        "FROM case_history WHERE case_id = :c ORDER BY id"), {"c": case_id})).mappings().all()
     return [dict(r) for r in rows]
 
 

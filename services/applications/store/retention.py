@@ -107,4 +107,17 @@ async def cull_staff(session: AsyncSession, rule: Rule, cutoff: dt.datetime, now
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-PURGES = {policy.CASES: cull_cases, policy.CLIENT_PROFILES: cull_client_profiles, policy.STAFF: cull_staff}
+async def cull_representations(session: AsyncSession, rule: Rule, cutoff: dt.datetime, now: dt.datetime,
+                               limit: int) -> int:
+    """A representation goes once it ended (or was revoked) before the cutoff and no case names its client."""
+    result = await session.execute(text(
+        "DELETE FROM representations WHERE id IN (SELECT r.id FROM representations r "
+        "WHERE LEAST(r.revoked_at, (r.valid_until + 1)::timestamptz) "  # LEAST skips a NULL revoked_at
+        "< :cutoff AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.anonymised_at IS NULL "
+        "AND r.client_pnr IN (c.applicant_pnr, c.co_applicant_pnr)) LIMIT :n FOR UPDATE OF r SKIP LOCKED)"),
+        {"cutoff": cutoff, "n": limit})
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+PURGES = {policy.CASES: cull_cases, policy.CLIENT_PROFILES: cull_client_profiles, policy.STAFF: cull_staff,
+          policy.REPRESENTATIONS: cull_representations}

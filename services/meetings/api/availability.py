@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Query
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.db import session as db_session
+from kit.representation import Scope, acts_for
 from services.meetings.api import deps
 from services.meetings.api.deps import Caller, Rt
 from services.meetings.api.schemas import ExceptionIn, ExceptionOut, SlotOut, SlotsOut, WeeklyHoursIn, WeeklyHoursOut
@@ -65,6 +66,7 @@ async def delete_exception(caseworker_id: str, exception_id: uuid.UUID, rt: Rt,
 @router.get("/slots", response_model=SlotsOut,
             summary="Free times for a meeting type: clients for themselves (their own caseworker, or any of the "
                     "unit for the first meeting), staff of the unit for anyone")
+@acts_for(Scope.MEETINGS)
 async def slots(rt: Rt, meeting_type_id: uuid.UUID,
                 from_: Annotated[dt.date | None, Query(alias="from")] = None,
                 to: dt.date | None = None, caseworker_id: str | None = None,

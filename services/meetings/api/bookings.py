@@ -18,6 +18,7 @@ from starlette.responses import Response
 
 from kit.db import session as db_session
 from kit.idempotency import Idempotency
+from kit.representation import Scope, acts_for
 from services.meetings.api import deps
 from services.meetings.api.deps import BookingAccess, Caller, IfMatch, Rt
 from services.meetings.api.schemas import (
@@ -88,6 +89,7 @@ def _body(body: dict[str, Any], status: int = 200) -> JSONResponse:
 @router.post("/bookings", status_code=201, response_model=BookingOut,
              summary="Book: a client for themselves; staff for a client by personnummer in the body (phone or visit "
                      "bookings, no e-ID needed). Idempotency-Key")
+@acts_for(Scope.MEETINGS)
 async def create_booking(body: BookingCreate, rt: Rt, session: AsyncSession = Depends(db_session),
                          c: Caller = Depends(deps.participant),
                          idempotency: Idempotency = Depends(deps.idempotency)) -> Response:
@@ -116,6 +118,7 @@ async def record_contact(body: ContactIn, rt: Rt, session: AsyncSession = Depend
 
 @router.get("/me/bookings", response_model=list[BookingOut],
             summary="A client's own bookings; a caseworker's bookings (as lead or participant)")
+@acts_for(Scope.MEETINGS)
 async def my_bookings(rt: Rt, session: AsyncSession = Depends(db_session),
                       c: Caller = Depends(deps.participant)) -> list[BookingOut]:
     return [booking_out(rt, shown) for shown in await bookings.mine(session, rt, c)]
@@ -130,6 +133,7 @@ async def unit_calendar(unit: Unit, rt: Rt, from_: dt.date | None = None, to: dt
 
 
 @router.get("/bookings/{booking_id}", response_model=BookingOut, summary="One booking (ETag = version)")
+@acts_for(Scope.MEETINGS)
 async def get_booking(rt: Rt, a: BookingAccess = Depends(deps.visible_booking),
                       session: AsyncSession = Depends(db_session)) -> Response:
     return _json(rt, await bookings.show(session, a))
@@ -137,6 +141,7 @@ async def get_booking(rt: Rt, a: BookingAccess = Depends(deps.visible_booking),
 
 @router.post("/bookings/{booking_id}/reschedule", response_model=BookingOut,
              summary="Move: the client up to the unit's cut-off; staff any time before the start, with a reason")
+@acts_for(Scope.MEETINGS)
 async def reschedule(body: RescheduleIn, rt: Rt, if_match: IfMatch = None,
                      a: BookingAccess = Depends(deps.changeable_booking),
                      session: AsyncSession = Depends(db_session)) -> Response:
@@ -146,6 +151,7 @@ async def reschedule(body: RescheduleIn, rt: Rt, if_match: IfMatch = None,
 
 @router.post("/bookings/{booking_id}/cancel", response_model=BookingOut,
              summary="Cancel: the client up to the unit's cut-off; staff any time before the start, with a reason")
+@acts_for(Scope.MEETINGS)
 async def cancel(body: CancelIn, rt: Rt, if_match: IfMatch = None,
                  a: BookingAccess = Depends(deps.changeable_booking),
                  session: AsyncSession = Depends(db_session)) -> Response:
@@ -155,6 +161,7 @@ async def cancel(body: CancelIn, rt: Rt, if_match: IfMatch = None,
 
 @router.put("/bookings/{booking_id}/channel", response_model=BookingOut,
             summary="Change the channel (in person, phone, video) up to the start, among those the type offers")
+@acts_for(Scope.MEETINGS)
 async def change_channel(body: ChannelIn, rt: Rt, if_match: IfMatch = None,
                          a: BookingAccess = Depends(deps.changeable_booking),
                          session: AsyncSession = Depends(db_session)) -> Response:

@@ -20,6 +20,7 @@ from starlette.responses import Response
 
 from kit import i18n
 from kit.db import session as db_session
+from kit.representation import Scope, acts_for
 from services.meetings.api import deps
 from services.meetings.api.deps import BookingAccess, Caller, Language, Rt
 from services.meetings.api.schemas import FeedTokenOut, JoinOut
@@ -36,6 +37,7 @@ ICS_MEDIA_TYPE = "text/calendar; charset=utf-8"
 
 @router.get("/bookings/{booking_id}.ics", summary="The booking as a calendar file (icalendar)",
             response_class=Response, responses={200: {"content": {"text/calendar": {}}}})
+@acts_for(Scope.MEETINGS)
 async def booking_ics(rt: Rt, lang: Language, a: BookingAccess = Depends(deps.visible_booking)) -> Response:
     b = a.booking
     body = ics.booking_to_ics(b, lang=lang, join_url=rooms.room_url(rt.settings, a.record))

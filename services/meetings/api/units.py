@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.db import session as db_session
+from kit.representation import Scope, acts_for
 from services.meetings.api import deps
 from services.meetings.api.deps import Caller, Rt
 from services.meetings.api.schemas import MeetingTypeIn, MeetingTypeOut, Unit, UnitSettingsIn, UnitSettingsOut
@@ -48,6 +49,7 @@ async def put_settings(unit: Unit, body: UnitSettingsIn, rt: Rt,
 
 @router.get("/units/{unit}/meeting-types", response_model=list[MeetingTypeOut],
             summary="The unit's meeting types (clients: the active ones they may book themselves)")
+@acts_for(Scope.MEETINGS)
 async def list_types(unit: Unit, session: AsyncSession = Depends(db_session),
                      c: Caller = Depends(deps.caller)) -> list[MeetingTypeOut]:
     return [MeetingTypeOut.of(t) for t in await units.meeting_types(session, c, unit)]

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import StreamingResponse
 
 from kit.auth import Principal, authenticate
+from kit.representation import Scope, acts_for
 from services.messaging.api import deps
 from services.messaging.domain.access import Party
 from services.messaging.service.live import event_stream
@@ -24,6 +25,7 @@ router = APIRouter(tags=["live"])
 @router.get("/me/stream", response_class=StreamingResponse,
             responses={200: {"content": {"text/event-stream": {}}}},
             summary="My live updates (text/event-stream): message, read, retracted, thread, resync, reconnect")
+@acts_for(Scope.MESSAGES)
 async def stream(principal: Principal = Depends(authenticate), p: Party = Depends(deps.participant),
                  rt: Runtime = Depends(deps.current_runtime)) -> StreamingResponse:
     settings, hub = rt.settings, rt.hub

@@ -15,6 +15,7 @@ from starlette.responses import Response
 from kit.auth import Principal, authenticate
 from kit.db import session as db_session
 from kit.idempotency import Idempotency, StoredAnswer
+from kit.representation import Scope, acts_for
 from services.messaging.api import deps
 from services.messaging.api.deps import ThreadAccess
 from services.messaging.api.schemas import (
@@ -51,6 +52,7 @@ def _message_out(rt: Runtime, t: ThreadAccess, m: threads.MessageRecord) -> Mess
 
 @router.post("/threads", status_code=201, response_model=ThreadOut,
              summary="Start a thread (client: with their unit or about their case; staff: with a client)")
+@acts_for(Scope.MESSAGES)
 async def create_thread(body: ThreadCreate, session: AsyncSession = Depends(db_session),
                         principal: Principal = Depends(authenticate), p: Party = Depends(deps.thread_starter),
                         rt: Runtime = Depends(deps.current_runtime),
@@ -65,6 +67,7 @@ async def create_thread(body: ThreadCreate, session: AsyncSession = Depends(db_s
 
 @router.get("/threads", response_model=list[ThreadOut],
             summary="My threads (client), or the unit's: mine, the unit inbox, or all (staff)")
+@acts_for(Scope.MESSAGES)
 async def list_threads(view: Literal["mine", "unit", "all"] = "all",
                        case_id: uuid.UUID | None = None, limit: Annotated[int, Query(ge=1, le=500)] = 100,
                        session: AsyncSession = Depends(db_session),
@@ -75,6 +78,7 @@ async def list_threads(view: Literal["mine", "unit", "all"] = "all",
 
 
 @router.get("/threads/{thread_id}", response_model=ThreadOut, summary="One thread")
+@acts_for(Scope.MESSAGES)
 async def get_thread(t: ThreadAccess = Depends(deps.readable_thread),
                      session: AsyncSession = Depends(db_session)) -> ThreadOut:
     return ThreadOut.of(await threads.read_one(session, t), t.side)
@@ -84,6 +88,7 @@ async def get_thread(t: ThreadAccess = Depends(deps.readable_thread),
 
 @router.get("/threads/{thread_id}/messages", response_model=list[MessageOut],
             summary="Messages in order (after_seq to page; retracted ones without their text)")
+@acts_for(Scope.MESSAGES)
 async def list_messages(after_seq: Annotated[int, Query(ge=0)] = 0,
                         limit: Annotated[int, Query(ge=1, le=500)] = 100,
                         t: ThreadAccess = Depends(deps.readable_thread),
@@ -95,6 +100,7 @@ async def list_messages(after_seq: Annotated[int, Query(ge=0)] = 0,
 
 @router.post("/threads/{thread_id}/messages", status_code=201, response_model=MessageOut,
              summary="Send a message (with files uploaded to the thread first)")
+@acts_for(Scope.MESSAGES)
 async def send_message(body: MessageCreate, t: ThreadAccess = Depends(deps.writable_thread),
                        session: AsyncSession = Depends(db_session), rt: Runtime = Depends(deps.current_runtime),
                        idem: Idempotency = Depends(deps.idempotency)) -> Response:
@@ -106,6 +112,7 @@ async def send_message(body: MessageCreate, t: ThreadAccess = Depends(deps.writa
 
 @router.post("/threads/{thread_id}/messages/{message_id}/retract", response_model=MessageOut,
              summary="Retract your own message within the window (it stays in the record and the audit)")
+@acts_for(Scope.MESSAGES)
 async def retract_message(message_id: uuid.UUID, t: ThreadAccess = Depends(deps.readable_thread),
                           session: AsyncSession = Depends(db_session),
                           rt: Runtime = Depends(deps.current_runtime)) -> MessageOut:
@@ -122,6 +129,7 @@ def _disposition(name: str) -> str:
 
 @router.post("/threads/{thread_id}/attachments", status_code=201, response_model=AttachmentOut,
              summary="Upload a file (PDF, JPEG or PNG, read from its bytes) to send with your next message")
+@acts_for(Scope.MESSAGES)
 async def upload_attachment(file: UploadFile, t: ThreadAccess = Depends(deps.writable_thread),
                             session: AsyncSession = Depends(db_session),
                             rt: Runtime = Depends(deps.current_runtime)) -> AttachmentOut:
@@ -131,6 +139,7 @@ async def upload_attachment(file: UploadFile, t: ThreadAccess = Depends(deps.wri
 @router.get("/threads/{thread_id}/attachments/{attachment_id}", response_class=Response,
             responses={200: {"content": {"application/pdf": {}, "image/jpeg": {}, "image/png": {}}}},
             summary="Download a file (always as a download, never shown inline)")
+@acts_for(Scope.MESSAGES)
 async def download_attachment(attachment_id: uuid.UUID, t: ThreadAccess = Depends(deps.readable_thread),
                               session: AsyncSession = Depends(db_session),
                               rt: Runtime = Depends(deps.current_runtime)) -> Response:
@@ -148,6 +157,7 @@ async def download_attachment(attachment_id: uuid.UUID, t: ThreadAccess = Depend
 
 @router.post("/threads/{thread_id}/read", response_model=ReadOut,
              summary="Mark the thread read up to a message (the other side sees when)")
+@acts_for(Scope.MESSAGES)
 async def mark_read(body: ReadIn | None = None, t: ThreadAccess = Depends(deps.readable_thread),
                     session: AsyncSession = Depends(db_session),
                     rt: Runtime = Depends(deps.current_runtime)) -> ReadOut:
@@ -157,6 +167,7 @@ async def mark_read(body: ReadIn | None = None, t: ThreadAccess = Depends(deps.r
 
 @router.get("/me/unread", response_model=UnreadOut,
             summary="Unread counts: per thread (client), or mine and each unit inbox (staff)")
+@acts_for(Scope.MESSAGES)
 async def unread(session: AsyncSession = Depends(db_session), p: Party = Depends(deps.participant),
                  rt: Runtime = Depends(deps.current_runtime)) -> UnreadOut:
     return UnreadOut(**await inbox.unread(session, rt, p))
