@@ -28,7 +28,10 @@ ADDED_PATHS: frozenset[str] = frozenset({
     # Issue 14, registerutdrag: the client's and staff's routes in applications, each service's internal part.
     *(f"/api/applications/{who}/registerutdrag{tail}" for who in ("me", "staff")
       for tail in ("", "/{extract_id}", "/{extract_id}.pdf")),
-    "/api/meetings/internal/subject-access", "/api/messaging/internal/subject-access"})
+    "/api/meetings/internal/subject-access", "/api/messaging/internal/subject-access",
+    # Issue 14, letters for clients without digital access: the letter's PDF from the service that owns its content
+    # (contracts/letters.py), for messaging's post room.
+    "/api/applications/internal/letters", "/api/meetings/internal/letters"})
 ADDED_SCHEMAS: frozenset[str] = frozenset({
     "Applications_AutomationPolicyIn", "Applications_AutomationPolicyOut", "Applications_ProposalCheckOut",
     "Applications_ProposalOut", "Applications_QueueProposal", "Applications_RegisterLookupOut",
@@ -38,7 +41,9 @@ ADDED_SCHEMAS: frozenset[str] = frozenset({
     *(f"Applications_{name}" for name in ("Registerutdrag", "RegisterutdragIn", "RegisterutdragList",
                                           "RegisterutdragPart", "RegisterutdragSummary", "ServiceAnswered")),
     *(f"{service}_{name}" for service in ("Meetings", "Messaging")
-      for name in ("Entry", "Item", "Section", "SubjectAccessAnswer", "SubjectAccessRequest", "Text"))})
+      for name in ("Entry", "Item", "Section", "SubjectAccessAnswer", "SubjectAccessRequest", "Text")),
+    *(f"{service}_{name}" for service in ("Applications", "Meetings")
+      for name in ("LetterDocument", "LetterKind", "LetterRequest"))})
 # Issue 13 (figures): a unit's figures for its team lead (GET /figures); the decision (POST and GET
 # /applications/{case_id}/decision) carries the reason for need (försörjningshinder): the body's reason_for_need and
 # the answer DecisionOut (the Decision with reason_for_need_label).
