@@ -202,6 +202,22 @@ async def test_a_protected_clients_letter_still_renders(env, post_room, as_perso
     assert "Kopior av dina lönespecifikationer" in text_
 
 
+async def test_a_protected_clients_decision_letter_names_no_caseworker(env, post_room, as_persona):
+    client, _ = env
+    case = await submitted_case(client, as_persona, single(DANA, "2026-06"), signers=("dana",), owner="dana")
+    url, maja = f"/applications/{case['id']}", as_persona("maja")
+    await ok(await client.post(f"{url}/assign", headers=maja))
+    await ok(await client.post(f"{url}/calculation", headers=maja))
+    await ok(await client.post(f"{url}/decision", headers=maja, json={
+        "reasons_sv": "Beviljas.", "reason_for_need": "parental_leave"}), 201)
+    for lang in ("sv", "ar"):
+        answer, text_ = await letter(client, post_room, request("decision", case["id"], recipient=DANA,
+                                                                language=lang))
+        assert answer["kind"] == "decision" and answer["direction"] == ("rtl" if lang == "ar" else "ltr")
+        assert "Maja" not in text_ and "Beslutet är fattat av" not in text_
+        assert_no_personnummer(text_)
+
+
 async def test_the_letter_is_audited_without_its_content(env, post_room, decided):
     client, url = env
     body = request("decision", decided["id"], language="en")
