@@ -26,8 +26,8 @@ from kit.i18n import Direction
 
 MARGIN = 20.0  # mm, left and right
 TOP = 15.0
-# The address area of a C5/C4 window envelope (DIN 5008 form B, as Swedish envelopes): left 20 mm, from 45 mm down,
-# 90 x 45 mm. Nothing is printed in it.
+# The address area of a window envelope (the position of DIN 5008 form B: left 20 mm, from 45 mm down, 90 x 45 mm;
+# if the print-and-post service's envelopes differ, this is the one place to change). Nothing is printed in it.
 ADDRESS_WINDOW = (20.0, 45.0, 90.0, 45.0)
 BODY_TOP = ADDRESS_WINDOW[1] + ADDRESS_WINDOW[3] + 8.0
 FOOTER_FROM_BOTTOM = 12.0
@@ -39,6 +39,8 @@ LRM = "\u200e"
 def left_to_right(text: str) -> str:
     """A code or reference (a case id, a booking reference) kept as one left-to-right run wherever it stands."""
     return f"{LRM}{text}{LRM}"
+
+
 _PUNCTUATION = str.maketrans({
     "\u2013": "-", "\u2014": "-", "\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
     "\u2026": "...", "\u00a0": " ", "\u202f": " ", "\u2009": " ",
