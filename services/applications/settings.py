@@ -68,6 +68,12 @@ class ApplicationsSettings(KitSettings):
     def registerutdrag_service_list(self) -> list[str]:
         return [s for s in comma_list(self.registerutdrag_services) if s != "applications"]
 
+    # Paper letters (POST /internal/letters): the service clients that may ask for one (messaging's post room), and
+    # the social services' contact printed in them (how to answer without e-ID); unset: a neutral sentence instead.
+    letter_clients: str = "messaging"
+    letter_postal_address: str | None = Field(default=None, max_length=200)
+    letter_phone: str | None = Field(default=None, max_length=40)
+
     # Delivery of outbox events to messaging.
     relay_enabled: bool = True  # tests turn it off and call relay.run_once()
     relay_poll_seconds: float = 2.0

@@ -14,7 +14,7 @@ from kit.app import ServiceContext, create_service_app
 from kit.clock import Clock, utcnow
 from kit.http import service_client
 from kit.representation import remote_representations
-from services.meetings.api import availability, bookings, calendar, stats, subject_access, units
+from services.meetings.api import availability, bookings, calendar, letters, stats, subject_access, units
 from services.meetings.domain.rules import MeetingRuleError
 from services.meetings.integration.registers import ProtectionOwner
 from services.meetings.service.runtime import Runtime
@@ -90,7 +90,7 @@ def create_app(settings: MeetingsSettings | None = None, *, clock: Clock | None 
         settings=settings,
         # calendar first: /bookings/{id}.ics must win over /bookings/{id}
         routers=[calendar.router, units.router, availability.router, bookings.router, stats.router,
-                 subject_access.router],
+                 subject_access.router, letters.router],
         hooks=[_hook(settings, clock or utcnow, tokens, messaging_transport, registers_transport)],
         domain_errors=MeetingRuleError,
         **kwargs,

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import os
 from typing import ClassVar
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from kit.settings import KitSettings
@@ -31,6 +33,19 @@ class MeetingsSettings(KitSettings):
     protection_cache_seconds: float = 60.0
     # Service clients that may ask for a person's data for their register extract (POST /internal/subject-access).
     subject_access_clients: str = "applications"
+
+    # Paper letters (POST /internal/letters) about a booking: the service clients that may ask for one (messaging's
+    # post room), the sender printed at the top, the social services' contact (how to change or cancel by phone or
+    # post; unset: a neutral sentence instead) and a Unicode TrueType font (Arabic letters need one).
+    letter_clients: str = "messaging"
+    municipality: str = "Exempelkommunen"
+    letter_postal_address: str | None = Field(default=None, max_length=200)
+    letter_phone: str | None = Field(default=None, max_length=40)
+    pdf_font_path: str | None = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+
+    def pdf_font(self) -> str | None:
+        """The font file when it is there."""
+        return self.pdf_font_path if self.pdf_font_path and os.path.isfile(self.pdf_font_path) else None
 
     # The workers: reminders that fall due become outbox events; the outbox relay delivers them.
     worker_enabled: bool = True  # tests turn it off and call the workers' run_once()

@@ -192,6 +192,11 @@ add("GET", "/me/registerutdrag", {"karin": 403, "adam": 403, "service": 403, **A
 add("POST", "/me/registerutdrag", {"karin": 403, "tove": 403, "adam": 403, "service": 403, **ANON})
 add("POST", "/staff/registerutdrag", {"anna": 403, "tove": 403, "nils": 403, "adam": 403, "service": 403, **ANON,
                                       "lars": 404}, {"personal_number": ANNA})
+# Letters: messaging's post room only ("service" here is messaging's token); tests/applications/test_letters.py has
+# the other services, the languages and the same 404 for a recipient who is no party.
+add("POST", "/internal/letters", {"anna": 403, "bertil": 403, "karin": 403, "tove": 403, "adam": 403, **ANON,
+                                  "service": 200},
+    lambda w: {"event_id": NO_ID, "kind": "decision", "ref": w["household"], "recipient": ANNA, "language": "sv"})
 
 # Ombud (representations): refusals and the empty positive controls here; tests/applications/test_representation.py
 # has every caller against representations that exist, and a representative acting under one.

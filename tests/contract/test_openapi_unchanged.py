@@ -36,7 +36,11 @@ ADDED_PATHS: frozenset[str] = frozenset({
     # documented parameter, so no other operation changes.
     "/api/applications/staff/representations", "/api/applications/staff/representations/{representation_id}/revoke",
     "/api/applications/me/representations", "/api/applications/me/representatives",
-    "/api/applications/internal/representations/resolve"})
+    "/api/applications/internal/representations/resolve",
+
+    # Issue 14, letters for clients without digital access: the letter's PDF from the service that owns its content
+    # (contracts/letters.py), for messaging's post room.
+    "/api/applications/internal/letters", "/api/meetings/internal/letters"})
 ADDED_SCHEMAS: frozenset[str] = frozenset({
     "Applications_AutomationPolicyIn", "Applications_AutomationPolicyOut", "Applications_ProposalCheckOut",
     "Applications_ProposalOut", "Applications_QueueProposal", "Applications_RegisterLookupOut",
@@ -51,7 +55,9 @@ ADDED_SCHEMAS: frozenset[str] = frozenset({
                                           "Resolved")),
     *(f"{service}_{name}" for service in ("Meetings", "Messaging")
       for name in ("Entry", "Item", "Section", "SubjectAccessAnswer", "SubjectAccessRequest", "Text")),
-    "Messaging_LetterBatchDay", "Messaging_LetterBatchList", "Applications_MyCase"})
+    "Messaging_LetterBatchDay", "Messaging_LetterBatchList", "Applications_MyCase",
+    *(f"{service}_{name}" for service in ("Applications", "Meetings")
+      for name in ("LetterDocument", "LetterKind", "LetterRequest"))})
 # Issue 14 item 3 (letters) changes two schemas in the snapshot on purpose: Messaging_ContactIn and
 # Messaging_StaffContactIn take the channel "letter" (at most three channels).
 # Issue 13 (figures): a unit's figures for its team lead (GET /figures); the decision (POST and GET

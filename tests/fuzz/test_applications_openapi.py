@@ -27,3 +27,13 @@ def schema(db_url, issuer, registers):
 @pytest.mark.parametrize(("method", "path"), harness.params(DOCUMENT, KNOWN))
 def test_operation(schema, issuer, method, path):
     harness.fuzz(schema, issuer, method, path)
+
+
+LETTERS = [("POST", "/internal/letters")]
+
+
+@pytest.mark.parametrize(("method", "path"), LETTERS, ids=["POST /internal/letters"])
+def test_letters_as_the_post_room(schema, issuer, method, path):
+    """Past the access check: messaging's service token, the only caller the letters route answers."""
+    token = issuer.service_token("messaging", "bistand:applications")
+    harness.fuzz(schema, issuer, method, path, extra_headers=lambda _: {"Authorization": f"Bearer {token}"})

@@ -140,6 +140,11 @@ add("GET", "/stats?unit=syd&" + WINDOW, {"tove": 404}, route="/stats")
 add("POST", "/internal/subject-access", {"anna": 403, "karin": 403, "maja": 403, "tove": 403, "adam": 403,
                                          "anon": 401, "forged": 401, "service": 200},
     {"personal_number": ANNA, "requested_by": "client", "request_id": "0b7d4c1e-3f1a-4c55-9f0e-2f5d8a1b6c9d"})
+# Letters are for messaging's post room only (tests/meetings/test_letters.py has its 200s and 404s).
+add("POST", "/internal/letters", {"anna": 403, "karin": 403, "maja": 403, "tove": 403, "adam": 403,
+                                  "anon": 401, "forged": 401, "service": 403},
+    lambda w: {"event_id": "0b7d4c1e-3f1a-4c55-9f0e-2f5d8a1b6c9d", "kind": "meeting_booked",
+               "ref": w["anna_booking"], "recipient": ANNA, "language": "sv"})
 
 # Open to every signed-in caller on purpose (nothing personal; clients see only the types they may book).
 ANY_SIGNED_IN = {("GET", "/whoami"), ("GET", "/units/{unit}/settings"), ("GET", "/units/{unit}/meeting-types")}
