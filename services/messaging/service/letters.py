@@ -3,8 +3,9 @@ the municipality's print-and-post service.
 
 Queued in the event's transaction (service/events.py, store/letters.queue_letters), a letter is fetched once: the
 owner renders the PDF (contracts.letters), we keep it sealed in the batch of the Swedish day it was fetched. An owner
-that does not answer is asked again later (the outbox's backoff), up to ``letter_max_attempts``; a 404 is given up at
-once. Logs carry ids, kinds and counts, never a person, an address or the letter.
+that does not answer is asked again later (the outbox's backoff), up to ``letter_max_attempts``; the owner's final
+"no letter" (404, 409, 422) is given up at once. Logs carry ids, kinds and counts, never a person, an address or
+the letter.
 
 The envelope address is looked up when the batch is produced, not when the letter is stored: the address (and a
 protected-identity marking) is then as fresh as it can be on the day the letters are printed, and no address is ever
@@ -32,7 +33,7 @@ from kit.auth import Principal
 from kit.problems import Problem, not_found
 from kit.tables import OutboxMessage
 from services.messaging.domain import letters as rules
-from services.messaging.integration.letters import LetterOwners, LetterOwnerUnavailable
+from services.messaging.integration.letters import LetterOwners, LetterOwnerUnavailable, NoLetter
 from services.messaging.integration.population import AddressesUnavailable, PopulationRegister
 from services.messaging.settings import MessagingSettings
 from services.messaging.store import letters as store
@@ -70,14 +71,15 @@ class LetterPost:
         owner = rules.owner(letter.kind)
         try:
             document = await self.owners.fetch(owner, request)
+        except NoLetter as exc:
+            async with self.sessions() as session:
+                await self._give_up(session, letter_id, letter.kind.value, f"{owner} {exc}")
+            return
         except LetterOwnerUnavailable as exc:
             log.warning("letter owner did not answer; tried again later",
                         extra={"letter_id": str(letter_id), "kind": letter.kind.value, "reason": str(exc)})
             raise
         async with self.sessions() as session:
-            if document is None:
-                await self._give_up(session, letter_id, letter.kind.value, f"{owner} answered 404")
-                return
             now = self.clock()
             stored = await store.store_document(session, self.keyring, letter_id, pdf=document.pdf,
                                                 pages=document.pages, language=document.language, fetched_at=now,
