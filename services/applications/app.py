@@ -16,6 +16,7 @@ from kit.http import JsonPoster, service_client
 from services.applications import workers
 from services.applications.api import (
     admin,
+    appeals,
     applications,
     documents,
     figures,
@@ -90,7 +91,7 @@ def create_app(settings: ApplicationsSettings | None = None, *, clock: Clock | N
         description="First and monthly applications, attachments, signing, the case from intake to decision.",
         settings=settings,
         routers=[applications.router, documents.router, lifecycle.router, me.router, queue.router, proposals.router,
-                 admin.router, figures.router, registerutdrag.router],
+                 admin.router, figures.router, registerutdrag.router, appeals.router],
         hooks=[_hook(settings, clock or utcnow, registers_tokens, registers_transport)],
         domain_errors=DomainError,
         **kwargs,
