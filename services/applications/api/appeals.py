@@ -149,9 +149,13 @@ async def own_case_locked(ctx: CaseContext = Depends(deps.locked_case)) -> CaseC
     return ctx
 
 
-async def staff_appeal_case(ctx: CaseContext = Depends(deps.case_part(Section.DECISION, *appeals.STAFF,
-                                                                        lock=True))) -> CaseContext:
-    """A case whose decision the caller handles (its unit's caseworker or team lead; cleared when protected)."""
+async def staff_appeal_case(ctx: CaseContext = Depends(deps.locked_case)) -> CaseContext:
+    """A case whose decision the caller handles (its unit's caseworker or team lead; cleared when protected). One
+    404 for a case that does not exist and one whose decision the caller may not read (a service, an employment
+    officer): the same body, so nothing tells them apart; a party to the case gets 403."""
+    if not ctx.can(Section.DECISION):
+        raise not_found("application")
+    ctx.require_role(*appeals.STAFF)
     return ctx
 
 
