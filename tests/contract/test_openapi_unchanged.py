@@ -28,7 +28,12 @@ ADDED_PATHS: frozenset[str] = frozenset({
     # Issue 14, registerutdrag: the client's and staff's routes in applications, each service's internal part.
     *(f"/api/applications/{who}/registerutdrag{tail}" for who in ("me", "staff")
       for tail in ("", "/{extract_id}", "/{extract_id}.pdf")),
-    "/api/meetings/internal/subject-access", "/api/messaging/internal/subject-access"})
+    "/api/meetings/internal/subject-access", "/api/messaging/internal/subject-access",
+    # Issue 14, appeals (överklagande): the client's, staff registering a paper one, the unit's queue, the steps.
+    "/api/applications/me/cases/{case_id}/appeals", "/api/applications/staff/cases/{case_id}/appeals",
+    "/api/applications/staff/appeals",
+    *(f"/api/applications/staff/appeals/{{appeal_id}}/{step}" for step in ("forward", "reconsider", "dismiss",
+                                                                         "court-ruling"))})
 ADDED_SCHEMAS: frozenset[str] = frozenset({
     "Applications_AutomationPolicyIn", "Applications_AutomationPolicyOut", "Applications_ProposalCheckOut",
     "Applications_ProposalOut", "Applications_QueueProposal", "Applications_RegisterLookupOut",
@@ -38,7 +43,10 @@ ADDED_SCHEMAS: frozenset[str] = frozenset({
     *(f"Applications_{name}" for name in ("Registerutdrag", "RegisterutdragIn", "RegisterutdragList",
                                           "RegisterutdragPart", "RegisterutdragSummary", "ServiceAnswered")),
     *(f"{service}_{name}" for service in ("Meetings", "Messaging")
-      for name in ("Entry", "Item", "Section", "SubjectAccessAnswer", "SubjectAccessRequest", "Text"))})
+      for name in ("Entry", "Item", "Section", "SubjectAccessAnswer", "SubjectAccessRequest", "Text")),
+    *(f"Applications_{name}" for name in ("AppealIn", "StaffAppealIn", "ForwardIn", "ReconsiderIn", "DismissIn",
+                                          "CourtRulingIn", "CourtOutcome", "Extent", "MyAppealOut", "AppealOut",
+                                          "AppealQueue", "AppealQueueItem"))})
 # Issue 13 (figures): a unit's figures for its team lead (GET /figures); the decision (POST and GET
 # /applications/{case_id}/decision) carries the reason for need (försörjningshinder): the body's reason_for_need and
 # the answer DecisionOut (the Decision with reason_for_need_label).
