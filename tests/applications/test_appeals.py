@@ -220,6 +220,16 @@ async def test_no_appeal_before_the_decision_and_non_parties_learn_nothing(clien
     assert too_long.status_code == 422
 
 
+async def test_a_decision_takes_a_bounded_number_of_open_appeals(client, as_persona, clock):
+    clock.now = T0
+    case_id = await decided(client, as_persona, clock, couple("2026-11"))
+    url = f"/me/cases/{case_id}/appeals"
+    for i in range(rules.MAX_OPEN_PER_CASE):
+        assert (await client.post(url, headers=as_persona("anna"), json={"text": f"{APPEAL} ({i})"})).status_code == 201
+    over = await client.post(url, headers=as_persona("anna"), json={"text": APPEAL})
+    assert over.status_code == 409 and over.json()["type"] == "urn:bistand:problem:appeal-limit-reached"
+
+
 async def test_service_tokens_reach_no_appeal_route(client, as_persona, service_auth, clock):
     clock.now = T0
     case_id = await decided(client, as_persona, clock, couple("2026-06"))

@@ -39,6 +39,7 @@ STOCKHOLM = ZoneInfo("Europe/Stockholm")
 MIN_TEXT = 10  # a few words: what should change and why
 MAX_TEXT = 10_000  # about four pages; a longer appeal is sent as a file or on paper
 MAX_NOTE = 2000
+MAX_OPEN_PER_CASE = 10  # a bound on open appeals of one decision (a retry is the Idempotency-Key's)
 
 
 class AppealStatus(StrEnum):
@@ -101,6 +102,12 @@ class AppealInTime(DomainError):
     code = "appeal-in-time"
     status = 409
     title = "An appeal that came in time is not dismissed as late"
+
+
+class TooManyAppeals(DomainError):
+    code = "appeal-limit-reached"
+    status = 409
+    title = "This decision already has many open appeals"
 
 
 class AppealDateInvalid(DomainError):

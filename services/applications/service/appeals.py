@@ -24,6 +24,7 @@ from services.applications.domain.access import (
     readable_sections,
 )
 from services.applications.domain.appeals import (
+    MAX_OPEN_PER_CASE,
     OPEN,
     Action,
     AppealInTime,
@@ -31,6 +32,7 @@ from services.applications.domain.appeals import (
     AppealStatus,
     CourtOutcome,
     Extent,
+    TooManyAppeals,
     allowed_actions,
     check_received_on,
     check_step_date,
@@ -96,6 +98,8 @@ async def _decided_at(session: AsyncSession, ctx: CaseContext) -> dt.datetime:
 
 async def _register(session: AsyncSession, ctx: CaseContext, *, text: str, received_on: dt.date,
                     decided_at: dt.datetime, source: AppealSource, appellant_role: str) -> dict[str, Any]:
+    if await appeals.open_count(session, ctx.case.id) >= MAX_OPEN_PER_CASE:
+        raise TooManyAppeals("Add to an open appeal instead: contact the social services.")
     now = ctx.runtime.now()
     when = timeliness(received_on, decided_at)
     row = await appeals.add_appeal(session, case_id=ctx.case.id, decision_decided_at=decided_at,

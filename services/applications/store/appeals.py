@@ -84,3 +84,9 @@ async def queue(session: AsyncSession, units: list[str], *, include_protected: b
         {"units": units, "protected": include_protected, "open_only": open_only, "open": _OPEN,
          "n": limit})).mappings().all()
     return [dict(r) for r in rows]
+
+
+async def open_count(session: AsyncSession, case_id: uuid.UUID) -> int:
+    return int((await session.execute(text(
+        "SELECT count(*) FROM appeals WHERE case_id = :c AND status = ANY(CAST(:open AS text[]))"),
+        {"c": case_id, "open": _OPEN})).scalar_one())
