@@ -17,6 +17,7 @@ from kit.problems import use_catalogs
 from services.applications import workers
 from services.applications.api import (
     admin,
+    appeals,
     applications,
     documents,
     figures,
@@ -96,7 +97,8 @@ def create_app(settings: ApplicationsSettings | None = None, *, clock: Clock | N
         description="First and monthly applications, attachments, signing, the case from intake to decision.",
         settings=settings,
         routers=[applications.router, documents.router, lifecycle.router, me.router, queue.router, proposals.router,
-                 admin.router, figures.router, registerutdrag.router, representations.router, letters.router],
+                 admin.router, figures.router, registerutdrag.router, representations.router, letters.router,
+                 appeals.router],
         hooks=[_hook(settings, clock or utcnow, registers_tokens, registers_transport)],
         domain_errors=DomainError,
         **kwargs,

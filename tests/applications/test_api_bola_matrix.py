@@ -218,6 +218,25 @@ for mine in ("/me/representations", "/me/representatives"):
 add("POST", "/internal/representations/resolve", {"anna": 403, "karin": 403, "adam": 403, **ANON, "service": 404},
     {"representation_id": NO_ID, "representative": CECILIA})
 
+# Appeals: refusals here (every caller, with the positive rows, in tests/applications/test_appeals.py).
+APPEAL_TEXT = {"text": "Jag vill att hyran räknas med fullt ut."}
+PAPER_APPEAL = {**APPEAL_TEXT, "received_on": "2026-03-02", "source": "paper"}
+add("POST", "/me/cases/{household}/appeals", {**STRANGERS, "karin": 404, "tove": 404, "service": 403}, APPEAL_TEXT,
+    route="/me/cases/{case_id}/appeals")
+add("POST", "/me/cases/{protected}/appeals", {"anna": 404, "maja": 404}, APPEAL_TEXT,
+    route="/me/cases/{case_id}/appeals")
+add("POST", "/staff/cases/{household}/appeals", {**STRANGERS, "service": 403, "anna": 403, "bertil": 403},
+    PAPER_APPEAL, route="/staff/cases/{case_id}/appeals")
+add("POST", "/staff/cases/{protected}/appeals", NOT_CLEARED, PAPER_APPEAL, route="/staff/cases/{case_id}/appeals")
+add("GET", "/staff/appeals", {"anna": 403, "dana": 403, "nils": 403, "adam": 403, "service": 403, **ANON,
+                              "karin": 200})
+for step, step_body in (("forward", {"forwarded_on": "2026-03-02"}),
+                        ("reconsider", {"extent": "full", "decided_on": "2026-03-02", "change": "Hyran godtas."}),
+                        ("dismiss", {"dismissed_on": "2026-03-02", "reason": "För sent."}),
+                        ("court-ruling", {"outcome": "upheld", "ruled_on": "2026-03-02"})):
+    add("POST", f"/staff/appeals/{NO_ID}/{step}", {"karin": 404, "anna": 404, "adam": 404, "service": 403, **ANON},
+        step_body, route=f"/staff/appeals/{{appeal_id}}/{step}")
+
 ROWS = [row for rows in ROUTES.values() for row in rows]
 
 
@@ -376,7 +395,7 @@ async def test_only_the_payment_system_marks_a_case_paid(client, as_persona, iss
 @pytest.mark.parametrize("mangle", ["not-a-uuid", NO_ID])
 @pytest.mark.parametrize("caller", ["anna", "karin", "service"])
 async def test_unknown_or_malformed_ids_are_never_a_500(client, headers_for, world, mangle, caller):
-    names = ("case_id", "attachment_id", "request_id", "extract_id", "representation_id")
+    names = ("case_id", "attachment_id", "request_id", "extract_id", "representation_id", "appeal_id")
     for (method, route), rows in ROUTES.items():
         if "{" not in route:
             continue

@@ -37,10 +37,15 @@ ADDED_PATHS: frozenset[str] = frozenset({
     "/api/applications/staff/representations", "/api/applications/staff/representations/{representation_id}/revoke",
     "/api/applications/me/representations", "/api/applications/me/representatives",
     "/api/applications/internal/representations/resolve",
-
     # Issue 14, letters for clients without digital access: the letter's PDF from the service that owns its content
     # (contracts/letters.py), for messaging's post room.
-    "/api/applications/internal/letters", "/api/meetings/internal/letters"})
+    "/api/applications/internal/letters", "/api/meetings/internal/letters",
+
+    # Issue 14, appeals (överklagande): the client's, staff registering a paper one, the unit's queue, the steps.
+    "/api/applications/me/cases/{case_id}/appeals", "/api/applications/staff/cases/{case_id}/appeals",
+    "/api/applications/staff/appeals",
+    *(f"/api/applications/staff/appeals/{{appeal_id}}/{step}" for step in ("forward", "reconsider", "dismiss",
+                                                                         "court-ruling"))})
 ADDED_SCHEMAS: frozenset[str] = frozenset({
     "Applications_AutomationPolicyIn", "Applications_AutomationPolicyOut", "Applications_ProposalCheckOut",
     "Applications_ProposalOut", "Applications_QueueProposal", "Applications_RegisterLookupOut",
@@ -57,7 +62,10 @@ ADDED_SCHEMAS: frozenset[str] = frozenset({
       for name in ("Entry", "Item", "Section", "SubjectAccessAnswer", "SubjectAccessRequest", "Text")),
     "Messaging_LetterBatchDay", "Messaging_LetterBatchList", "Applications_MyCase",
     *(f"{service}_{name}" for service in ("Applications", "Meetings")
-      for name in ("LetterDocument", "LetterKind", "LetterRequest"))})
+      for name in ("LetterDocument", "LetterKind", "LetterRequest")),
+    *(f"Applications_{name}" for name in ("AppealIn", "StaffAppealIn", "ForwardIn", "ReconsiderIn", "DismissIn",
+                                          "CourtRulingIn", "CourtOutcome", "Extent", "MyAppealOut", "AppealOut",
+                                          "AppealQueue", "AppealQueueItem"))})
 # Issue 14 item 3 (letters) changes two schemas in the snapshot on purpose: Messaging_ContactIn and
 # Messaging_StaffContactIn take the channel "letter" (at most three channels).
 # Issue 13 (figures): a unit's figures for its team lead (GET /figures); the decision (POST and GET

@@ -14,6 +14,7 @@ from services.applications.domain.lifecycle import CaseStatus
 from services.applications.domain.months import month_name
 from services.applications.domain.need_reasons import need_reason_out
 from services.applications.domain.texts import stored
+from services.applications.service import appeals
 from services.applications.service.context import CaseContext
 from services.applications.service.proposals import lookups_for_client
 from services.applications.service.views import document_out, local
@@ -59,6 +60,9 @@ async def _summary(session: AsyncSession, case: CaseRecord, lang: str,
                            "automated": bool(decision.get("automated")),
                            "json": f"/applications/{case.id}/decision",
                            "pdf": f"/applications/{case.id}/decision.pdf?lang={lang}"}
+        # Their appeals of it and where each is (and where to send a new one): överklagande, 43-45 §§ FL.
+        out["decision"]["appeals"] = await appeals.client_appeals(session, case.id, lang)
+        out["decision"]["appeal_form"] = f"/me/cases/{case.id}/appeals"
         if decision.get("automated"):
             # The right to have a person look at it (and whether it has been asked for).
             out["decision"]["review_request"] = f"/applications/{case.id}/review-request"

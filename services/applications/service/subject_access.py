@@ -20,7 +20,16 @@ from contracts.subject_access import Item, Section, SubjectAccessAnswer, audit_s
 from kit import audit
 from services.applications.domain.subject_access import CONTENT_TITLES, flatten, mask_others
 from services.applications.service.runtime import Runtime
-from services.applications.store import attachments, cases, decisions, documents, profiles, representations, signatures
+from services.applications.store import (
+    appeals,
+    attachments,
+    cases,
+    decisions,
+    documents,
+    profiles,
+    representations,
+    signatures,
+)
 from services.applications.store.cases import CaseRecord
 
 PROFILE_FIELDS = (("preferred_language", "Språk", "Language"), ("interpreter_needed", "Behöver tolk", "Needs an "
@@ -72,6 +81,30 @@ def _decision(d: dict[str, Any]) -> Item:
         entry("reason", "Skäl", "Reason", c.get("reason"))]) for c in d.get("components", [])])
 
 
+def _appeal(a: dict[str, Any]) -> Item:
+    """An appeal of the case's decision (whoever of the parties made it: it is part of the case)."""
+    def day(value: Any) -> str | None:
+        return value.isoformat() if value is not None else None
+
+    return Item(id=str(a["id"]), heading=text("Överklagande", "Appeal"), entries=[
+        entry("received_on", "Inkom", "Received", day(a["received_on"]), "date"),
+        entry("source", "Inkom via", "Came in by", a["source"]),
+        entry("appellant", "Överklagat av (roll)", "Appealed by (role)", a["appellant_role"]),
+        entry("text", "Överklagandet", "The appeal", a["text"]),
+        entry("last_day", "Sista dag", "Last day", day(a["last_day"]), "date"),
+        entry("in_time", "Kom in i tid", "In time", a["in_time"], "bool"),
+        entry("status", "Status", "Status", a["status"]),
+        entry("forwarded_on", "Skickat till förvaltningsrätten", "Sent to the administrative court",
+              day(a["forwarded_on"]), "date"),
+        entry("reconsidered_on", "Omprövat", "Reconsidered", day(a["reconsidered_on"]), "date"),
+        entry("reconsideration", "Ändring", "Change", a["reconsideration"]),
+        entry("dismissed_on", "Avvisat", "Dismissed", day(a["dismissed_on"]), "date"),
+        entry("dismissal_reason", "Skäl för avvisning", "Why dismissed", a["dismissal_reason"]),
+        entry("court_outcome", "Domstolens avgörande", "The court's ruling", a["court_outcome"]),
+        entry("ruled_on", "Avgjort", "Ruled", day(a["ruled_on"]), "date"),
+    ])
+
+
 async def _case_item(session: AsyncSession, case: CaseRecord, subject: str) -> Item:
     role = "applicant" if case.applicant_pnr == subject else "co_applicant"
     items = _content_items(case, subject)
@@ -98,6 +131,7 @@ async def _case_item(session: AsyncSession, case: CaseRecord, subject: str) -> I
     decision = await decisions.get_decision(session, case.id)
     if decision is not None:
         items.append(_decision(decision))
+    items += [_appeal(a) for a in await appeals.appeals_of_case(session, case.id)]
     items += [Item(heading=text("Händelse", "Event"), entries=[
         entry("at", "Tid", "Time", local_time(h["at"]), "time"), entry("event", "Händelse", "Event", h["event"]),
         entry("from", "Från", "From", h["from_status"]), entry("to", "Till", "To", h["to_status"]),

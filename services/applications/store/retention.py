@@ -57,6 +57,8 @@ async def cull_cases(session: AsyncSession, rule: Rule, cutoff: dt.datetime, now
                       "DELETE FROM signatures WHERE case_id = ANY(:ids)",
                       "DELETE FROM assignments WHERE case_id = ANY(:ids)",
                       "DELETE FROM trust_checks WHERE case_id = ANY(:ids)",
+                      # appeals follow the case (kept while it is kept): the client's own words go with the file
+                      "DELETE FROM appeals WHERE case_id = ANY(:ids)",
                       # an automated approval a person undid: the decision as it was, with who undid it and why
                       "DELETE FROM undone_decisions WHERE case_id = ANY(:ids)"):
         await session.execute(text(statement), {"ids": ids})
