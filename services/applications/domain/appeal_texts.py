@@ -4,12 +4,10 @@ services/applications/locales; English message ids, sv/en/ar)."""
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
-from kit.i18n import N_, Catalogs
+from kit.i18n import N_
 from services.applications.domain.appeals import AppealStatus, CourtOutcome
-
-CATALOGS = Catalogs(Path(__file__).resolve().parent.parent / "locales")
+from services.applications.domain.texts import CATALOGS
 
 STATUS_TEXTS: dict[AppealStatus, str] = {
     AppealStatus.RECEIVED: N_("We have received your appeal. We check that it came in time and whether we can "

@@ -8,8 +8,6 @@ is a 409: nothing to post. Every letter written is audited (who asked, the case,
 from __future__ import annotations
 
 import base64
-import functools
-from pathlib import Path
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -29,16 +27,14 @@ from services.applications.domain.letters import (
     render_info_request,
 )
 from services.applications.domain.lifecycle import CaseStatus, Event
+from services.applications.domain.texts import CATALOGS
 from services.applications.service.runtime import Runtime
 from services.applications.store import cases, decisions, documents
 from services.applications.store.cases import CaseRecord
 
-LOCALES = Path(__file__).resolve().parent.parent / "locales"
 
-
-@functools.cache
 def catalogs() -> Catalogs:
-    return Catalogs(LOCALES)
+    return CATALOGS
 
 
 def _gone(detail: str) -> Problem:

@@ -9,8 +9,6 @@ what it says.
 from __future__ import annotations
 
 import base64
-import functools
-from pathlib import Path
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -20,16 +18,14 @@ from kit.auth import Principal
 from kit.i18n import Catalogs, supported
 from kit.letter_pdf import LetterFontMissing
 from kit.problems import Problem, not_found
+from services.meetings.domain.labels import CATALOGS
 from services.meetings.domain.letters import MeetingLetter, Sender, render_meeting_letter
 from services.meetings.service.runtime import Runtime
 from services.meetings.store import bookings
 
-LOCALES = Path(__file__).resolve().parent.parent / "locales"
 
-
-@functools.cache
 def catalogs() -> Catalogs:
-    return Catalogs(LOCALES)
+    return CATALOGS
 
 
 async def letter(session: AsyncSession, rt: Runtime, principal: Principal, body: LetterRequest) -> LetterDocument:
