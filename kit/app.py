@@ -146,6 +146,9 @@ def create_service_app(
         async with contextlib.AsyncExitStack() as stack:
             for hook in hooks:
                 await stack.enter_async_context(hook(app, ctx))
+            # The OpenAPI document is built now, before the service says ready, not by the first caller: a large
+            # service takes seconds on a busy CPU, longer than the gateway waits when it merges the documents.
+            app.openapi()
             # What start-up made (modules, routes, norm tables, schemas) lives as long as the process: moved out
             # of the collector's reach, so its full collections stay short and do not stretch request latency.
             gc.collect()
