@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from typing import Any, Protocol
 
 import httpx
@@ -38,7 +39,7 @@ class TokenSource(Protocol):
 
 
 def _hook(settings: ApplicationsSettings, clock: Clock, registers_tokens: TokenSource | None,
-          registers_transport: httpx.AsyncBaseTransport | None) -> Any:
+          registers_transport: httpx.AsyncBaseTransport | None, protection_clock: Callable[[], float]) -> Any:
     @contextlib.asynccontextmanager
     async def hook(app: FastAPI, ctx: ServiceContext) -> AsyncIterator[None]:
         timeout = settings.http_timeout_seconds
@@ -65,7 +66,9 @@ def _hook(settings: ApplicationsSettings, clock: Clock, registers_tokens: TokenS
         jobs = workers.job_relay(ctx, settings)
         gallring = workers.retention_job(ctx, settings, clock)
         ctx.runtime = Runtime(settings=settings, clock=clock, sessions=ctx.sessions, relay=relay,
-                              registers=Registers(registers), calculation=calc, jobs=jobs,
+                              registers=Registers(registers, ttl_seconds=settings.protection_cache_seconds,
+                                                  clock=protection_clock),
+                              calculation=calc, jobs=jobs,
                               subject_access=parts, pdf_font=settings.pdf_font(), retention=gallring)
         workers.start(ctx, settings, relay, messaging, jobs, gallring)
         try:
@@ -80,9 +83,11 @@ def _hook(settings: ApplicationsSettings, clock: Clock, registers_tokens: TokenS
 
 def create_app(settings: ApplicationsSettings | None = None, *, clock: Clock | None = None,
                registers_tokens: TokenSource | None = None,
-               registers_transport: httpx.AsyncBaseTransport | None = None, **kwargs: Any) -> FastAPI:
+               registers_transport: httpx.AsyncBaseTransport | None = None,
+               protection_clock: Callable[[], float] = time.monotonic, **kwargs: Any) -> FastAPI:
     """``clock``: tests pass a fixed or stepping time. ``registers_tokens``: where the service tokens for the registers
-    come from (default: the kit's client-credentials provider); ``registers_transport``: tests may route the calls."""
+    come from (default: the kit's client-credentials provider); ``registers_transport``: tests may route the calls;
+    ``protection_clock``: what ages the reused protection answers (monotonic seconds; tests step their own)."""
     settings = settings or ApplicationsSettings()
     app = create_service_app(
         name="applications",
@@ -91,7 +96,7 @@ def create_app(settings: ApplicationsSettings | None = None, *, clock: Clock | N
         settings=settings,
         routers=[applications.router, documents.router, lifecycle.router, me.router, queue.router, proposals.router,
                  admin.router, figures.router, registerutdrag.router],
-        hooks=[_hook(settings, clock or utcnow, registers_tokens, registers_transport)],
+        hooks=[_hook(settings, clock or utcnow, registers_tokens, registers_transport, protection_clock)],
         domain_errors=DomainError,
         **kwargs,
     )
