@@ -49,10 +49,15 @@ def _hook(settings: ApplicationsSettings, clock: Clock, registers_tokens: TokenS
         messaging = (JsonPoster(settings.messaging_url, tokens=ctx.tokens_for("messaging"), timeout_seconds=timeout)
                      if settings.messaging_url else None)
         registers = None
+        protection_poster = None
         if settings.registers_url:
-            registers = service_client(settings.registers_url.rstrip("/"),
-                                       tokens=registers_tokens or ctx.tokens_for("registers"),  # type: ignore[arg-type]
+            registers_auth = registers_tokens or ctx.tokens_for("registers")
+            registers = service_client(settings.registers_url.rstrip("/"), tokens=registers_auth,  # type: ignore[arg-type]
                                        timeout_seconds=timeout, transport=registers_transport)
+            if registers_transport is None:  # (a routed transport is httpx's: then everything goes through it)
+                # The protection question is asked at every submit: over kit's aiohttp poster, not httpx.
+                protection_poster = JsonPoster(settings.registers_url, tokens=registers_auth,  # type: ignore[arg-type]
+                                               timeout_seconds=timeout)
         else:
             log.warning("no registers URL: protected identity cannot be checked, new applications answer 503")
         # The services asked for their part of a register extract (each at its <name>_url).
@@ -67,14 +72,14 @@ def _hook(settings: ApplicationsSettings, clock: Clock, registers_tokens: TokenS
         gallring = workers.retention_job(ctx, settings, clock)
         ctx.runtime = Runtime(settings=settings, clock=clock, sessions=ctx.sessions, relay=relay,
                               registers=Registers(registers, ttl_seconds=settings.protection_cache_seconds,
-                                                  clock=protection_clock),
+                                                  clock=protection_clock, poster=protection_poster),
                               calculation=calc, jobs=jobs,
                               subject_access=parts, pdf_font=settings.pdf_font(), retention=gallring)
         workers.start(ctx, settings, relay, messaging, jobs, gallring)
         try:
             yield
         finally:
-            for client in (calc, messaging, registers, *parts.values()):
+            for client in (calc, messaging, registers, protection_poster, *parts.values()):
                 if client is not None:
                     await client.aclose()
 
