@@ -4,6 +4,8 @@ directly (bench/submit_cpu.py's way). --concurrency callers post application.sub
 the relay does (Idempotency-Key: the event id, a service token of applications).
 
   --profile cprofile   a cProfile of the events (own time, top functions)
+  under valgrind       `valgrind --tool=callgrind --instr-atstart=no` with SUBMIT_CPU_CALLGRIND=1: instructions are
+                       counted only around the measured events, repeatably on a busy machine.
 
 Usage: PYTHONPATH=. .venv/bin/python bench/events_cpu.py [--events 1000] [--concurrency 4] [--profile cprofile]
 """
@@ -29,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.applications import sample_personal_numbers  # noqa: E402
 from bench.messaging import pct  # noqa: E402
-from bench.submit_cpu import call  # noqa: E402
+from bench.submit_cpu import call, callgrind  # noqa: E402
 from devstack import embedded  # noqa: E402
 from kit import migrations  # noqa: E402
 from kit.auth import TokenVerifier  # noqa: E402
@@ -94,11 +96,13 @@ async def main(args: argparse.Namespace) -> None:
             await post_all(app, token, people, args.warmup, args.concurrency)
             profiler = cProfile.Profile(time.process_time) if args.profile == "cprofile" else None
             cpu, wall = time.process_time(), time.perf_counter()
+            callgrind(True)
             if profiler:
                 profiler.enable()
             latencies = await post_all(app, token, people, args.events, args.concurrency)
             if profiler:
                 profiler.disable()
+            callgrind(False)
             cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
             n = len(latencies)
             print(f"{n} events, {args.concurrency} concurrent: CPU {cpu / n * 1000:.2f} ms per event (this process, "

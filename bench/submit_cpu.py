@@ -12,7 +12,7 @@ submit: dependencies, token check, SQL through SQLAlchemy and asyncpg, the use c
                        another process that answers 204 (its CPU is not counted; the relay's is)
   the registers        the owner of protected identity is a stand-in in another process that answers every
                        POST /internal/protection with "nobody protected" (its CPU is not counted; the client's is)
-  under valgrind       `valgrind --tool=callgrind --instr-atstart=no --collect-atstart=no` with --callgrind:
+  under valgrind       `valgrind --tool=callgrind --instr-atstart=no` with SUBMIT_CPU_CALLGRIND=1:
                        instructions are counted only around the measured submits, repeatably on a busy machine.
 
 Usage: PYTHONPATH=. .venv/bin/python bench/submit_cpu.py [--submits 400] [--concurrency 32] [--profile cprofile]
