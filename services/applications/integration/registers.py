@@ -59,7 +59,7 @@ class Registers:
     registers URL is configured, which means every question is unanswered (fail closed). ``ttl_seconds``: how long
     an answer about a person is reused (0: never); ``clock``: seconds, monotonic (tests pass their own).
     ``poster``: the same registers over aiohttp, for the protection question asked at every submit (httpx's
-    per-request CPU, with many submits at once, was most of a submit's)."""
+    per-request CPU, with many submits at once, was about a third of a submit's)."""
 
     def __init__(self, http: httpx.AsyncClient | None, *, attempts: int = 2, ttl_seconds: float = 0.0,
                  clock: Callable[[], float] = time.monotonic, max_cached: int = 50_000,
