@@ -10,7 +10,9 @@ submit: dependencies, token check, SQL through SQLAlchemy and asyncpg, the use c
   --statements         the statements PostgreSQL ran for one submit (log_statement for that database)
   --relay              the outbox relay runs as in production and delivers each event over HTTP to a receiver in
                        another process that answers 204 (its CPU is not counted; the relay's is)
-  under valgrind       `valgrind --tool=callgrind --instr-atstart=no --collect-atstart=no` with --callgrind:
+  the registers        the owner of protected identity is a stand-in in another process that answers every
+                       POST /internal/protection with "nobody protected" (its CPU is not counted; the client's is)
+  under valgrind       `valgrind --tool=callgrind --instr-atstart=no` with SUBMIT_CPU_CALLGRIND=1:
                        instructions are counted only around the measured submits, repeatably on a busy machine.
 
 Usage: PYTHONPATH=. .venv/bin/python bench/submit_cpu.py [--submits 400] [--concurrency 32] [--profile cprofile]
@@ -210,7 +212,11 @@ async def serve(reader, writer):
             if line.lower().startswith(b"content-length:"):
                 length = int(line.split(b":", 1)[1])
         await reader.readexactly(length)
-        writer.write(b"HTTP/1.1 204 No Content\\r\\ncontent-length: 0\\r\\n\\r\\n")
+        writer.write(ANSWER)
+
+ANSWER = (b"HTTP/1.1 204 No Content\\r\\ncontent-length: 0\\r\\n\\r\\n" if len(sys.argv) < 3 else
+          b"HTTP/1.1 200 OK\\r\\ncontent-type: application/json\\r\\ncontent-length: %d\\r\\n\\r\\n%s"
+          % (len(sys.argv[2]), sys.argv[2].encode()))
 
 async def main():
     server = await asyncio.start_server(serve, "127.0.0.1", int(sys.argv[1]))
@@ -222,12 +228,14 @@ asyncio.run(main())
 
 
 @contextlib.contextmanager
-def receiver() -> Iterator[str]:
-    """A stand-in for messaging's POST /events in its own process: every event is taken (204)."""
+def receiver(answer: str | None = None) -> Iterator[str]:
+    """A stand-in for messaging's POST /events in its own process: every event is taken (204). With ``answer``:
+    every request gets 200 with that JSON body (the registers' protection answer)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    process = subprocess.Popen([sys.executable, "-c", RECEIVER, str(port)])  # noqa: S603 - our own code
+    process = subprocess.Popen([sys.executable, "-c", RECEIVER, str(port),  # noqa: S603 - our own code
+                                *([answer] if answer is not None else [])])
     try:
         for _ in range(100):
             with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.1):
@@ -260,17 +268,26 @@ async def main(args: argparse.Namespace) -> None:
 
     async with database() as (server, db_url, log):
         relay = receiver() if args.relay else contextlib.nullcontext(None)
-        with relay as messaging_url:
-            await measure(args, issuer, jwks, server, db_url, log, messaging_url)
+        with relay as messaging_url, receiver('{"protected":[]}') as registers_url:
+            await measure(args, issuer, jwks, server, db_url, log, messaging_url, registers_url)
+
+
+class StaticToken:
+    """The registers stand-in checks no token."""
+
+    async def token(self) -> str:
+        return "bench"
 
 
 async def measure(args: argparse.Namespace, issuer: Issuer, jwks: Any, server: str, db_url: str, log: Path | None,
-                  messaging_url: str | None) -> None:
+                  messaging_url: str | None, registers_url: str) -> None:
     settings = ApplicationsSettings(database_url=db_url, auth_issuer=ISSUER, auth_audience=AUDIENCE,
                                     months_ahead=36, relay_enabled=messaging_url is not None,
-                                    messaging_url=messaging_url, housekeeping_enabled=False,
+                                    messaging_url=messaging_url, registers_url=registers_url,
+                                    proposal_jobs_enabled=False, housekeeping_enabled=False,
                                     db_pool_size=args.concurrency, log_level="WARNING")
-    app = create_app(settings, verifier=TokenVerifier(issuer=ISSUER, audience=AUDIENCE, fetch_jwks=jwks))
+    app = create_app(settings, verifier=TokenVerifier(issuer=ISSUER, audience=AUDIENCE, fetch_jwks=jwks),
+                     registers_tokens=StaticToken())
     async with app.router.lifespan_context(app):
         per_household = -(-(args.submits + args.warmup) // args.concurrency) + 1
         made = time.perf_counter()

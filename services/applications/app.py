@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from typing import Any, Protocol
 
 import httpx
@@ -44,7 +45,7 @@ class TokenSource(Protocol):
 
 
 def _hook(settings: ApplicationsSettings, clock: Clock, registers_tokens: TokenSource | None,
-          registers_transport: httpx.AsyncBaseTransport | None) -> Any:
+          registers_transport: httpx.AsyncBaseTransport | None, protection_clock: Callable[[], float]) -> Any:
     @contextlib.asynccontextmanager
     async def hook(app: FastAPI, ctx: ServiceContext) -> AsyncIterator[None]:
         timeout = settings.http_timeout_seconds
@@ -54,10 +55,15 @@ def _hook(settings: ApplicationsSettings, clock: Clock, registers_tokens: TokenS
         messaging = (JsonPoster(settings.messaging_url, tokens=ctx.tokens_for("messaging"), timeout_seconds=timeout)
                      if settings.messaging_url else None)
         registers = None
+        protection_poster = None
         if settings.registers_url:
-            registers = service_client(settings.registers_url.rstrip("/"),
-                                       tokens=registers_tokens or ctx.tokens_for("registers"),  # type: ignore[arg-type]
+            registers_auth = registers_tokens or ctx.tokens_for("registers")
+            registers = service_client(settings.registers_url.rstrip("/"), tokens=registers_auth,  # type: ignore[arg-type]
                                        timeout_seconds=timeout, transport=registers_transport)
+            if registers_transport is None:  # (a routed transport is httpx's: then everything goes through it)
+                # The protection question is asked at every submit: over kit's aiohttp poster, not httpx.
+                protection_poster = JsonPoster(settings.registers_url, tokens=registers_auth,  # type: ignore[arg-type]
+                                               timeout_seconds=timeout)
         else:
             log.warning("no registers URL: protected identity cannot be checked, new applications answer 503")
         # The services asked for their part of a register extract (each at its <name>_url).
@@ -71,14 +77,16 @@ def _hook(settings: ApplicationsSettings, clock: Clock, registers_tokens: TokenS
         jobs = workers.job_relay(ctx, settings)
         gallring = workers.retention_job(ctx, settings, clock)
         ctx.runtime = Runtime(settings=settings, clock=clock, sessions=ctx.sessions, relay=relay,
-                              registers=Registers(registers), calculation=calc, jobs=jobs,
+                              registers=Registers(registers, ttl_seconds=settings.protection_cache_seconds,
+                                                  clock=protection_clock, poster=protection_poster),
+                              calculation=calc, jobs=jobs,
                               subject_access=parts, pdf_font=settings.pdf_font(), retention=gallring)
         ctx.representations = LocalRepresentations(ctx.runtime)
         workers.start(ctx, settings, relay, messaging, jobs, gallring)
         try:
             yield
         finally:
-            for client in (calc, messaging, registers, *parts.values()):
+            for client in (calc, messaging, registers, protection_poster, *parts.values()):
                 if client is not None:
                     await client.aclose()
 
@@ -87,9 +95,11 @@ def _hook(settings: ApplicationsSettings, clock: Clock, registers_tokens: TokenS
 
 def create_app(settings: ApplicationsSettings | None = None, *, clock: Clock | None = None,
                registers_tokens: TokenSource | None = None,
-               registers_transport: httpx.AsyncBaseTransport | None = None, **kwargs: Any) -> FastAPI:
+               registers_transport: httpx.AsyncBaseTransport | None = None,
+               protection_clock: Callable[[], float] = time.monotonic, **kwargs: Any) -> FastAPI:
     """``clock``: tests pass a fixed or stepping time. ``registers_tokens``: where the service tokens for the registers
-    come from (default: the kit's client-credentials provider); ``registers_transport``: tests may route the calls."""
+    come from (default: the kit's client-credentials provider); ``registers_transport``: tests may route the calls;
+    ``protection_clock``: what ages the reused protection answers (monotonic seconds; tests step their own)."""
     settings = settings or ApplicationsSettings()
     app = create_service_app(
         name="applications",
@@ -99,7 +109,7 @@ def create_app(settings: ApplicationsSettings | None = None, *, clock: Clock | N
         routers=[applications.router, documents.router, lifecycle.router, me.router, queue.router, proposals.router,
                  admin.router, figures.router, registerutdrag.router, representations.router, letters.router,
                  appeals.router],
-        hooks=[_hook(settings, clock or utcnow, registers_tokens, registers_transport)],
+        hooks=[_hook(settings, clock or utcnow, registers_tokens, registers_transport, protection_clock)],
         domain_errors=DomainError,
         **kwargs,
     )

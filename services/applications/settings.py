@@ -28,6 +28,9 @@ class ApplicationsSettings(KitSettings):
     # service's client credentials (audience registers). No URL: nobody can tell, so every write that sets a case's
     # protection (a new application, a co-applicant joining, another partner named) answers 503.
     registers_url: str | None = None
+    # How long the registers' answer about a person is reused in this process (integration/registers.py says why
+    # that is safe); at most a minute, 0: ask every time.
+    protection_cache_seconds: float = Field(default=60.0, ge=0, le=60)
 
     # The decision proposal made on every submission (service/proposals.py).
     # Proposals made at once per replica: each mostly waits on the registers, so several overlap (database

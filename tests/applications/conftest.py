@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -47,7 +48,10 @@ def settings_for(db_url: str, **overrides: Any) -> ApplicationsSettings:
     values: dict[str, Any] = dict(database_url=db_url, relay_enabled=False, relay_backoff_seconds=0.0,
                                   proposal_jobs_enabled=False,
                                   default_unit="nord", trust_check_seed="test-seed", registerutdrag_purge_seconds=0,
-                                  months_ahead=24)  # the tests' months lie up to two years after the test clock
+                                  months_ahead=24,  # the tests' months lie up to two years after the test clock
+                                  # Every question reaches the registers, so a changed marking is seen at once (the
+                                  # reuse of answers has its own tests: test_api_protection_cache.py).
+                                  protection_cache_seconds=0)
     values.update(overrides)
     return ApplicationsSettings(**values)
 
@@ -63,10 +67,13 @@ class ServiceTokens:
 
 
 def make_app(db_url: str, issuer: Any, clock: Clock | None = None, *, registers: Any = None,
-             **overrides: Any) -> Any:
+             protection_clock: Callable[[], float] | None = None, **overrides: Any) -> Any:
     """``registers``: the owner of protected identity (the ``registers`` fixture); without it none is configured
-    (unless ``registers_url`` is given) and every new application answers 503."""
+    (unless ``registers_url`` is given) and every new application answers 503. ``protection_clock``: what ages the
+    reused protection answers (with ``protection_cache_seconds``)."""
     kwargs: dict[str, Any] = {}
+    if protection_clock is not None:
+        kwargs["protection_clock"] = protection_clock
     if registers is not None:
         overrides.setdefault("registers_url", registers.url)
         if "service_client_id" not in overrides:

@@ -7,6 +7,15 @@ taken from this answer whenever its parties change. The registers not answering 
 503 because the population register is unavailable, a malformed answer, or no URL configured) raises
 RegistersUnavailable: callers fail closed (nothing is written, 503).
 
+Answers are reused in this process for a short while (``ttl_seconds``, at most a minute; per personnummer), so a
+client who starts, signs and submits a monthly application in one go is asked about once, not at every step. Why
+that is safe: the check is a point in time, never a watch (a marking made after a submit does not reach the case
+either), so an answer at most a minute old protects exactly as the same steps taken a minute earlier would have;
+the registers service itself answers from its own cache (300 s) and the population register's markings reach it
+later than that. Only answers are kept: a question the registers could not answer is asked again next time and
+still fails closed (503) when no answer younger than the TTL is at hand. An answer of "protected" is reused too,
+which can only keep a case protected a little longer, never open one.
+
 A register look-up for a proposal carries the purpose, the legal basis, the process and the case, so the registers
 service can log why it was made. One that gets no answer is None: the proposal's checks are then "not available",
 never "nothing found".
@@ -15,8 +24,9 @@ never "nothing found".
 from __future__ import annotations
 
 import logging
+import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import httpx
 from pydantic import ValidationError
@@ -32,6 +42,7 @@ from contracts.registers import (
     PopulationRecord,
     Purpose,
 )
+from kit.http import JsonPoster
 from values.personal_number import PersonalNumber
 
 log = logging.getLogger("applications.registers")
@@ -45,19 +56,51 @@ class RegistersUnavailable(Exception):
 
 class Registers:
     """``http``: a client for the registers service with our service token (kit.http.service_client); None when no
-    registers URL is configured, which means every question is unanswered (fail closed)."""
+    registers URL is configured, which means every question is unanswered (fail closed). ``ttl_seconds``: how long
+    an answer about a person is reused (0: never); ``clock``: seconds, monotonic (tests pass their own).
+    ``poster``: the same registers over aiohttp, for the protection question asked at every submit (httpx's
+    per-request CPU, with many submits at once, was about a third of a submit's)."""
 
-    def __init__(self, http: httpx.AsyncClient | None, *, attempts: int = 2) -> None:
+    def __init__(self, http: httpx.AsyncClient | None, *, attempts: int = 2, ttl_seconds: float = 0.0,
+                 clock: Callable[[], float] = time.monotonic, max_cached: int = 50_000,
+                 poster: JsonPoster | None = None) -> None:
         self.http = http
+        self.poster = poster  # the protection question over aiohttp (kit.http.JsonPoster); None: over ``http``
         self.attempts = max(1, attempts)
+        self.ttl = ttl_seconds
+        self.clock = clock
+        self.max_cached = max_cached
+        self._cache: dict[str, tuple[bool, float]] = {}  # personnummer -> (protected, reusable until)
 
     async def protected_among(self, personal_numbers: Iterable[str]) -> frozenset[str]:
-        """Those of ``personal_numbers`` the population register marks protected."""
-        asked = sorted(set(personal_numbers))
+        """Those of ``personal_numbers`` the population register marks protected (as it said within the TTL)."""
+        now = self.clock()
         protected: set[str] = set()
-        for i in range(0, len(asked), MAX_ASKED):
-            protected |= await self._ask(asked[i:i + MAX_ASKED])
+        missing: list[str] = []
+        for pnr in sorted(set(personal_numbers)):
+            cached = self._cache.get(pnr)
+            if cached is not None and cached[1] > now:
+                if cached[0]:
+                    protected.add(pnr)
+            else:
+                missing.append(pnr)
+        for i in range(0, len(missing), MAX_ASKED):
+            batch = missing[i:i + MAX_ASKED]
+            answer = await self._ask(batch)
+            protected |= answer
+            self._remember(batch, answer, now)
         return frozenset(protected)
+
+    def _remember(self, asked: list[str], protected: frozenset[str], now: float) -> None:
+        if self.ttl <= 0:
+            return
+        if len(self._cache) + len(asked) > self.max_cached:  # bounded: expired entries go first, then all
+            self._cache = {k: v for k, v in self._cache.items() if v[1] > now}
+            if len(self._cache) + len(asked) > self.max_cached:
+                self._cache.clear()
+        until = now + self.ttl
+        for pnr in asked:
+            self._cache[pnr] = (pnr in protected, until)
 
     async def lookup(self, personal_number: str, *, case_id: uuid.UUID, period: str, unit: str, legal_basis: str,
                      purpose: Purpose = Purpose.DECISION_PROPOSAL, process: str = PROCESS) -> LookupAnswer | None:
@@ -69,8 +112,15 @@ class Registers:
                          ) -> PopulationRecord | None:
         return await population(self.http, personal_number, case_id=case_id, purpose=purpose, process=process)
 
+    async def _post(self, query: dict[str, object]) -> tuple[int, bytes]:
+        if self.poster is not None:
+            return await self.poster.exchange(PATH, query)
+        assert self.http is not None
+        response = await self.http.post(PATH, json=query)
+        return response.status_code, response.content
+
     async def _ask(self, batch: list[str]) -> frozenset[str]:
-        if self.http is None:
+        if self.http is None and self.poster is None:
             raise RegistersUnavailable("no registers URL is configured")
         try:
             query = ProtectionQuery(personal_numbers=batch).model_dump(mode="json")  # type: ignore[arg-type]
@@ -80,15 +130,15 @@ class Registers:
         # A read, so it is safe to repeat once after a network error (not after an answer: a 503 is the register's).
         for _ in range(self.attempts):
             try:
-                response = await self.http.post(PATH, json=query)
+                status, content = await self._post(query)
             except Exception as exc:  # noqa: BLE001 - network, timeout, or no service token: all mean "no answer"
                 last = exc
                 continue
-            if response.status_code != 200:
-                log.warning("registers refused the protection question", extra={"status": response.status_code})
-                raise RegistersUnavailable(f"the registers answered {response.status_code}")
+            if status != 200:
+                log.warning("registers refused the protection question", extra={"status": status})
+                raise RegistersUnavailable(f"the registers answered {status}")
             try:
-                answer = ProtectionAnswer.model_validate_json(response.content)
+                answer = ProtectionAnswer.model_validate_json(content)
             except ValidationError as exc:
                 raise RegistersUnavailable("the registers' answer is malformed") from exc
             # Only those asked about count: an answer naming anyone else is ignored, not trusted.

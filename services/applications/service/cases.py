@@ -275,7 +275,8 @@ async def submit(session: AsyncSession, ctx: CaseContext, idem: Idempotency) -> 
     sigs = await signatures.signatures(session, ctx.case.id)
     ensure_complete(ctx.case.draft(), sigs)
     # The case reaches staff now: its copy of the parties' protection is taken again (a marking the register made
-    # while it was a draft counts from the first staff view, and its events say so).
+    # while it was a draft counts from the first staff view, and its events say so). The answer may be one reused
+    # from the last minute (settings.protection_cache_seconds; integration/registers.py says why that is safe).
     case = ctx.case
     protected = await protection.any_protected(
         ctx.runtime, protection.parties(case.applicant_pnr, case.co_applicant_pnr, case.co_applicant_status))

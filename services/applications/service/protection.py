@@ -4,7 +4,7 @@ the registers service; this service asks.
 A case is protected while any of its parties is (the applicant, and the co-applicant once joined). The case keeps
 that as a copy (``cases.protected_identity``: the queue, access rules and events read it), taken from the registers
 whenever the parties change (at creation, when the co-applicant joins, when the draft names another partner) and at
-submit, when the case reaches staff. When
+submit, when the case reaches staff. An answer is reused for up to a minute (integration/registers.py). When
 the registers cannot answer, the write fails closed: 503, nothing is written. Neither a token claim nor a staff
 field sets it.
 """

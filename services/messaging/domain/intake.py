@@ -9,6 +9,7 @@ ahead of our clock by a small skew only, and an absurdly old one is refused too.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
 
@@ -22,9 +23,11 @@ class TopicRule:
         return topic == self.prefix if self.exact else topic.startswith(self.prefix)
 
 
+@functools.lru_cache(maxsize=16)
 def parse_topic_senders(spec: str) -> tuple[TopicRule, ...]:
     """``"application.*=applications, meeting.*=meetings"``: each pair lets one sender post matching topics
-    (repeat a pattern for more senders). Raises ValueError on a malformed pair."""
+    (repeat a pattern for more senders). Raises ValueError on a malformed pair. (Kept per spec: every event asks,
+    and the rules are immutable.)"""
     rules = []
     for item in (part.strip() for part in spec.split(",")):
         if not item:

@@ -22,38 +22,37 @@ class CaseRecord:
     last_event_at: dt.datetime
 
 
+# One statement for the whole projection (it runs for every event): the case row, then, only when this event is
+# the newest (``c`` returns a row), its threads' unit, protection and caseworker, and their members. The member
+# delete and insert touch disjoint rows (those not named, those named), so one snapshot serves both.
+_APPLY = text(
+    "WITH c AS (INSERT INTO cases (case_id, unit, caseworker_sub, protected_identity, recipients, last_event_at) "
+    "VALUES (:id, :unit, :cw, :p, CAST(:r AS text[]), :at) "
+    "ON CONFLICT (case_id) DO UPDATE SET unit = EXCLUDED.unit, caseworker_sub = EXCLUDED.caseworker_sub, "
+    "protected_identity = cases.protected_identity OR EXCLUDED.protected_identity, "
+    "recipients = CASE WHEN cardinality(EXCLUDED.recipients) > 0 THEN EXCLUDED.recipients "
+    "ELSE cases.recipients END, last_event_at = EXCLUDED.last_event_at "
+    "WHERE cases.last_event_at <= EXCLUDED.last_event_at RETURNING protected_identity), "
+    "t AS (UPDATE threads SET unit = :unit, protected_identity = threads.protected_identity OR c.protected_identity, "
+    "assigned_to = COALESCE(CAST(:cw AS text), threads.assigned_to) FROM c WHERE threads.case_id = :id), "
+    "d AS (DELETE FROM thread_members tm USING threads th, c WHERE cardinality(CAST(:r AS text[])) > 0 "
+    "AND tm.thread_id = th.id AND th.case_id = :id AND tm.personal_number <> ALL(CAST(:r AS text[]))), "
+    "m AS (INSERT INTO thread_members (thread_id, personal_number) SELECT th.id, p FROM c, threads th, "
+    "unnest(CAST(:r AS text[])) p WHERE th.case_id = :id ON CONFLICT DO NOTHING) "
+    "SELECT count(*) FROM c")
+
+
 async def apply_case_event(session: AsyncSession, *, case_id: uuid.UUID, unit: str, recipients: list[str],
                            protected_identity: bool, caseworker_sub: str | None, occurred_at: dt.datetime) -> bool:
     """Bring our picture of the case up to date, unless a newer event already did (events may come out of order).
     Threads of the case follow: its unit, household, protection and caseworker. Protection is sticky: lifting it
     is a deliberate manual step, never a side effect of a late event."""
-    applied = (await session.execute(text(
-        "INSERT INTO cases (case_id, unit, caseworker_sub, protected_identity, recipients, last_event_at) "
-        "VALUES (:id, :unit, :cw, :p, CAST(:r AS text[]), :at) "
-        "ON CONFLICT (case_id) DO UPDATE SET unit = EXCLUDED.unit, caseworker_sub = EXCLUDED.caseworker_sub, "
-        "protected_identity = cases.protected_identity OR EXCLUDED.protected_identity, "
-        "recipients = CASE WHEN cardinality(EXCLUDED.recipients) > 0 THEN EXCLUDED.recipients "
-        "ELSE cases.recipients END, last_event_at = EXCLUDED.last_event_at "
-        "WHERE cases.last_event_at <= EXCLUDED.last_event_at RETURNING protected_identity"),
-        {"id": case_id, "unit": unit, "cw": caseworker_sub, "p": protected_identity, "r": recipients,
-         "at": occurred_at})).first()
+    params = {"id": case_id, "unit": unit, "cw": caseworker_sub, "p": protected_identity, "r": recipients,
+              "at": occurred_at}
+    applied = (await session.execute(_APPLY, params)).scalar_one()
     if protected_identity:
         await mark_protected(session, recipients)
-    if applied is None:
-        return False
-    await session.execute(text(
-        "UPDATE threads SET unit = :unit, protected_identity = protected_identity OR :p, "
-        "assigned_to = COALESCE(CAST(:cw AS text), assigned_to) WHERE case_id = :id"),
-        {"unit": unit, "p": bool(applied.protected_identity), "cw": caseworker_sub, "id": case_id})
-    if recipients:
-        await session.execute(text(
-            "DELETE FROM thread_members tm USING threads t WHERE tm.thread_id = t.id AND t.case_id = :id "
-            "AND tm.personal_number <> ALL(CAST(:r AS text[]))"), {"id": case_id, "r": recipients})
-        await session.execute(text(
-            "INSERT INTO thread_members (thread_id, personal_number) SELECT t.id, p FROM threads t, "
-            "unnest(CAST(:r AS text[])) p WHERE t.case_id = :id ON CONFLICT DO NOTHING"),
-            {"id": case_id, "r": recipients})
-    return True
+    return bool(applied)
 
 
 async def get_case(session: AsyncSession, case_id: uuid.UUID) -> CaseRecord | None:
