@@ -13,8 +13,10 @@ from fastapi import FastAPI
 from kit.app import ServiceContext, create_service_app
 from kit.clock import Clock, utcnow
 from kit.http import service_client
+from kit.problems import use_catalogs
 from kit.representation import remote_representations
 from services.meetings.api import availability, bookings, calendar, letters, stats, subject_access, units
+from services.meetings.domain.labels import CATALOGS
 from services.meetings.domain.rules import MeetingRuleError
 from services.meetings.integration.registers import ProtectionOwner
 from services.meetings.service.runtime import Runtime
@@ -95,4 +97,5 @@ def create_app(settings: MeetingsSettings | None = None, *, clock: Clock | None 
         domain_errors=MeetingRuleError,
         **kwargs,
     )
+    use_catalogs(app, CATALOGS)  # problems a client sees, in the language they ask for (Accept-Language)
     return app

@@ -15,10 +15,12 @@ from kit.clock import Clock, utcnow
 from kit.db import plain_url
 from kit.http import service_client
 from kit.outbox import OutboxRelay
+from kit.problems import use_catalogs
 from kit.representation import remote_representations
 from services.messaging import workers
 from services.messaging.api import contacts, events, export, letters, stream, subject_access, threads
 from services.messaging.domain.errors import DomainError
+from services.messaging.domain.notify import CATALOGS
 from services.messaging.integration.letters import LetterOwners
 from services.messaging.integration.population import PopulationRegister
 from services.messaging.integration.protection import ProtectionOwner
@@ -106,4 +108,5 @@ def create_app(settings: MessagingSettings | None = None, *, clock: Clock | None
         domain_errors=DomainError,
         **kwargs,
     )
+    use_catalogs(app, CATALOGS)  # problems a client sees, in the language they ask for (Accept-Language)
     return app

@@ -18,6 +18,7 @@ from kit import i18n
 from kit.app import ServiceContext
 from kit.auth import Principal, authenticate
 from kit.db import session as db_session
+from kit.i18n import N_
 from kit.idempotency import idempotency_key
 from kit.problems import Problem
 from services.meetings.domain import rules
@@ -46,8 +47,8 @@ async def caller(rt: Rt, principal: Principal = Depends(authenticate)) -> Caller
     actor = Actor.from_principal(principal)
     if actor.is_client:
         if not principal.personal_number:
-            raise Problem(403, rules.Reason.ROLE_NOT_ALLOWED.value, "Your role may not do this with meetings",
-                          "A client token without a personnummer has no bookings.")
+            raise Problem(403, rules.Reason.ROLE_NOT_ALLOWED.value, N_("Your role may not do this with meetings"),
+                          N_("A client token without a personnummer has no bookings."))
         actor = dataclasses.replace(actor, sub=principal.personal_number)
     elif actor.is_staff:
         await access.refresh_caseworker(rt, principal, actor)
@@ -89,8 +90,8 @@ def check_if_match(if_match: str | None, version: int) -> None:
     if if_match is None:
         return
     if if_match.strip().strip('W/').strip('"') != str(version):
-        raise Problem(412, "booking-version-mismatch", "The booking has changed",
-                      "Reload the booking and try again.")
+        raise Problem(412, "booking-version-mismatch", N_("The booking has changed"),
+                      N_("Reload the booking and try again."))
 
 
 IfMatch = Annotated[str | None, Header(alias="If-Match")]

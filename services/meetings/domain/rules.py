@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from kit.i18n import N_
 from services.meetings.domain.availability import Slot
 from services.meetings.domain.bookings import Booking, BookingRequest, BookingStatus, Outcome
 from services.meetings.domain.meeting_types import Channel, MeetingType
@@ -67,28 +68,28 @@ class Reason(StrEnum):
 
 # reason -> (HTTP status hint, title)
 _HINTS: dict[Reason, tuple[int, str]] = {
-    Reason.ROLE_NOT_ALLOWED: (403, "Your role may not do this with meetings"),
-    Reason.BOOKING_NOT_FOUND: (404, "No such booking"),
-    Reason.CASEWORKER_NOT_CLEARED: (409, "The caseworker is not cleared for this meeting"),
-    Reason.MEETING_TYPE_INACTIVE: (409, "The meeting type is no longer offered"),
-    Reason.MEETING_TYPE_OTHER_UNIT: (403, "The meeting type belongs to another unit"),
-    Reason.CASEWORKER_NOT_IN_UNIT: (422, "The caseworker does not work in the meeting type's unit"),
-    Reason.NOT_SELF_BOOKABLE: (403, "This meeting type is booked by the unit, not online"),
-    Reason.NOT_OWN_CASEWORKER: (422, "Book this meeting with your own caseworker"),
-    Reason.CLIENT_REQUIRED: (422, "A booking by staff names the client"),
-    Reason.FOR_OTHER_CLIENT: (403, "A client books only for themselves"),
-    Reason.CHANNEL_NOT_ALLOWED: (422, "The meeting type does not offer this channel"),
-    Reason.SLOT_UNAVAILABLE: (409, "The time is not available"),
-    Reason.CUTOFF_PASSED: (409, "It is too late to change the booking online; contact the unit"),
-    Reason.ALREADY_STARTED: (409, "The meeting has already started"),
-    Reason.NOT_STARTED: (409, "The meeting has not started yet"),
-    Reason.NOT_LATE: (409, "Before the cut-off this is an ordinary cancellation"),
-    Reason.BOOKING_CLOSED: (409, "The booking is cancelled or its outcome is marked"),
-    Reason.BOOKING_CANCELLED: (409, "The booking is cancelled"),
-    Reason.REASON_REQUIRED: (422, "Staff give a reason when they change a booking"),
-    Reason.CONTACT_IN_FUTURE: (422, "A contact is recorded after it took place; book future meetings"),
-    Reason.JOIN_LINK_INVALID: (404, "The link is not valid (used, expired or cancelled)"),
-    Reason.JOIN_TOO_EARLY: (409, "The meeting is not open yet; join shortly before it starts"),
+    Reason.ROLE_NOT_ALLOWED: (403, N_("Your role may not do this with meetings")),
+    Reason.BOOKING_NOT_FOUND: (404, N_("No such booking")),
+    Reason.CASEWORKER_NOT_CLEARED: (409, N_("The caseworker is not cleared for this meeting")),
+    Reason.MEETING_TYPE_INACTIVE: (409, N_("The meeting type is no longer offered")),
+    Reason.MEETING_TYPE_OTHER_UNIT: (403, N_("The meeting type belongs to another unit")),
+    Reason.CASEWORKER_NOT_IN_UNIT: (422, N_("The caseworker does not work in the meeting type's unit")),
+    Reason.NOT_SELF_BOOKABLE: (403, N_("This meeting type is booked by the unit, not online")),
+    Reason.NOT_OWN_CASEWORKER: (422, N_("Book this meeting with your own caseworker")),
+    Reason.CLIENT_REQUIRED: (422, N_("A booking by staff names the client")),
+    Reason.FOR_OTHER_CLIENT: (403, N_("A client books only for themselves")),
+    Reason.CHANNEL_NOT_ALLOWED: (422, N_("The meeting type does not offer this channel")),
+    Reason.SLOT_UNAVAILABLE: (409, N_("The time is not available")),
+    Reason.CUTOFF_PASSED: (409, N_("It is too late to change the booking online; contact the unit")),
+    Reason.ALREADY_STARTED: (409, N_("The meeting has already started")),
+    Reason.NOT_STARTED: (409, N_("The meeting has not started yet")),
+    Reason.NOT_LATE: (409, N_("Before the cut-off this is an ordinary cancellation")),
+    Reason.BOOKING_CLOSED: (409, N_("The booking is cancelled or its outcome is marked")),
+    Reason.BOOKING_CANCELLED: (409, N_("The booking is cancelled")),
+    Reason.REASON_REQUIRED: (422, N_("Staff give a reason when they change a booking")),
+    Reason.CONTACT_IN_FUTURE: (422, N_("A contact is recorded after it took place; book future meetings")),
+    Reason.JOIN_LINK_INVALID: (404, N_("The link is not valid (used, expired or cancelled)")),
+    Reason.JOIN_TOO_EARLY: (409, N_("The meeting is not open yet; join shortly before it starts")),
 }
 
 

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit import audit
+from kit.i18n import N_
 from kit.problems import Problem
 from services.meetings.domain.availability import (
     MAX_WINDOW_DAYS,
@@ -142,19 +143,20 @@ async def slots(session: AsyncSession, rt: Runtime, c: Caller, meeting_type_id: 
     first = first or local_date(now)
     last = last or first + dt.timedelta(days=27)
     if last < first or (last - first).days + 1 > MAX_WINDOW_DAYS:
-        raise Problem(422, "slot-window-invalid", "Invalid search window",
+        raise Problem(422, "slot-window-invalid", N_("Invalid search window"),
                       f"'to' must not be before 'from' and the window covers at most {MAX_WINDOW_DAYS} days.")
     meeting_type = await units_store.get_meeting_type(session, meeting_type_id)
     if meeting_type is None:
-        raise Problem(404, "meeting-type-not-found", "No such meeting type")
+        raise Problem(404, "meeting-type-not-found", N_("No such meeting type"))
     unit = meeting_type.unit_id
     if not meeting_type.active:
-        raise Problem(409, Reason.MEETING_TYPE_INACTIVE.value, "The meeting type is no longer offered")
+        raise Problem(409, Reason.MEETING_TYPE_INACTIVE.value, N_("The meeting type is no longer offered"))
     unit_ids = await caseworkers_store.unit_caseworker_ids(session, unit)
     settings = await units_store.get_unit_settings(session, unit)
     if c.is_client:
         if not meeting_type.client_self_bookable:
-            raise Problem(403, Reason.NOT_SELF_BOOKABLE.value, "This meeting type is booked by the unit, not online")
+            raise Problem(403, Reason.NOT_SELF_BOOKABLE.value,
+                          N_("This meeting type is booked by the unit, not online"))
         relation = await clients_store.client_relation(session, c.actor.sub, unit)
         allowed = caseworkers_client_may_book(unit_ids, relation)
         # The owner decides (no answer: as if protected, so only cleared caseworkers are offered).
@@ -166,7 +168,7 @@ async def slots(session: AsyncSession, rt: Runtime, c: Caller, meeting_type_id: 
         min_notice = settings.min_notice
     else:
         if unit not in c.actor.units:
-            raise Problem(403, Reason.MEETING_TYPE_OTHER_UNIT.value, "The meeting type belongs to another unit")
+            raise Problem(403, Reason.MEETING_TYPE_OTHER_UNIT.value, N_("The meeting type belongs to another unit"))
         allowed, min_notice = frozenset(unit_ids), dt.timedelta(0)
     wanted = sorted(allowed if caseworker_id is None else allowed & {caseworker_id})
     return meeting_type, await find_slots(session, meeting_type, wanted, first, last, now, min_notice)

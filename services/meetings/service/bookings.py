@@ -22,6 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contracts.events import MEETING_BOOKED, MEETING_CANCELLED, MEETING_CHANGED
 from kit import audit
+from kit.i18n import N_
 from kit.idempotency import Idempotency
 from kit.problems import Problem, validation_errors
 from services.meetings.domain import rules
@@ -101,8 +102,8 @@ class Answer:
 
 
 def slot_taken() -> Problem:
-    return Problem(409, "slot-taken", "The time was just taken",
-                   "Someone booked this time a moment ago. Choose another time.")
+    return Problem(409, "slot-taken", N_("The time was just taken"),
+                   N_("Someone booked this time a moment ago. Choose another time."))
 
 
 def _location(meeting_type: MeetingType, channel: Channel) -> str | None:

@@ -22,6 +22,7 @@ from collections.abc import Iterable
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from kit.i18n import N_
 from kit.problems import Problem
 from services.meetings.integration.registers import OwnerUnavailable, ProtectionOwner
 from services.meetings.store import clients as clients_store
@@ -33,8 +34,8 @@ UNAVAILABLE_SLUG = "protection-owner-unavailable"
 
 
 def owner_unavailable() -> Problem:
-    return Problem(503, UNAVAILABLE_SLUG, "Protected identity cannot be checked right now",
-                   "Nothing was changed. Try again in a while.", headers={"Retry-After": "30"})
+    return Problem(503, UNAVAILABLE_SLUG, N_("Protected identity cannot be checked right now"),
+                   N_("Nothing was changed. Try again in a while."), headers={"Retry-After": "30"})
 
 
 async def for_write(session: AsyncSession, owner: ProtectionOwner, client: str, *, claim: bool = False) -> bool:

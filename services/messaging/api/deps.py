@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from kit.app import ServiceContext
 from kit.auth import Principal, authenticate, require_service_client
 from kit.db import session as db_session
+from kit.i18n import N_
 from kit.idempotency import idempotency_key
 from kit.problems import Problem
 from services.messaging.domain import access, intake
@@ -118,7 +119,7 @@ async def readable_thread(thread_id: uuid.UUID, request: Request,
 
 async def writable_thread(t: ThreadAccess = Depends(readable_thread)) -> ThreadAccess:
     if not access.can_write(t.party, t.thread.facts()):
-        raise Problem(403, "forbidden", "Forbidden", "You may read this thread but not write in it.")
+        raise Problem(403, "forbidden", "Forbidden", N_("You may read this thread but not write in it."))
     return t
 
 

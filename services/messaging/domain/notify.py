@@ -137,13 +137,13 @@ def text(kind: Kind, lang: Lang, public_base_url: str, starts_at: dt.datetime | 
 class ContactInvalid(MessagingError):
     code = "contact-invalid"
     status = 422
-    title = "The contact details are not valid"
+    title = N_("The contact details are not valid")
 
 
 class ContactNotUsed(MessagingError):
     code = "contact-protected-identity"
     status = 409
-    title = "No notifications for protected identity"
+    title = N_("No notifications for protected identity")
 
 
 _EMAIL = re.compile(r"^[^@\s<>\"(),;:]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?"
@@ -158,7 +158,7 @@ def normalise_phone(raw: str) -> str:
     elif digits.startswith("0"):
         digits = "+46" + digits[1:]
     if not re.fullmatch(r"\+[1-9][0-9]{6,14}", digits):
-        raise ContactInvalid("Give a mobile number such as 070-123 45 67 or +46701234567.",
+        raise ContactInvalid(N_("Give a mobile number such as 070-123 45 67 or +46701234567."),
                              code="contact-invalid-phone")
     return digits
 
@@ -166,7 +166,7 @@ def normalise_phone(raw: str) -> str:
 def normalise_email(raw: str) -> str:
     email = raw.strip()
     if len(email) > 254 or not _EMAIL.fullmatch(email):
-        raise ContactInvalid("Give an e-mail address such as namn@example.se.", code="contact-invalid-email")
+        raise ContactInvalid(N_("Give an e-mail address such as namn@example.se."), code="contact-invalid-email")
     local, _, domain = email.rpartition("@")
     return f"{local}@{domain.lower()}"
 
@@ -185,20 +185,21 @@ class Contact:
 def make_contact(*, phone: str | None, email: str | None, channels: set[str] | frozenset[str] | list[str],
                  language: str = "sv", protected_identity: bool) -> Contact:
     if protected_identity:
-        raise ContactNotUsed("Clients with protected identity get no SMS or e-mail; you see everything when you "
-                             "log in. Nothing was stored.")
+        raise ContactNotUsed(N_("Clients with protected identity get no SMS or e-mail; you see everything when you "
+                                "log in. Nothing was stored."))
     if language not in LANGS:
         raise ContactInvalid(f"Language is one of {', '.join(LANGS)}.", code="contact-invalid-language")
     try:
         chosen = frozenset(Channel(c) for c in channels)
     except ValueError:
-        raise ContactInvalid("Channels are sms, email and letter.", code="contact-invalid-channel") from None
+        raise ContactInvalid(N_("Channels are sms, email and letter."), code="contact-invalid-channel") from None
     phone = normalise_phone(phone) if phone else None
     email = normalise_email(email) if email else None
     if Channel.SMS in chosen and not phone:
-        raise ContactInvalid("Give a mobile number to be notified by SMS.", code="contact-channel-without-address")
+        raise ContactInvalid(N_("Give a mobile number to be notified by SMS."), code="contact-channel-without-address")
     if Channel.EMAIL in chosen and not email:
-        raise ContactInvalid("Give an e-mail address to be notified by e-mail.", code="contact-channel-without-address")
+        raise ContactInvalid(N_("Give an e-mail address to be notified by e-mail."),
+                             code="contact-channel-without-address")
     return Contact(phone, email, chosen, language)  # type: ignore[arg-type]
 
 

@@ -12,6 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from kit.i18n import N_
 from services.messaging.domain.errors import MessagingError
 
 # C0/C1 control characters except tab and newline: invisible, break terminals and exports.
@@ -21,37 +22,37 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 class MessageEmpty(MessagingError):
     code = "message-empty"
     status = 422
-    title = "The message is empty"
+    title = N_("The message is empty")
 
 
 class MessageTooLong(MessagingError):
     code = "message-too-long"
     status = 422
-    title = "The message is too long"
+    title = N_("The message is too long")
 
 
 class SubjectInvalid(MessagingError):
     code = "subject-invalid"
     status = 422
-    title = "The subject is empty or too long"
+    title = N_("The subject is empty or too long")
 
 
 class TooManyAttachments(MessagingError):
     code = "too-many-attachments"
     status = 422
-    title = "Too many attachments"
+    title = N_("Too many attachments")
 
 
 class RateLimited(MessagingError):
     code = "message-rate-limited"
     status = 429
-    title = "Too many messages"
+    title = N_("Too many messages")
 
 
 class RetractNotAllowed(MessagingError):
     code = "retract-not-allowed"
     status = 409
-    title = "The message cannot be retracted"
+    title = N_("The message cannot be retracted")
 
 
 def clean_text(raw: str) -> str:
@@ -63,7 +64,7 @@ def clean_text(raw: str) -> str:
 def check_body(raw: str, max_chars: int) -> str:
     body = clean_text(raw)
     if not body:
-        raise MessageEmpty("Write something before sending.")
+        raise MessageEmpty(N_("Write something before sending."))
     if len(body) > max_chars:
         raise MessageTooLong(f"A message may be at most {max_chars} characters (this one has {len(body)}).",
                              max_chars=max_chars)
@@ -104,9 +105,9 @@ def check_retract(*, sender_sub: str, caller_sub: str, sent_at: dt.datetime, ret
                   now: dt.datetime, window: dt.timedelta) -> None:
     """Only the sender, only once, only within the window after sending (then it is part of the record)."""
     if sender_sub != caller_sub:
-        raise RetractNotAllowed("Only the sender may retract a message.", code="retract-not-sender", status=403)
+        raise RetractNotAllowed(N_("Only the sender may retract a message."), code="retract-not-sender", status=403)
     if retracted:
-        raise RetractNotAllowed("The message is already retracted.", code="retract-already-done")
+        raise RetractNotAllowed(N_("The message is already retracted."), code="retract-already-done")
     if now > retract_deadline(sent_at, window):
         minutes = math.ceil(window.total_seconds() / 60)
         raise RetractNotAllowed(f"A message can be retracted within {minutes} minutes of sending.",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from kit.i18n import N_
 from kit.problems import Problem
 from services.messaging.integration.protection import ProtectionUnavailable
 from services.messaging.service.runtime import Runtime
@@ -15,5 +16,5 @@ async def owner_protected(rt: Runtime, personal_numbers: list[str]) -> frozenset
     try:
         return await rt.protection.protected_among(personal_numbers)
     except ProtectionUnavailable:
-        raise Problem(503, "protection-check-unavailable", "Try again shortly",
-                      "We could not check who may see this right now; nothing was started.") from None
+        raise Problem(503, "protection-check-unavailable", N_("Try again shortly"),
+                      N_("We could not check who may see this right now; nothing was started.")) from None

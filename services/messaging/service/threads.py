@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit import audit
 from kit.auth import Principal
+from kit.i18n import N_
 from kit.idempotency import Idempotency, StoredAnswer
 from kit.problems import Problem, not_found
 from services.messaging.domain import access, inbox, notify, rules
@@ -43,7 +44,7 @@ __all__ = ["MessageRecord", "ThreadRecord", "assign", "messages", "read", "read_
 class AttachmentUnknown(MessagingError):
     code = "attachment-unknown"
     status = 422
-    title = "Unknown attachment"
+    title = N_("Unknown attachment")
 
 
 # --- starting a thread ----------------------------------------------------------------------------------------
@@ -62,8 +63,8 @@ async def start(session: AsyncSession, rt: Runtime, p: Party, principal: Princip
     case = await cases_store.get_case(session, case_id) if case_id else None
     if p.is_client:
         if personal_number is not None or protected_identity:
-            raise Problem(422, "field-not-for-clients", "Not for clients",
-                          "personal_number and protected_identity are set by staff only.")
+            raise Problem(422, "field-not-for-clients", N_("Not for clients"),
+                          N_("personal_number and protected_identity are set by staff only."))
         assert p.personal_number is not None
         if case_id is not None:
             if case is None or p.personal_number not in case.recipients:
@@ -72,7 +73,7 @@ async def start(session: AsyncSession, rt: Runtime, p: Party, principal: Princip
         elif unit is not None:
             members, protected = [p.personal_number], False
         else:
-            raise Problem(422, "thread-needs-unit", "Say who the thread is with", "Give a case_id or a unit.")
+            raise Problem(422, "thread-needs-unit", N_("Say who the thread is with"), N_("Give a case_id or a unit."))
         owner_says = await owner_protected(rt, members)
         protected = protected or p.protected_identity or bool(owner_says)
         if p.protected_identity:
@@ -184,7 +185,7 @@ async def _append(session: AsyncSession, rt: Runtime, *, thread: ThreadRecord, s
     attachments = await attachments_store.link_attachments(session, rt.keyring, thread_id=thread.id,
                                                            message_id=message_id, ids=ids, uploaded_by=party.sub)
     if len(attachments) != len(ids):
-        raise AttachmentUnknown("Attach only files you uploaded to this thread and have not sent yet.")
+        raise AttachmentUnknown(N_("Attach only files you uploaded to this thread and have not sent yet."))
     made = 0
     if side is Side.STAFF:
         audit.record(session, principal, "create", "message", str(message_id),
