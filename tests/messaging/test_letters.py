@@ -11,11 +11,13 @@ Real services, no stand-in for our own code: messaging (in-process), the owners 
 applications and meetings apps, built by their own factories on their own test databases and reached in-process
 (``OwnersWay``: messaging's ``owners_transport``, routing by host) — with the real calculation service (served) behind
 applications' decisions, the registers (the session's ``registers`` fixture: the real registers service in front of
-its simulator; Anna's and Bertil's name and address are the simulator's own) and the IdP (served, for the services'
-tokens). Cases, decisions, requests for more and bookings are made through the owners' own APIs; their outbox events
-are handed to messaging's ``POST /events`` by kit's ``EventDelivery``, the owners' relays' own delivery class
-(applications' relay posts over aiohttp, which cannot reach an in-process app; tests/applications/test_api_events.py
-covers that relay against a served messaging).
+its simulator; Anna's, Bertil's and Dana's name, address and protection are the simulator's demo data, given to it
+by the ``people`` fixture) and the IdP (served, for the services' tokens). Cases, decisions, requests for more and
+bookings are made through the owners' own APIs; their outbox events are handed to messaging's ``POST /events`` by
+kit's ``EventDelivery``, the owners' relays' own delivery class (applications' relay posts over aiohttp, which cannot
+reach an in-process app; tests/applications/test_api_events.py covers that relay against a served messaging). Where
+the point is messaging's own intake (the same event twice, a booking the owner does not know, kinds that get no
+letter), a test posts the event itself, naming the real cases.
 
 Simulated, and only this: an owner that is DOWN (``OwnersWay.down``: the connection refused, as a stopped service's
 would be), and the owner's 422 (see ``test_the_owners_409_and_422_fail_the_letter_at_once``: the real owners answer 422
