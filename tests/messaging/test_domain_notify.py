@@ -77,6 +77,18 @@ def test_make_contact():
     assert without.value.code == "contact-channel-without-address"
     with pytest.raises(notify.ContactNotUsed):
         notify.make_contact(phone="0701234567", email=None, channels=["sms"], protected_identity=True)
+    # Protected identity: a letter-only contact, and nothing else (no phone, no e-mail, no other channel).
+    letters = notify.make_contact(phone=None, email=None, channels=["letter"], language="ar", protected_identity=True)
+    assert (letters.phone, letters.email, letters.channels, letters.language) == (None, None, {Channel.LETTER}, "ar")
+    for refused in (dict(phone="0701234567", email=None, channels=["letter"]),
+                    dict(phone=None, email="a@example.se", channels=["letter"]),
+                    dict(phone=None, email="a@example.se", channels=["letter", "email"]),
+                    dict(phone=None, email=None, channels=[])):
+        with pytest.raises(notify.ContactNotUsed):
+            notify.make_contact(**refused, protected_identity=True)
+    # A letter-only contact keeps no phone or e-mail, for anyone: those are for SMS and e-mail alone.
+    kept = notify.make_contact(phone="0701234567", email="a@example.se", channels=["letter"], protected_identity=False)
+    assert (kept.phone, kept.email) == (None, None)
     # No channels: details kept, nothing sent.
     assert notify.make_contact(phone="0701234567", email=None, channels=[], protected_identity=False).channels == set()
 

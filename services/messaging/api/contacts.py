@@ -1,5 +1,6 @@
 """Where a client's notifications go. Contact details are personal data: encrypted at rest, shown only to
-the client themselves (staff see them masked), never logged, never kept for protected identity."""
+the client themselves (staff see them masked), never logged, never kept for protected identity (whose only contact
+may be letter-only: no phone, no e-mail; domain.notify.make_contact)."""
 
 from __future__ import annotations
 

@@ -3,6 +3,11 @@
 An SMS or e-mail may be seen by others (a shared phone, a lock screen, a family mailbox). So the text
 names neither the sender, the unit, "socialtjänsten" nor "ekonomiskt bistånd", and never quotes a message
 or a decision. A client with protected identity gets no notification at all: they see it when they log in.
+
+Letters are the exception for protected identity: a protected client without e-ID still needs their decision on
+paper. Such a client may have a LETTER-ONLY contact (the ``letter`` channel, no phone, no e-mail; set by themselves
+or by their unit's staff); their letters go through Skatteverket's forwarding, never to an address
+(domain/letters.py). SMS and e-mail, and any phone number or e-mail address, stay refused for them.
 """
 
 from __future__ import annotations
@@ -28,6 +33,9 @@ class Channel(StrEnum):
     SMS = "sms"
     EMAIL = "email"
     LETTER = "letter"  # on paper, through the post room (domain/letters.py); needs no phone or e-mail
+
+
+LETTER_ONLY = frozenset({Channel.LETTER})
 
 
 class Kind(StrEnum):
@@ -184,15 +192,22 @@ class Contact:
 
 def make_contact(*, phone: str | None, email: str | None, channels: set[str] | frozenset[str] | list[str],
                  language: str = "sv", protected_identity: bool) -> Contact:
-    if protected_identity:
-        raise ContactNotUsed(N_("Clients with protected identity get no SMS or e-mail; you see everything when you "
-                                "log in. Nothing was stored."))
-    if language not in LANGS:
-        raise ContactInvalid(f"Language is one of {', '.join(LANGS)}.", code="contact-invalid-language")
+    """A letter-only contact keeps no phone or e-mail: those are for SMS and e-mail alone, and so a letter-only
+    contact may stay when its person turns out to be protected (store/protection.py). For protected identity, only
+    a letter-only contact is taken; anything else is refused (``ContactNotUsed``) and nothing is stored."""
     try:
         chosen = frozenset(Channel(c) for c in channels)
     except ValueError:
-        raise ContactInvalid(N_("Channels are sms, email and letter."), code="contact-invalid-channel") from None
+        chosen = None
+    if protected_identity and (chosen != LETTER_ONLY or phone or email):
+        raise ContactNotUsed(N_("Clients with protected identity get no SMS or e-mail; you see everything when you "
+                                "log in, and letters can come by post through Skatteverket. Nothing was stored."))
+    if language not in LANGS:
+        raise ContactInvalid(f"Language is one of {', '.join(LANGS)}.", code="contact-invalid-language")
+    if chosen is None:
+        raise ContactInvalid(N_("Channels are sms, email and letter."), code="contact-invalid-channel")
+    if chosen == LETTER_ONLY:
+        return Contact(None, None, chosen, language)
     phone = normalise_phone(phone) if phone else None
     email = normalise_email(email) if email else None
     if Channel.SMS in chosen and not phone:
@@ -200,7 +215,7 @@ def make_contact(*, phone: str | None, email: str | None, channels: set[str] | f
     if Channel.EMAIL in chosen and not email:
         raise ContactInvalid(N_("Give an e-mail address to be notified by e-mail."),
                              code="contact-channel-without-address")
-    return Contact(phone, email, chosen, language)  # type: ignore[arg-type]
+    return Contact(phone, email, chosen, language)
 
 
 def mask_phone(phone: str | None) -> str | None:

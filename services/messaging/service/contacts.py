@@ -1,5 +1,6 @@
 """Where a client's notifications go. Contact details are personal data: sealed at rest, never logged, never
-kept for protected identity."""
+kept for protected identity (a letter-only contact, which holds none, is: their letters go through Skatteverket's
+forwarding)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ async def mine(session: AsyncSession, rt: Runtime, p: Party) -> notify.Contact:
 
 async def put_mine(session: AsyncSession, rt: Runtime, p: Party, *, phone: str | None, email: str | None,
                    channels: list[str], language: str) -> notify.Contact:
-    """Refused for protected identity (domain.notify.make_contact), which is kept even so."""
+    """Refused for protected identity (domain.notify.make_contact), which is kept even so, unless letter-only."""
     pnr = p.personal_number or ""
     protected = p.protected_identity or await protection_store.any_protected(session, [pnr])
     if p.protected_identity:

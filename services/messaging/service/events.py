@@ -94,18 +94,21 @@ async def _take_in_event(session: AsyncSession, rt: Runtime, *, event_id: uuid.U
                          occurred_at: dt.datetime, case_id: uuid.UUID, unit: str, recipients: list[str],
                          protected_identity: bool, caseworker_sub: str | None, now: dt.datetime) -> tuple[int, int]:
     """Update our picture of the case and notify its household, if the topic calls for it. Returns how many
-    notifications and letters were made (none for protected identity: they see it when they log in)."""
+    notifications and letters were made (no notification for protected identity: they see it when they log in; a
+    letter for a letter-only contact, through Skatteverket's forwarding)."""
     _, kind = notify.kind_for_topic(topic)
     await cases_store.apply_case_event(session, case_id=case_id, unit=unit, recipients=recipients,
                                        protected_identity=protected_identity, caseworker_sub=caseworker_sub,
                                        occurred_at=occurred_at)
     if kind is None:
         return 0, 0
-    if not notify.should_notify(protected_identity=protected_identity, channels=frozenset(notify.Channel)):
+    made: list[uuid.UUID] = []
+    if notify.should_notify(protected_identity=protected_identity, channels=frozenset(notify.Channel)):
+        made = await notifications_store.create_notifications(session, source=f"event:{event_id}", kind=kind,
+                                                              recipients=recipients, now=now)
+    else:
         log.info("no notification: protected identity", extra={"event_id": str(event_id), "topic": topic})
-        return 0, 0
-    made = await notifications_store.create_notifications(session, source=f"event:{event_id}", kind=kind,
-                                                          recipients=recipients, now=now)
+    # A letter even so, for a letter-only contact: it goes through Skatteverket's forwarding.
     return len(made), await _post(session, rt, event_id=event_id, kind=kind, ref=case_id, recipients=recipients,
                                   now=now)
 
@@ -114,16 +117,19 @@ async def _take_in_meeting_event(session: AsyncSession, rt: Runtime, *, event_id
                                  topic: str, recipients: list[str], protected_identity: bool, starts_at: dt.datetime,
                                  now: dt.datetime) -> tuple[int, int]:
     """A booking made, moved or cancelled, or a reminder due: tell the client when, never where. Protected
-    identity: nothing at all, and from now on nothing else either (protection is sticky)."""
+    identity: no notification, and from now on none either (protection is sticky); a letter for a letter-only
+    contact, through Skatteverket's forwarding."""
     _, kind = notify.kind_for_topic(topic)
     if kind is None:
         return 0, 0
+    made: list[uuid.UUID] = []
     if protected_identity:
         await protection_store.mark_protected(session, recipients)
         log.info("no notification: protected identity", extra={"event_id": str(event_id), "topic": topic})
-        return 0, 0
-    made = await notifications_store.create_notifications(session, source=f"event:{event_id}", kind=kind,
-                                                          recipients=recipients, now=now, starts_at=starts_at)
+    else:
+        made = await notifications_store.create_notifications(session, source=f"event:{event_id}", kind=kind,
+                                                              recipients=recipients, now=now, starts_at=starts_at)
+    # A letter even so, for a letter-only contact: it goes through Skatteverket's forwarding.
     return len(made), await _post(session, rt, event_id=event_id, kind=kind, ref=booking_id, recipients=recipients,
                                   now=now)
 

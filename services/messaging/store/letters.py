@@ -29,14 +29,13 @@ def _document_aad(letter_id: uuid.UUID) -> bytes:
 async def queue_letters(session: AsyncSession, keyring: Keyring, *, event_id: uuid.UUID, kind: LetterKind,
                         ref: uuid.UUID, recipients: list[str], now: dt.datetime) -> list[uuid.UUID]:
     """One letter per recipient whose contact has the letter channel, once per event (a repeated event adds
-    nothing), and an outbox entry for each (its payload: the letter id only). Protected persons in our copy have no
-    contact, so no letter is queued for them here."""
+    nothing), and an outbox entry for each (its payload: the letter id only). A protected person may have a letter-only
+    contact: their letter is queued too, and goes through Skatteverket's forwarding (service/letters.batch_zip)."""
     if not recipients:
         return []
     rows = (await session.execute(text(
         "SELECT c.personal_number, c.person_ref, c.language FROM contacts c "
         "WHERE c.personal_number = ANY(CAST(:r AS text[])) AND 'letter' = ANY(c.channels) "
-        "AND NOT EXISTS (SELECT 1 FROM protected_persons p WHERE p.personal_number = c.personal_number) "
         "ORDER BY c.personal_number"), {"r": recipients})).all()
     made: list[uuid.UUID] = []
     for row in rows:
