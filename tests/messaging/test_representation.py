@@ -115,6 +115,12 @@ async def test_outside_the_scope_someone_elses_and_malformed(setup, issuer, serv
     for rid in (other, *malformed):
         r = await client.get("/threads", headers={**own(issuer), "X-Representation": rid})
         same_404(r, unknown)
+    # The real id of a representation of Olle's, spelt otherwise than it was given out: no such id.
+    mine = await applications.register(ANNA, ["messages"])
+    assert (await client.get("/threads", headers=acting(issuer, mine.upper()))).status_code == 200
+    for spelling in (f"{{{mine}}}", f"{{{mine}", f"urn:uuid:{mine}", mine.replace("-", ""), f"{mine},",
+                     mine * 2):
+        same_404(await client.get("/threads", headers={**own(issuer), "X-Representation": spelling}), unknown)
     # The representation is Bertil's: Anna herself (its client) cannot name it either.
     same_404(await client.get("/threads", headers=acting(issuer, other, PERSONAS["anna"])), unknown)
 
