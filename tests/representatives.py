@@ -19,7 +19,7 @@ import httpx
 
 from contracts.representation import HEADER
 from simulators.idp.app import create_app as create_idp
-from simulators.idp.personas import Persona
+from simulators.idp.personas import PERSONAS, Persona
 from tests.applications.conftest import make_app as make_applications
 from tests.support import auth, fresh_database, serve_in_thread
 
@@ -39,12 +39,21 @@ class Applications:
         return {"applications_url": self.url, "auth_token_url": f"{self.idp}/token",
                 "service_client_id": client_id, "service_client_secret": f"dev-{client_id}"}
 
-    def _staff(self) -> dict[str, str]:
-        return auth(self.issuer, ADAM)
+    def _staff(self, who: str = ADAM) -> dict[str, str]:
+        return auth(self.issuer, who)
+
+    async def apply(self, persona: str) -> str:
+        """The persona applies for the month of the clock (a case of theirs in applications); the case id."""
+        from tests.applications.conftest import single
+        pnr = PERSONAS[persona].personal_number or ""
+        r = await self.http.post("/applications", headers=self._staff(persona), json=single(pnr))
+        assert r.status_code in (201, 409), r.text
+        return str(r.json().get("id") or r.json()["application_id"])
 
     async def register(self, client: str, scopes: list[str], *, representative: Persona = OLLE,
-                       valid_until: dt.date = dt.date(2030, 12, 31), kind: str = "god_man") -> str:
-        r = await self.http.post("/staff/representations", headers=self._staff(), json={
+                       valid_until: dt.date = dt.date(2030, 12, 31), kind: str = "god_man", staff: str = ADAM) -> str:
+        """Staff (default: the administrator; for a protected client, cleared staff of her unit) register it."""
+        r = await self.http.post("/staff/representations", headers=self._staff(staff), json={
             "personal_number": client, "representative": representative.personal_number,
             "representative_name": representative.name, "kind": kind, "scopes": scopes,
             "valid_until": valid_until.isoformat(), "document": "beslut Solna tingsrätt 2026-02-20, Ä 123-26"})

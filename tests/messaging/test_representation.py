@@ -16,7 +16,7 @@ from sqlalchemy import text
 
 from kit.db import make_engine
 from simulators.idp.personas import PERSONAS
-from tests.messaging.conftest import ANNA, CECILIA, Clock, make_app, make_known
+from tests.messaging.conftest import ANNA, CECILIA, DANA, Clock, make_app, make_known
 from tests.representatives import OLLE, acting, own, served_applications
 from tests.support import app_client, fresh_database
 
@@ -235,3 +235,19 @@ async def test_the_clients_idempotent_answers_are_not_the_representatives(setup,
     theirs = await client.post("/threads", headers={**h, "Idempotency-Key": key},
                                json={"case_id": str(case), "subject": "Hemligt", "body": "Bara jag"})
     assert theirs.status_code == 201 and theirs.json()["id"] != started.json()["id"]
+
+
+async def test_a_protected_clients_thread_stays_hidden_when_her_representative_writes(setup, issuer, as_persona,
+                                                                                      service_headers):
+    """The representative's token says nothing of the client's protection: the case does, and the thread they start
+    for a protected client is as hidden from uncleared staff as one she starts herself."""
+    client, applications = setup
+    case = await make_known(client, service_headers, DANA, protected=True)
+    await applications.apply("dana")  # her case in applications: cleared staff of her unit register for her
+    h = acting(issuer, await applications.register(DANA, ["messages"], staff="maja"))
+    made = await client.post("/threads", headers=h, json={"case_id": str(case), "subject": "Brev", "body": "Hej"})
+    assert made.status_code == 201, made.text
+    thread = made.json()["id"]
+    assert (await client.get(f"/threads/{thread}", headers=as_persona("karin"))).status_code == 404
+    assert thread not in (await client.get("/threads", headers=as_persona("karin"))).text
+    assert (await client.get(f"/threads/{thread}", headers=as_persona("maja"))).status_code == 200
