@@ -254,6 +254,11 @@ def test_a_god_man_acts_for_the_client_through_the_gateway(stack, api):
             r = client.get(path, headers={**h(who), "X-Representation": rid})
             assert r.status_code == 400 and r.json()["type"] == "urn:bistand:problem:representation-not-for-staff"
 
+    # Every service, those that take no representative at all included: 403 on a person's route, never a 500.
+    for service in ("applications", "calculation", "messaging", "meetings", "registers"):
+        r = client.get(f"/{service}/whoami", headers=acting)
+        assert r.status_code == 403 and r.json()["type"] == "urn:bistand:problem:representation-scope", r.text
+
     # The gateway's own routes take no notice of the header; a service's open routes neither.
     gateway = url(stack.ports.gateway)
     for path in ("/livez", "/readyz", "/openapi.json", "/api/meetings/livez"):
