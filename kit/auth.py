@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import hashlib
+import re
 import time
 import uuid
 from collections import OrderedDict
@@ -53,6 +54,7 @@ class Acting:
 
 
 CLIENT_ROLE = "client"
+_REPRESENTATION_ID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,10 +315,11 @@ async def _acting_for_client(request: Request, principal: Principal, named: str)
     resolver = getattr(request.app.state.kit, "representations", None)
     if needed is None or resolver is None:
         raise representation.outside_scope()
-    try:
-        representation_id = uuid.UUID(named.strip())
-    except ValueError as exc:
-        raise representation.unknown_representation() from exc
+    # The id as the representation was given out (RFC 9562 text form), nothing else: uuid.UUID would also take
+    # "{id", "urn:uuid:id" or the hex without dashes, so one representation would have many spellings.
+    if not _REPRESENTATION_ID.fullmatch(named.strip()):
+        raise representation.unknown_representation()
+    representation_id = uuid.UUID(named.strip())
     resolved = await resolver.resolve(representation_id, principal.personal_number)
     if resolved is None:
         raise representation.unknown_representation()

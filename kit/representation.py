@@ -14,7 +14,6 @@ applications, cached for at most ``CACHE_SECONDS``; the end date is compared on 
 from __future__ import annotations
 
 import datetime as dt
-import time
 import uuid
 import zoneinfo
 from collections import OrderedDict
@@ -91,15 +90,19 @@ def unavailable() -> Problem:
 
 class RemoteRepresentations:
     """``POST /internal/representations/resolve`` on applications (service token), each answer kept at most
-    ``CACHE_SECONDS`` (a revocation reaches this service within that); the end date is compared on every use."""
+    ``CACHE_SECONDS`` (a revocation reaches this service within that); the end date is compared on every use.
+
+    An answer's age is measured on ``monotonic`` when given, else on the service's clock (``clock``: the one the
+    end date is compared with, so a test that moves it moves both). An answer whose age comes out negative (the
+    clock went back) counts as expired: whatever the clock does, none is used longer than ``CACHE_SECONDS``."""
 
     def __init__(self, client: httpx.AsyncClient | None, *, clock: Clock = utcnow,
-                 ttl_seconds: float = CACHE_SECONDS, monotonic: Callable[[], float] = time.monotonic,
+                 ttl_seconds: float = CACHE_SECONDS, monotonic: Callable[[], float] | None = None,
                  max_entries: int = 10_000) -> None:
         self._client = client
         self._clock = clock
         self._ttl = min(ttl_seconds, CACHE_SECONDS)
-        self._monotonic = monotonic
+        self._monotonic = monotonic or (lambda: clock().timestamp())
         self._max = max_entries
         self._cache: OrderedDict[tuple[uuid.UUID, str], tuple[float, Resolved | None]] = OrderedDict()
 
@@ -107,7 +110,7 @@ class RemoteRepresentations:
         key = (representation_id, representative)
         hit = self._cache.get(key)
         now = self._monotonic()
-        if hit is not None and now - hit[0] < self._ttl:
+        if hit is not None and 0 <= now - hit[0] < self._ttl:
             found = hit[1]
         else:
             found = await self._ask(representation_id, representative)

@@ -388,3 +388,66 @@ async def test_registering_again_with_the_same_key_gives_the_first_answer(client
     assert first.status_code == again.status_code == 201 and first.json() == again.json()
     other = await client.post("/staff/representations", json={**body, "scopes": ["read"]}, headers=headers)
     assert other.status_code == 422 and other.json()["type"].endswith("idempotency-key-reused")
+
+
+async def test_the_representative_is_only_the_client_of_the_representation(client, token, anna_case):
+    """Olle is a client himself (his own application) and represents Anna and Cecilia: under Anna's representation he
+    is Anna, nothing of his own and nothing of Cecilia's; under Cecilia's nothing of Anna's; as himself neither."""
+    own = await client.post("/applications", json=single(OLLE.personal_number), headers=token(OLLE))
+    assert own.status_code == 201, own.text
+    cecilias = await client.post("/applications", json=single(PERSONAS["cecilia"].personal_number,
+                                                                         period="2026-05"), headers=token("cecilia"))
+    assert cecilias.status_code == 201, cecilias.text
+    ids = {"olle": own.json()["id"], "anna": anna_case["id"], "cecilia": cecilias.json()["id"]}
+
+    async def representation(pnr: str, scopes: list[str]) -> str:
+        made = await client.post("/staff/representations", headers=token("adam"), json=body_for(pnr, scopes=scopes))
+        assert made.status_code == 201, made.text
+        return str(made.json()["id"])
+
+    for_anna = token(OLLE, await representation(ANNA, ["read", "apply"]))
+    for_cecilia = token(OLLE, await representation(PERSONAS["cecilia"].personal_number, ["read", "apply"]))
+    himself = token(OLLE)
+
+    async def cases(headers: dict[str, str]) -> set[str]:
+        r = await client.get("/me/cases", headers=headers)
+        assert r.status_code == 200, r.text
+        return {c["id"] for c in r.json()["items"]}
+
+    assert ids["anna"] in await cases(for_anna) and not await cases(for_anna) & {ids["olle"], ids["cecilia"]}
+    assert ids["cecilia"] in await cases(for_cecilia) and not await cases(for_cecilia) & {ids["olle"], ids["anna"]}
+    assert ids["olle"] in await cases(himself) and not await cases(himself) & {ids["anna"], ids["cecilia"]}
+
+    unknown = await client.get(f"/applications/{uuid.uuid4()}", headers=for_anna)
+    for headers, whose in ((for_anna, "olle"), (for_anna, "cecilia"), (for_cecilia, "anna"), (for_cecilia, "olle"),
+                           (himself, "anna"), (himself, "cecilia")):
+        for method, path in (("GET", f"/applications/{ids[whose]}"), ("GET", f"/me/cases/{ids[whose]}"),
+                             ("POST", f"/applications/{ids[whose]}/withdraw"),
+                             ("POST", f"/applications/{ids[whose]}/signatures")):
+            r = await client.request(method, path, headers=headers, json={} if method == "POST" else None)
+            assert r.status_code in (403, 404), (whose, path, r.text)
+            if r.status_code == 404:
+                same_404(r, unknown)
+            clean(r.text, "anna", "cecilia")
+            assert OLLE.personal_number not in r.text
+    # Nothing was withdrawn or signed by the mixing.
+    for whose in ("anna", "cecilia", "olle"):
+        r = await client.get(f"/applications/{ids[whose]}", headers=token("adam"))
+        assert r.json()["status"] not in ("withdrawn",), r.text
+
+
+async def test_the_clients_idempotent_answers_are_not_the_representatives(client, token, anna_case):
+    """An Idempotency-Key the client used is no key to her stored answer for her representative (kit.auth: a
+    representative's subject is their own and the representation's)."""
+    key = str(uuid.uuid4())
+    hers = await client.post("/applications/monthly", json={"month": "2026-09"},
+                             headers={**token("anna"), "Idempotency-Key": key})
+    assert hers.status_code == 201, hers.text
+    made = await client.post("/staff/representations", headers=token("adam"), json=body_for(ANNA))
+    acting = {**token(OLLE, made.json()["id"]), "Idempotency-Key": key}
+    same = await client.post("/applications/monthly", json={"month": "2026-09"}, headers=acting)
+    # His own request: September's application is already there (409), not her stored 201.
+    assert same.status_code == 409 and same.json()["type"].endswith("application-exists"), same.text
+    other = await client.post("/applications/monthly", json={"month": "2026-10"}, headers=acting)
+    assert other.status_code != 422 or not other.json()["type"].endswith("idempotency-key-reused"), other.text
+    assert other.status_code == 201, other.text

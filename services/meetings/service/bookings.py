@@ -172,7 +172,9 @@ async def book(session: AsyncSession, rt: Runtime, c: Caller, draft: BookingDraf
                request: Any, present: Callable[[Shown], dict[str, Any]]) -> Answer:
     """A client books for themselves; staff for a client named by personnummer. ``request``: the body as sent (a
     retry with the same Idempotency-Key must send the same); ``present``: the answer's body, kept for retries."""
-    stored = await idempotency.claim(session, f"{c.actor.sub}:bookings", request)
+    # Keyed by who asked (the token's subject), not by the client the booking is for: a representative acting for
+    # the client (kit.auth: their own subject and the representation's) never gets the client's stored answers.
+    stored = await idempotency.claim(session, f"{c.principal.sub}:bookings", request)
     if stored is not None:
         return Answer(stored.status, stored.body, replayed=True)
     now = rt.now()
