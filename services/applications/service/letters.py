@@ -7,16 +7,13 @@ is a 409: nothing to post. Every letter written is audited (who asked, the case,
 
 from __future__ import annotations
 
-import base64
-
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contracts.letters import APPLICATION_KINDS, LetterDocument, LetterKind, LetterRequest
-from kit import audit
+from kit import audit, letter_owner
 from kit.auth import Principal
-from kit.i18n import Catalogs, supported
 from kit.letter_pdf import LetterFontMissing
-from kit.problems import Problem, not_found
+from kit.problems import not_found
 from services.applications.domain.attachments import OUTSTANDING
 from services.applications.domain.decision import Decision
 from services.applications.domain.letters import (
@@ -33,14 +30,6 @@ from services.applications.store import cases, decisions, documents
 from services.applications.store.cases import CaseRecord
 
 
-def catalogs() -> Catalogs:
-    return CATALOGS
-
-
-def _gone(detail: str) -> Problem:
-    return Problem(409, "letter-not-applicable", "There is nothing to write", detail)
-
-
 def _recipient_name(case: CaseRecord, recipient: str) -> str | None:
     household = case.content.get("household") or {}
     role = "applicant" if recipient == case.applicant_pnr else "partner"
@@ -51,13 +40,13 @@ def _recipient_name(case: CaseRecord, recipient: str) -> str | None:
 
 async def letter(session: AsyncSession, rt: Runtime, principal: Principal, body: LetterRequest) -> LetterDocument:
     if body.kind not in APPLICATION_KINDS:
-        raise Problem(422, "letter-kind-not-here", "This service does not write that letter",
-                      "Applications writes the info_requested and decision letters; meetings writes the others.")
+        raise letter_owner.kind_not_here(
+            "Applications writes the info_requested and decision letters; meetings writes the others.")
     case = await cases.get_case(session, body.ref)
     recipient = body.recipient.value
     if case is None or case.status is CaseStatus.DRAFT or recipient not in case.recipients:
         raise not_found("letter")
-    t = catalogs().get(supported(body.language))
+    t = CATALOGS.get(body.language)
     settings = rt.settings
     sender = Sender(municipality=settings.municipality, postal_address=settings.letter_postal_address,
                     phone=settings.letter_phone)
@@ -68,7 +57,7 @@ async def letter(session: AsyncSession, rt: Runtime, principal: Principal, body:
             outstanding = [d.request for d in await documents.document_requests(session, case.id)
                            if d.request.status in OUTSTANDING]
             if case.status is not CaseStatus.INFO_REQUESTED and not outstanding:
-                raise _gone("The information asked for has been sent or the request has ended.")
+                raise letter_owner.not_applicable("The information asked for has been sent or the request has ended.")
             message = None
             if case.status is CaseStatus.INFO_REQUESTED:
                 asked = [h for h in await cases.history(session, case.id) if h["event"] == Event.REQUEST_INFO.value]
@@ -80,17 +69,15 @@ async def letter(session: AsyncSession, rt: Runtime, principal: Principal, body:
         else:
             raw = await decisions.get_decision(session, case.id)
             if raw is None:
-                raise _gone("The case has no decision (now).")
+                raise letter_owner.not_applicable("The case has no decision (now).")
             decision = Decision.model_validate(raw)
             pdf, pages = render_decision(t, sender, DecisionLetter(
                 case_reference=str(case.id), decision=decision, recipient_name=name,
                 caseworker_name=None if case.protected_identity else decision.decided_by_name), now, rt.pdf_font)
     except LetterFontMissing:
-        raise Problem(503, "letter-font-missing", "Letters in this language cannot be written now",
-                      "No Unicode font is configured (APPLICATIONS_PDF_FONT_PATH).") from None
+        raise letter_owner.font_missing("APPLICATIONS_PDF_FONT_PATH") from None
     audit.record(session, principal, "write", "letter", str(case.id), subject=recipient, purpose="letter by post",
                  details={"case_id": str(case.id), "kind": body.kind.value, "event_id": str(body.event_id),
                           "language": t.lang})
     await session.commit()
-    return LetterDocument(kind=body.kind, language=t.lang, direction=t.direction, pages=pages,
-                          pdf=base64.b64encode(pdf))
+    return letter_owner.document(body.kind, t, pdf, pages)

@@ -8,39 +8,31 @@ what it says.
 
 from __future__ import annotations
 
-import base64
-
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contracts.letters import MEETING_KINDS, LetterDocument, LetterKind, LetterRequest
-from kit import audit
+from kit import audit, letter_owner
 from kit.auth import Principal
-from kit.i18n import Catalogs, supported
 from kit.letter_pdf import LetterFontMissing
-from kit.problems import Problem, not_found
+from kit.problems import not_found
 from services.meetings.domain.labels import CATALOGS
 from services.meetings.domain.letters import MeetingLetter, Sender, render_meeting_letter
 from services.meetings.service.runtime import Runtime
 from services.meetings.store import bookings
 
 
-def catalogs() -> Catalogs:
-    return CATALOGS
-
-
 async def letter(session: AsyncSession, rt: Runtime, principal: Principal, body: LetterRequest) -> LetterDocument:
     if body.kind not in MEETING_KINDS:
-        raise Problem(422, "letter-kind-not-here", "This service does not write that letter",
-                      "Meetings writes the meeting_booked, meeting_changed and meeting_cancelled letters.")
+        raise letter_owner.kind_not_here(
+            "Meetings writes the meeting_booked, meeting_changed and meeting_cancelled letters.")
     record = await bookings.get_booking(session, body.ref)
     recipient = body.recipient.value
     if record is None or record.booking.client_id != recipient:
         raise not_found("letter")
     b = record.booking
     if (body.kind is LetterKind.MEETING_CANCELLED) != b.is_cancelled:
-        raise Problem(409, "letter-not-applicable", "There is nothing to write",
-                      "The booking has changed since: the letter asked for no longer applies.")
-    t = catalogs().get(supported(body.language))
+        raise letter_owner.not_applicable("The booking has changed since: the letter asked for no longer applies.")
+    t = CATALOGS.get(body.language)
     settings = rt.settings
     sender = Sender(municipality=settings.municipality, postal_address=settings.letter_postal_address,
                     phone=settings.letter_phone)
@@ -50,11 +42,9 @@ async def letter(session: AsyncSession, rt: Runtime, principal: Principal, body:
             end=b.end, location=b.location, interpreter_language=record.interpreter_language),
             rt.now(), settings.pdf_font())
     except LetterFontMissing:
-        raise Problem(503, "letter-font-missing", "Letters in this language cannot be written now",
-                      "No Unicode font is configured (MEETINGS_PDF_FONT_PATH).") from None
+        raise letter_owner.font_missing("MEETINGS_PDF_FONT_PATH") from None
     audit.record(session, principal, "write", "letter", str(b.id), subject=recipient, purpose="letter by post",
                  details={"booking_id": str(b.id), "kind": body.kind.value, "event_id": str(body.event_id),
                           "language": t.lang})
     await session.commit()
-    return LetterDocument(kind=body.kind, language=t.lang, direction=t.direction, pages=pages,
-                          pdf=base64.b64encode(pdf))
+    return letter_owner.document(body.kind, t, pdf, pages)
