@@ -23,6 +23,7 @@ from typing import Any
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyPoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -66,6 +67,7 @@ GENERIC_TEXTS = (
     N_("Internal Server Error"), N_("Bad Gateway"), N_("Service Unavailable"), N_("Gateway Timeout"),
     N_("Not found"), N_("No such resource."), N_("Invalid request"), N_("One or more fields are invalid."),
     N_("Internal error"), N_("Something went wrong on our side. Quote the request id if you contact us."),
+    N_("The service is busy or its database is unavailable. Try again in a moment."),
     N_("A valid bearer token is required."), N_("Request in progress"), N_("Idempotency-Key reused"),
 )
 
@@ -233,6 +235,29 @@ def validation_errors(errors: list[Mapping[str, Any]]) -> list[dict[str, str]]:
     ]
 
 
+# SQLSTATE classes and codes that say "not now" rather than "wrong": connection exceptions (08), insufficient
+# resources (53: too many connections, out of memory), the server starting up or shutting down (57P01-57P03), and
+# the transaction losing a serialization race or a deadlock (40001, 40P01), which a retry resolves.
+_RETRYABLE_CLASSES = ("08", "53")
+_RETRYABLE_STATES = frozenset({"57P01", "57P02", "57P03", "40001", "40P01"})
+
+
+def unavailable_cause(exc: BaseException) -> str | None:
+    """The name of the error when ``exc`` (or what it wraps) means the database is saturated or away — the pool
+    had no connection free in time, the server refused or dropped the connection — else None."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen and len(seen) < 8:
+        seen.add(id(current))
+        if isinstance(current, SQLAlchemyPoolTimeout | ConnectionRefusedError | ConnectionResetError):
+            return type(current).__name__
+        state = getattr(current, "sqlstate", None)
+        if isinstance(state, str) and (state[:2] in _RETRYABLE_CLASSES or state in _RETRYABLE_STATES):
+            return type(current).__name__
+        current = getattr(current, "orig", None) or current.__cause__ or current.__context__
+    return None
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     async def on_problem(request: Request, exc: Problem) -> Response:
         return exc.response(instance=request.url.path, request=request)
@@ -257,6 +282,14 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
+        if (why := unavailable_cause(exc)) is not None:
+            # Not a fault in the request or the code: the database is saturated or away. Say so, and when to retry.
+            log.warning("database unavailable", extra={"path": request.url.path, "error": why})
+            return localised_response(
+                request, 503,
+                detail="The service is busy or its database is unavailable. Try again in a moment.",
+                headers={"Retry-After": "1"},
+            )
         log.exception("unhandled error", extra={"path": request.url.path})
         return localised_response(
             request,

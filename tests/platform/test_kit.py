@@ -53,6 +53,18 @@ async def boom() -> None:
     raise RuntimeError("password=hunter2 in /srv/secret.py")
 
 
+@router.get("/db")
+async def db_read(request: Request) -> dict[str, bool]:
+    # Holds its pooled connection until the test opens the gate (set on the app for one request only).
+    async with request.app.state.kit.sessions() as session:
+        await session.execute(text("SELECT 1"))
+        if (gate := getattr(request.app.state, "hold", None)) is not None:
+            del request.app.state.hold
+            request.app.state.holding.set()
+            await gate.wait()
+    return {"ok": True}
+
+
 @router.post("/upload")
 async def upload(request: Request) -> dict[str, int]:
     size = 0
@@ -144,6 +156,45 @@ async def test_internal_error_leaks_nothing(client):
     assert "hunter2" not in response.text and "secret" not in response.text
     assert "Traceback" not in response.text
     assert body["request_id"] == "trace-500"
+
+
+async def test_exhausted_pool_is_503_with_retry_after_not_500(db_url, issuer):
+    # One connection, no overflow, a short wait: the second request finds the pool empty.
+    app = _app(db_url, issuer, db_pool_size=1, db_max_overflow=0, db_pool_timeout_seconds=0.3)
+    async with app_client(app) as c:
+        gate = app.state.hold = asyncio.Event()
+        app.state.holding = asyncio.Event()
+        first = asyncio.create_task(c.get("/db"))
+        await asyncio.wait_for(app.state.holding.wait(), 30)
+        response = await c.get("/db", headers={"X-Request-ID": "busy-1", "Accept-Language": "sv"})
+        body = _is_problem(response, 503, "unavailable")
+        assert response.headers["retry-after"] == "1"
+        assert body["request_id"] == "busy-1" and "Traceback" not in response.text
+        assert body["detail"].startswith("Tjänsten är hårt belastad")
+        gate.set()
+        assert (await first).status_code == 200
+        assert (await c.get("/db")).status_code == 200  # the connection is back in the pool
+
+
+def test_what_counts_as_unavailable():
+    import asyncpg
+    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    from kit.problems import unavailable_cause
+
+    assert unavailable_cause(PoolTimeout("QueuePool limit reached")) == "TimeoutError"
+    assert unavailable_cause(asyncpg.exceptions.TooManyConnectionsError()) == "TooManyConnectionsError"
+    assert unavailable_cause(asyncpg.exceptions.SerializationError()) == "SerializationError"
+    wrapped = DBAPIError("SELECT 1", None, asyncpg.exceptions.CannotConnectNowError())
+    assert unavailable_cause(wrapped) is not None
+    try:
+        raise RuntimeError("while saving") from ConnectionRefusedError()
+    except RuntimeError as exc:
+        assert unavailable_cause(exc) == "ConnectionRefusedError"
+    # A fault in the request or the code stays a 500.
+    assert unavailable_cause(asyncpg.exceptions.UniqueViolationError()) is None
+    assert unavailable_cause(RuntimeError("password=hunter2")) is None
 
 
 async def test_body_too_large_by_length(client):
