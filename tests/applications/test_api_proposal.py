@@ -1,7 +1,7 @@
 """The decision proposal made on every submission (the applications worker's own outbox job), with the REAL
-calculation service over HTTP and the registers CONTRACT STAND-IN (tests/registers_standin.py, one fixture:
-``registers``); the automation policy, automated approval, undo before payment, the client's review request, and
-who may reach each new route.
+calculation service over HTTP and the REAL registers service in front of its simulator
+(tests/registers_standin.py, one fixture: ``registers``); the automation policy, automated approval, undo before
+payment, the client's review request, and who may reach each new route.
 
 Months: each test uses its own (one application per household and month; the norm tables, and so the real
 calculation, cover 2021-2026); Anna+Bertil and Cecilia are the households, Dana the protected client.
@@ -56,7 +56,7 @@ async def calc_url(issuer):
 
 @pytest.fixture(scope="module")
 def registers(issuer):
-    """The registers service: the CONTRACT STAND-IN until the real one is merged (swap its inside there)."""
+    """The real registers service and simulator, on a database of this module's own."""
     with registers_standin(issuer) as state:
         yield state
 
