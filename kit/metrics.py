@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+_MAX_CACHED_CHILDREN = 2048
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
@@ -23,10 +25,19 @@ class Metrics:
             ["service", "route", "method"], buckets=LATENCY_BUCKETS, registry=self.registry,
         )
         self.service = service
+        # The labelled children, looked up once: ``labels()`` validates and locks on every call, per request.
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     def observe(self, route: str, method: str, status: int, seconds: float) -> None:
-        self.requests.labels(self.service, route, method, str(status)).inc()
-        self.latency.labels(self.service, route, method).observe(seconds)
+        key = (route, method, status)
+        children = self._children.get(key)
+        if children is None:
+            children = (self.requests.labels(self.service, route, method, str(status)),
+                        self.latency.labels(self.service, route, method))
+            if len(self._children) < _MAX_CACHED_CHILDREN:  # a flood of odd methods is not kept twice
+                self._children[key] = children
+        children[0].inc()
+        children[1].observe(seconds)
 
     def add_pool_gauges(self, read: Callable[[], dict[str, int]]) -> None:
         self.registry.register(_PoolCollector(self.service, read))

@@ -164,3 +164,30 @@ def test_the_route_syntax():
     assert invalid_path("/api/a/../b", None) and invalid_path("/api/a\\b", None)
     assert invalid_path("/api/a/b", b"/api/a%2fb") and invalid_path("/api/a b", b"/api/a b")
     assert invalid_path("/api/a/b/", b"/api/a/b/") is None and invalid_path("/api/a.b/..c", b"/api/a.b/..c") is None
+
+
+def _every_check(path: str, raw_path: bytes | None) -> str | None:
+    """invalid_path without its one-match shortcut for plain paths."""
+    import gateway.paths as paths
+
+    class Never:
+        def fullmatch(self, _: bytes) -> None:
+            return None
+
+    shortcut, paths._PLAIN_PATH = paths._PLAIN_PATH, Never()  # type: ignore[assignment]
+    try:
+        return invalid_path(path, raw_path)
+    finally:
+        paths._PLAIN_PATH = shortcut
+
+
+def test_the_plain_path_shortcut_decides_as_every_check_does():
+    import itertools
+
+    pieces = ["/", ".", "..", "a", "%2e", "%2F", "%41", "%", "\\", ":@~", "\x00", " ", "é", "//"]
+    for count in range(4):
+        for parts in itertools.product(pieces, repeat=count):
+            raw = "".join(parts)
+            for path in {raw, "/" + raw, urllib.parse.unquote(raw), urllib.parse.unquote("/" + raw)}:
+                for raw_path in (("/" + raw).encode(), raw.encode(), None):
+                    assert invalid_path(path, raw_path) == _every_check(path, raw_path), (path, raw_path)

@@ -533,3 +533,15 @@ def test_httpcore_finds_sniffio():
     """httpcore asks sniffio for the event loop on every request; missing, each ask is a failed import that searches
     sys.path (a millisecond of CPU per outbox delivery)."""
     assert importlib.util.find_spec("sniffio") is not None
+
+
+def test_a_made_request_id_is_a_uuid4_in_hex():
+    import uuid
+
+    from kit.context import accept_or_make_request_id
+
+    made = {accept_or_make_request_id(None) for _ in range(2000)}
+    assert len(made) == 2000
+    for value in made:
+        parsed = uuid.UUID(value)
+        assert parsed.hex == value and parsed.version == 4 and parsed.variant == uuid.RFC_4122
