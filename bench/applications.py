@@ -15,6 +15,11 @@ request than Python, and that CPU is not there for the services on a shared mach
 may belong to one household (different months); the submitted cases in the database are counted against the
 requests wrk sent.
 
+--rate 50,100,150 measures the other way round: submits arriving at a set rate (Poisson arrivals), however many
+are in flight, one phase per rate; each latency counts from when the submit was due. That is the load of a month's
+first days (many households, each submitting now and then) rather than 32 clients waiting for their answers, and
+it shows the rate up to which the latency stays low. --replicas 2 runs two processes of each service.
+
 Figures, not pass/fail: gateway, services, PostgreSQL and the load generator share this machine's cores.
 """
 
@@ -24,6 +29,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import random
 import re
 import resource
 import shutil
@@ -118,6 +124,43 @@ async def submit_load(api: str, households: list[tuple[dict[str, str], list[str]
         await asyncio.gather(*(client(http, h, cases) for h, cases in households))
         elapsed = time.perf_counter() - started
     return len(latencies) / elapsed, latencies, errors, ran_out
+
+
+async def open_loop_load(api: str, households: list[tuple[dict[str, str], list[str]]], seconds: float, rate: float,
+                         skip: int = 0) -> tuple[float, list[float], int, int]:
+    """Submits arriving at ``rate`` per second (Poisson arrivals, a fixed seed), however many are in flight: the
+    load of many clients each submitting now and then, not of 32 waiting for their answers. Each latency runs from
+    the moment the submit was due, so a generator that falls behind is not hidden. ``skip``: drafts already used."""
+    longest = max(len(cases) for _, cases in households)
+    drafts = [(headers, cases[month]) for month in range(longest) for headers, cases in households
+              if month < len(cases)][skip:]
+    arrivals = random.Random(1)
+    latencies: list[float] = []
+    errors = 0
+
+    async def one(http: aiohttp.ClientSession, headers: dict[str, str], case_id: str, due: float) -> None:
+        nonlocal errors
+        async with http.post(f"{api}/applications/{case_id}/submit",
+                             headers={**headers, "Idempotency-Key": str(uuid.uuid4())}) as response:
+            await response.read()
+            if response.status != 200:
+                errors += 1
+        latencies.append((time.perf_counter() - due) * 1000)
+
+    tasks = []
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
+        started = due = time.perf_counter()
+        for headers, case_id in drafts:
+            due += arrivals.expovariate(rate)
+            if due - started >= seconds:
+                break
+            if (wait := due - time.perf_counter()) > 0:
+                await asyncio.sleep(wait)  # the next arrival's time: this is the load's clock, not a test's sleep
+            tasks.append(asyncio.create_task(one(http, headers, case_id, due)))
+        await asyncio.gather(*tasks)
+        elapsed = time.perf_counter() - started
+    ran_out = int(len(tasks) == len(drafts))
+    return len(tasks) / elapsed, latencies, errors, ran_out
 
 
 # Each request submits the next draft (a line "token case-id" of the file the preparation wrote), with a fresh
@@ -284,6 +327,9 @@ async def bench(stack, args) -> None:
     made = time.perf_counter()
     households = await prepare(gateway, idp, args.connections, args.months)
     print(f"prepared {args.connections * args.months} signed drafts in {time.perf_counter() - made:.1f} s")
+    if args.rate:
+        await open_loop_phases(stack, gateway, households, args)
+        return
     use_wrk = not args.aiohttp and shutil.which("wrk") is not None
     submitted_before = await submitted_cases(stack)
     before = cpu_seconds(stack)
@@ -328,6 +374,23 @@ async def bench(stack, args) -> None:
         print(f"  note: {who} ran out of drafts before the time was up; raise --months")
 
 
+async def open_loop_phases(stack, gateway: str, households: list[tuple[dict[str, str], list[str]]], args) -> None:
+    """One phase per rate (--rate): submits arriving at that rate for --seconds, then the relay's catch-up."""
+    print(f"POST /applications/{{id}}/submit through the gateway, arriving at a set rate (Poisson, however many in "
+          f"flight) for {args.seconds:.0f} s per rate, {args.replicas} replica(s) of each service; latency from "
+          "the moment each submit was due; the load generator is aiohttp in this process")
+    print("| arrivals/s | done/s | p50 ms | p95 ms | p99 ms | errors | relay caught up after |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    used = 0
+    for rate in args.rate:
+        done, latencies, errors, ran_out = await open_loop_load(gateway, households, args.seconds, rate, skip=used)
+        used += len(latencies)
+        backlog = await drained(stack)
+        print(f"| {rate:g} | {done:.0f} | {pct(latencies, 50):.1f} | {pct(latencies, 95):.1f} | "
+              f"{pct(latencies, 99):.1f} | {errors} | {backlog:.1f} s |" + ("  (ran out of drafts: raise --months)"
+                                                                         if ran_out else ""))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=8)
@@ -338,13 +401,18 @@ def main() -> None:
                         "is installed")
     parser.add_argument("--no-proposals", action="store_true", help="leave the decision proposal jobs off: the "
                         "submit alone, as before every submission made one")
+    parser.add_argument("--replicas", type=int, default=1, help="processes of each service (the gateway takes "
+                        "turns between them, as with BISTAND_REPLICAS=2)")
+    parser.add_argument("--rate", type=lambda v: [float(r) for r in v.split(",")], default=None,
+                        help="open loop instead of 32 waiting clients: submits arriving at these rates per second, "
+                        "one phase each (e.g. 50,100,150)")
     args = parser.parse_args()
     started = time.perf_counter()
     with running(services=("applications", "calculation", "messaging", "registers"),
                  # Each household's drafts run month after month from 2020-01: allow months far ahead.
                  extra_env={"APPLICATIONS_DB_POOL_SIZE": "20", "APPLICATIONS_MONTHS_AHEAD": "36",
-                            "APPLICATIONS_PROPOSAL_JOBS_ENABLED": str(not args.no_proposals).lower()}
-                 ) as (stack, _token):
+                            "APPLICATIONS_PROPOSAL_JOBS_ENABLED": str(not args.no_proposals).lower()},
+                 replicas=args.replicas) as (stack, _token):
         asyncio.run(bench(stack, args))
     print(f"(bench ran {time.perf_counter() - started:.0f} s in all)")
 
