@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import uuid
 from typing import Any
@@ -13,9 +14,11 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from kit import idempotency
 from kit.db import make_engine, make_sessionmaker
 from kit.outbox import EventDelivery, EventRefused, OutboxRelay, enqueue
-from kit.sealing import Sealer, bind
+from kit.problems import Problem
+from kit.sealing import Keyring, Sealer, bind
 from kit.settings import KitSettings
 from kit.tables import OutboxMessage
 from tests.support import fresh_database, serve_in_thread
@@ -183,3 +186,33 @@ async def test_event_delivery_batch_without_receiver_or_with_an_error_fails_each
     async with httpx.AsyncClient(transport=httpx.MockTransport(failing), base_url="http://messaging") as http:
         outcomes = await EventDelivery(http).batch(messages)
     assert [str(o) for o in outcomes] == ["the receiver answered 503"] * 2
+
+
+async def test_claim_many_shares_the_records_of_claim_across_a_key_rotation(db_url):
+    """kit.idempotency.claim_many / complete_many: the same rows as claim / complete, so a key taken one way is
+    taken the other way; found under an older key during a rotation; a key reused for another request refused."""
+    engine = make_engine(db_url)
+    old, rotated = make_sessionmaker(engine), make_sessionmaker(engine)
+    bind(old, SEALER)
+    bind(rotated, Sealer(Keyring.parse(f"k2:{base64.b64encode(bytes(32)).decode()},{KitSettings().sealing_keys}"),
+                         "calculation"))
+    single, rotated_single, fresh, other = (uuid.uuid4().hex for _ in range(4))
+    try:
+        async with old() as s, s.begin():
+            assert await idempotency.claim(s, "events", single, "h1") is None
+            await idempotency.complete(s, "events", single, 202, {"id": "first"})
+            assert await idempotency.claim(s, "events", rotated_single, "h2") is None
+            await idempotency.complete(s, "events", rotated_single, 202, {"id": "second"})
+        async with rotated() as s, s.begin():  # a new key fingerprints now; rows under the old one still count
+            outcomes = await idempotency.claim_many(s, "events", [(single, "h1"), (fresh, "h3"),
+                                                                  (rotated_single, "other"), (other, "h4")])
+            assert outcomes[0] == idempotency.TAKEN and outcomes[1] == idempotency.CLAIMED
+            assert outcomes[3] == idempotency.CLAIMED
+            assert isinstance(outcomes[2], Problem) and outcomes[2].slug == "idempotency-key-reused"
+            await idempotency.complete_many(s, "events", [(fresh, 202, {"id": "fresh"}), (other, 202, {"id": "o"})])
+        async with rotated() as s, s.begin():  # claimed in a batch: a single retry gets the batch's answer
+            assert await idempotency.claim(s, "events", fresh, "h3") == idempotency.StoredAnswer(202, {"id": "fresh"})
+            with pytest.raises(ValueError, match="distinct"):
+                await idempotency.claim_many(s, "events", [(fresh, "h3"), (fresh, "h3")])
+    finally:
+        await engine.dispose()
