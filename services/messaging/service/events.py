@@ -89,7 +89,6 @@ def _request(event: EventIn) -> dict[str, str]:
 
 async def _take_in(session: AsyncSession, rt: Runtime, sender: str, event: EventIn, parsed: Parsed) -> tuple[int, int]:
     """The event's side effects (case picture, notifications, letters). Returns notifications and letters made."""
-    made = posted = 0
     if parsed is None:
         log.info("event topic not handled; ignored", extra={"event_id": str(event.id), "topic": event.topic,
                                                             "sender": sender})
