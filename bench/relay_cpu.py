@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import shutil
 import socket
@@ -88,14 +89,16 @@ async def main(args: argparse.Namespace, port: int) -> None:
         engine = make_engine(url)
         sessions = make_sessionmaker(engine)
         bind(sessions, Sealer(KitSettings().sealing_keyring(), "calculation"))
-        await asyncio.sleep(1.0)  # the receiver's start
+        await asyncio.sleep(1.0)  # the receiver's start (it answered, or the warm-up below fails loudly)
         poster = JsonPoster(f"http://127.0.0.1:{port}")
         delivery = EventDelivery(poster)
         relay = OutboxRelay(sessions, delivery, batch_size=args.batch_size,
                             deliver_batch=delivery.batch if args.mode == "batch" else None)
         await fill(sessions, args.warmup)
-        while await relay.run_once():
-            pass
+        warmed = 0
+        while n := await relay.run_once():
+            warmed += n
+        assert warmed == args.warmup, f"the warm-up delivered {warmed} of {args.warmup}"
         await fill(sessions, args.events)
         cpu, wall = time.process_time(), time.perf_counter()
         callgrind(True)
@@ -122,6 +125,7 @@ if __name__ == "__main__":
     parser.add_argument("--warmup", type=int, default=200)
     parser.add_argument("--batch-size", type=int, default=50)
     parser.add_argument("--mode", choices=("single", "batch"), default="batch")
+    logging.basicConfig(level=logging.WARNING)  # a failed delivery says why
     receiver_port = free_port()
     receiver = subprocess.Popen([sys.executable, "-c", RECEIVER, str(receiver_port)])
     try:
