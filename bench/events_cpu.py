@@ -55,7 +55,7 @@ def submitted(pnr: str) -> dict[str, Any]:
 
 
 async def post_all(app: Any, token: str, people: list[str], count: int, concurrency: int,
-                   batch: int = 1) -> list[float]:
+                   batch: int = 1, via_batch: bool = False) -> list[float]:
     """Latency per request (a batch of ``batch`` events, or one event to POST /events)."""
     latencies: list[float] = []
     left = count
@@ -67,7 +67,7 @@ async def post_all(app: Any, token: str, people: list[str], count: int, concurre
             left -= size
             bodies = [submitted(people[(left + i + n) % len(people)]) for i in range(size)]
             started = time.perf_counter()
-            if batch == 1:
+            if batch == 1 and not via_batch:
                 body = bodies[0]
                 status, answer = await call(app, "POST", "/events", {"Authorization": f"Bearer {token}",
                                                                      "Idempotency-Key": body["id"]}, body)
@@ -104,13 +104,14 @@ async def main(args: argparse.Namespace) -> None:
         token = issuer.service_token("applications")
         people = sample_personal_numbers(64)
         async with app.router.lifespan_context(app):
-            await post_all(app, token, people, args.warmup, args.concurrency, args.batch)
+            await post_all(app, token, people, args.warmup, args.concurrency, args.batch, args.via_batch)
             profiler = cProfile.Profile(time.process_time) if args.profile == "cprofile" else None
             cpu, wall = time.process_time(), time.perf_counter()
             callgrind(True)
             if profiler:
                 profiler.enable()
-            latencies = await post_all(app, token, people, args.events, args.concurrency, args.batch)
+            latencies = await post_all(app, token, people, args.events, args.concurrency, args.batch,
+                                       args.via_batch)
             if profiler:
                 profiler.disable()
             callgrind(False)
@@ -135,6 +136,7 @@ if __name__ == "__main__":
     parser.add_argument("--warmup", type=int, default=100)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--batch", type=int, default=1, help="events a request (>1: POST /events/batch, at most 100)")
+    parser.add_argument("--via-batch", action="store_true", help="POST /events/batch even with --batch 1")
     parser.add_argument("--profile", choices=("none", "cprofile"), default="none")
     parser.add_argument("--sort", default="tottime")
     parser.add_argument("--top", type=int, default=45)
