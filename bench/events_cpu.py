@@ -1,13 +1,15 @@
 """Messaging's CPU per event taken in (POST /events, what the applications relay sends for every submit), without the
 gateway, the network or a load generator: the app runs in this process on a fresh database and is called as ASGI
 directly (bench/submit_cpu.py's way). --concurrency callers post application.submitted events, one case each, as
-the relay does (Idempotency-Key: the event id, a service token of applications).
+the relay does (Idempotency-Key: the event id, a service token of applications). --batch N: POST /events/batch with N
+events a request instead (what the relays send since they deliver a claimed batch in one call); figures stay per event.
 
   --profile cprofile   a cProfile of the events (own time, top functions)
   under valgrind       `valgrind --tool=callgrind --instr-atstart=no` with SUBMIT_CPU_CALLGRIND=1: instructions are
                        counted only around the measured events, repeatably on a busy machine.
 
-Usage: PYTHONPATH=. .venv/bin/python bench/events_cpu.py [--events 1000] [--concurrency 4] [--profile cprofile]
+Usage: PYTHONPATH=. .venv/bin/python bench/events_cpu.py [--events 1000] [--concurrency 4] [--batch 1]
+       [--profile cprofile]
 """
 
 from __future__ import annotations
@@ -52,20 +54,29 @@ def submitted(pnr: str) -> dict[str, Any]:
                         "protected_identity": False, "caseworker_sub": None}}
 
 
-async def post_all(app: Any, token: str, people: list[str], count: int, concurrency: int) -> list[float]:
+async def post_all(app: Any, token: str, people: list[str], count: int, concurrency: int,
+                   batch: int = 1, via_batch: bool = False) -> list[float]:
+    """Latency per request (a batch of ``batch`` events, or one event to POST /events)."""
     latencies: list[float] = []
     left = count
 
     async def sender(n: int) -> None:
         nonlocal left
         while left > 0:
-            left -= 1
-            body = submitted(people[(left + n) % len(people)])
+            size = min(batch, left)
+            left -= size
+            bodies = [submitted(people[(left + i + n) % len(people)]) for i in range(size)]
             started = time.perf_counter()
-            status, answer = await call(app, "POST", "/events", {"Authorization": f"Bearer {token}",
-                                                                 "Idempotency-Key": body["id"]}, body)
+            if batch == 1 and not via_batch:
+                body = bodies[0]
+                status, answer = await call(app, "POST", "/events", {"Authorization": f"Bearer {token}",
+                                                                     "Idempotency-Key": body["id"]}, body)
+                assert status == 202, answer
+            else:
+                status, answer = await call(app, "POST", "/events/batch", {"Authorization": f"Bearer {token}"},
+                                            {"events": bodies})
+                assert status == 200, answer
             latencies.append((time.perf_counter() - started) * 1000)
-            assert status == 202, answer
 
     await asyncio.gather(*(sender(n) for n in range(concurrency)))
     return latencies
@@ -93,21 +104,22 @@ async def main(args: argparse.Namespace) -> None:
         token = issuer.service_token("applications")
         people = sample_personal_numbers(64)
         async with app.router.lifespan_context(app):
-            await post_all(app, token, people, args.warmup, args.concurrency)
+            await post_all(app, token, people, args.warmup, args.concurrency, args.batch, args.via_batch)
             profiler = cProfile.Profile(time.process_time) if args.profile == "cprofile" else None
             cpu, wall = time.process_time(), time.perf_counter()
             callgrind(True)
             if profiler:
                 profiler.enable()
-            latencies = await post_all(app, token, people, args.events, args.concurrency)
+            latencies = await post_all(app, token, people, args.events, args.concurrency, args.batch,
+                                       args.via_batch)
             if profiler:
                 profiler.disable()
             callgrind(False)
             cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-            n = len(latencies)
-            print(f"{n} events, {args.concurrency} concurrent: CPU {cpu / n * 1000:.2f} ms per event (this process, "
-                  f"PostgreSQL not included), {n / wall:.0f} events/s, p50 {pct(latencies, 50):.1f} ms, "
-                  f"p99 {pct(latencies, 99):.1f} ms")
+            n = args.events
+            print(f"{n} events, {args.concurrency} concurrent, {args.batch} a request: CPU {cpu / n * 1000:.2f} ms per "
+                  f"event (this process, PostgreSQL not included), {n / wall:.0f} events/s, request p50 "
+                  f"{pct(latencies, 50):.1f} ms, p99 {pct(latencies, 99):.1f} ms")
             if profiler:
                 pstats.Stats(profiler).strip_dirs().sort_stats(args.sort).print_stats(args.top)
             await app.state.kit.engine.dispose()
@@ -123,6 +135,8 @@ if __name__ == "__main__":
     parser.add_argument("--events", type=int, default=1000)
     parser.add_argument("--warmup", type=int, default=100)
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--batch", type=int, default=1, help="events a request (>1: POST /events/batch, at most 100)")
+    parser.add_argument("--via-batch", action="store_true", help="POST /events/batch even with --batch 1")
     parser.add_argument("--profile", choices=("none", "cprofile"), default="none")
     parser.add_argument("--sort", default="tottime")
     parser.add_argument("--top", type=int, default=45)

@@ -48,6 +48,42 @@ class EventOut(BaseModel):
     notifications: int
 
 
+# POST /events/batch: several events in one request (an outbox relay's claimed batch), each taken in once by its id
+# exactly as POST /events would (the same idempotency record), answered one result per event in order.
+EVENT_BATCH_MAX = 100
+
+
+class EventBatchIn(BaseModel):
+    """Events in the order they happened; one that is refused does not stop the others."""
+
+    events: list[EventIn] = Field(min_length=1, max_length=EVENT_BATCH_MAX)
+
+
+class EventProblem(BaseModel):
+    """Why one event of a batch was refused: the ``type`` POST /events would answer with (RFC 9457)."""
+
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+
+
+class EventResult(BaseModel):
+    """``accepted`` / ``ignored`` as POST /events answers; ``duplicate``: taken in before (a redelivery), nothing
+    done now; ``refused``: not taken in, see ``problem`` (the sender keeps it and may send it again)."""
+
+    id: uuid.UUID
+    status: Literal["accepted", "ignored", "duplicate", "refused"]
+    notifications: int = 0
+    problem: EventProblem | None = None
+
+
+class EventBatchOut(BaseModel):
+    """One result per event of the batch, in the batch's order."""
+
+    results: list[EventResult]
+
+
 class EventPayload(BaseModel):
     """application.* events: the case, its unit, who to tell, and the caseworker to tell (if any)."""
 

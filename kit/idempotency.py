@@ -14,6 +14,7 @@ Rows are purged after the retry window (kit.housekeeping).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,6 +83,83 @@ _INSERT = ("INSERT INTO idempotency_keys (scope, key, request_hash) VALUES ($1, 
            "ON CONFLICT DO NOTHING RETURNING key")
 _SELECT = "SELECT request_hash, status, body FROM idempotency_keys WHERE scope = $1 AND key = $2"
 _COMPLETE = "UPDATE idempotency_keys SET status = $1, body = CAST($2 AS jsonb) WHERE scope = $3 AND key = $4"
+
+
+# --- many keys at once (a batch of events, each its own key in the same scope as single requests use) ----------
+
+CLAIMED = "claimed"  # the work is ours to do
+TAKEN = "taken"  # done before under this key, for the same request: a redelivery
+
+
+async def claim_many(session: AsyncSession, scope: str, items: Sequence[tuple[str, str]]) -> list[str | Problem]:
+    """``claim`` for many (key, request hash) pairs, set-based: one INSERT (a second statement only for keys
+    already taken, one more per older key during a rotation). Per pair, in order: CLAIMED, TAKEN, or the Problem
+    ``claim`` would raise (key reused for another request, or still in progress). The rows are the ones ``claim``
+    makes, so a key taken one way is taken the other way too. Keys must be distinct. The answer of a taken key is
+    not opened (a batch reports a duplicate, not the first answer)."""
+    if len({key for key, _ in items}) != len(items):
+        raise ValueError("claim_many: keys must be distinct")
+    sealer = sealer_of(session)
+    conn = await driver_connection(session)
+    found: dict[int, Any] = {}
+    for kid in sealer.keyring.kids[1:]:  # a key rotation: some may be stored under an older key
+        open_ones = [i for i in range(len(items)) if i not in found]
+        if not open_ones:
+            break
+        keys = {sealer.fingerprint(items[i][0], kid): i for i in open_ones}
+        for row in await conn.fetch(_SELECT_MANY, sealer.fingerprint(scope, kid), list(keys)):
+            found[keys[row["key"]]] = row
+    current = {sealer.fingerprint(items[i][0]): i for i in range(len(items)) if i not in found}
+    if current:
+        # Sorted: every batch locks keys in one order, so two overlapping batches wait instead of deadlocking.
+        keys = sorted(current)
+        hashes = [sealer.fingerprint(items[current[k]][1]) for k in keys]
+        s = sealer.fingerprint(scope)
+        inserted = {row["key"] for row in await conn.fetch(_INSERT_MANY, s, keys, hashes)}
+        if taken := [k for k in keys if k not in inserted]:
+            for row in await conn.fetch(_SELECT_MANY, s, taken):
+                found[current[row["key"]]] = row
+        claimed = {current[k] for k in inserted}
+    else:
+        claimed = set()
+    out: list[str | Problem] = []
+    for i, (_, req_hash) in enumerate(items):
+        row = found.get(i)
+        if i in claimed:
+            out.append(CLAIMED)
+        elif row is None or row["status"] is None:
+            out.append(Problem(409, "idempotency-in-progress", "Request in progress",
+                               "A request with this Idempotency-Key is still being processed."))
+        elif not (sealer.matches(row["request_hash"], req_hash) or row["request_hash"] == req_hash):
+            out.append(Problem(422, "idempotency-key-reused", "Idempotency-Key reused",
+                               "This Idempotency-Key was used with a different request."))
+        else:
+            out.append(TAKEN)
+    return out
+
+
+async def complete_many(session: AsyncSession, scope: str, answers: Sequence[tuple[str, int, Any]]) -> None:
+    """``complete`` for many claimed (key, status, body), in one statement."""
+    if not answers:
+        return
+    sealer = sealer_of(session)
+    keys, statuses, bodies = [], [], []
+    for key, status, body in answers:
+        keys.append(sealer.fingerprint(key))
+        statuses.append(status)
+        bodies.append(orjson.dumps(sealer.seal_json(body, _where(scope, key))).decode())
+    await (await driver_connection(session)).execute(_COMPLETE_MANY, sealer.fingerprint(scope), keys, statuses,
+                                                     bodies)
+
+
+_INSERT_MANY = ("INSERT INTO idempotency_keys (scope, key, request_hash) "
+                "SELECT $1, t.k, t.h FROM unnest(CAST($2 AS text[]), CAST($3 AS text[])) WITH ORDINALITY AS t(k, h, n) "
+                "ORDER BY t.n ON CONFLICT DO NOTHING RETURNING key")
+_SELECT_MANY = ("SELECT key, request_hash, status FROM idempotency_keys "
+                "WHERE scope = $1 AND key = ANY(CAST($2 AS text[]))")
+_COMPLETE_MANY = ("UPDATE idempotency_keys AS i SET status = t.st, body = CAST(t.b AS jsonb) "
+                  "FROM unnest(CAST($2 AS text[]), CAST($3 AS int[]), CAST($4 AS text[])) AS t(k, st, b) "
+                  "WHERE i.scope = $1 AND i.key = t.k")
 
 
 def _ids(sealer: Sealer, scope: str, key: str) -> list[tuple[str, str]]:

@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable, Collection
 from typing import Any
 
 import httpx
+import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -31,6 +32,8 @@ from kit.tables import OutboxMessage
 log = logging.getLogger("kit.outbox")
 
 Deliver = Callable[[OutboxMessage], Awaitable[None]]
+# Deliver a claimed batch with one call: per message, in order, None (delivered) or why not (kept, retried later).
+DeliverBatch = Callable[[list[OutboxMessage]], Awaitable[list[Exception | None]]]
 
 
 def enqueue(session: AsyncSession, topic: str, payload: dict[str, Any],
@@ -90,6 +93,7 @@ class OutboxRelay:
         topics: Collection[str] | None = None,
         skip_topics: Collection[str] | None = None,
         concurrent: bool = False,
+        deliver_batch: DeliverBatch | None = None,
     ) -> None:
         """``topics``: claim only these; ``skip_topics``: claim all but these (a service that runs some of its
         own messages as local jobs keeps them apart from the events it delivers elsewhere). ``concurrent``: the
@@ -104,6 +108,7 @@ class OutboxRelay:
         self.topics = sorted(topics) if topics is not None else None
         self.skip_topics = sorted(skip_topics) if skip_topics is not None else None
         self.concurrent = concurrent
+        self.deliver_batch = deliver_batch
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -127,7 +132,9 @@ class OutboxRelay:
                     return exc
                 return None
 
-            if self.concurrent:
+            if self.deliver_batch is not None and rows:
+                outcomes = await self._attempt_batch(sealer, rows)
+            elif self.concurrent:
                 outcomes = await asyncio.gather(*(attempt(row) for row in rows))
             else:
                 outcomes = [await attempt(row) for row in rows]
@@ -150,6 +157,33 @@ class OutboxRelay:
                 # One statement for the batch: it commits with the claim, as one per message did.
                 await session.execute(_DELIVERED, {"ids": delivered})
         return len(delivered)
+
+    async def _attempt_batch(self, sealer: Sealer, rows: list[Any]) -> list[Exception | None]:
+        """The claimed rows through ``deliver_batch`` in one call, in order. A payload that will not open fails
+        alone; the batch failing as a whole fails each of its messages."""
+        assert self.deliver_batch is not None
+        outcomes: list[Exception | None] = [None] * len(rows)
+        messages: list[OutboxMessage] = []
+        sent: list[int] = []
+        for i, row in enumerate(rows):
+            try:
+                messages.append(_opened_row(sealer, row))
+                sent.append(i)
+            except Exception as exc:
+                outcomes[i] = exc
+        if not messages:
+            return outcomes
+        try:
+            # One span for the call, continuing the first message's trace (a span has one parent).
+            with tracing.continued(rows[sent[0]]["trace_context"], f"outbox deliver batch {len(messages)}"):
+                answered = await self.deliver_batch(messages)
+            if len(answered) != len(messages):
+                raise RuntimeError(f"deliver_batch answered {len(answered)} outcomes for {len(messages)} messages")
+        except Exception as exc:
+            answered = [exc] * len(messages)
+        for i, outcome in zip(sent, answered, strict=True):
+            outcomes[i] = outcome
+        return outcomes
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -177,9 +211,23 @@ def _as_written(message: OutboxMessage) -> tuple[Any, dict[str, Any]]:
     return (message.created_at.isoformat() if message.created_at else None), message.payload
 
 
+class EventRefused(Exception):
+    """The receiver refused one event of a batch (its problem ``type``): kept and tried again, as a non-2xx."""
+
+    def __init__(self, problem_type: str, status: int | None) -> None:
+        super().__init__(f"the receiver refused it: {problem_type} ({status})")
+        self.problem_type = problem_type
+
+
+BATCH_PATH = "/events/batch"
+BATCH_MAX = 100  # contracts.events.EVENT_BATCH_MAX (kit reads no contract): a longer batch goes in parts
+
+
 class EventDelivery:
     """Deliver outbox messages to another service as events: ``POST {client.base_url}/events`` with
     ``{id, topic, occurred_at, payload}`` and ``Idempotency-Key: <id>``, so the receiver takes each in once.
+    ``batch`` delivers a relay's claimed batch in one ``POST /events/batch`` (``{"events": [...]}``, each event
+    keyed by its id the same way); give it to OutboxRelay as ``deliver_batch``.
     ``envelope`` says where a message keeps its time and payload (default: its created_at and payload).
     Any answer but 2xx raises: the relay keeps the message and tries again later, so nothing is lost silently.
     Without a client (the receiver's URL is not configured), messages wait in the outbox. ``client``: a
@@ -192,8 +240,7 @@ class EventDelivery:
     async def __call__(self, message: OutboxMessage) -> None:
         if self.client is None:
             raise RuntimeError("no receiver configured")
-        occurred_at, payload = self.envelope(message)
-        body = {"id": str(message.id), "topic": message.topic, "occurred_at": occurred_at, "payload": payload}
+        body = self._event(message)
         headers = {"Idempotency-Key": str(message.id)}
         if isinstance(self.client, JsonPoster):
             status = await self.client.post("/events", body, headers)
@@ -202,3 +249,54 @@ class EventDelivery:
         if status >= 300:
             raise RuntimeError(f"the receiver answered {status}")
         log.info("event delivered", extra={"event_id": str(message.id), "topic": message.topic})
+
+    def _event(self, message: OutboxMessage) -> dict[str, Any]:
+        occurred_at, payload = self.envelope(message)
+        return {"id": str(message.id), "topic": message.topic, "occurred_at": occurred_at, "payload": payload}
+
+    async def batch(self, messages: list[OutboxMessage]) -> list[Exception | None]:
+        """The messages in order, in one request per BATCH_MAX. Per message: None when the receiver took it in
+        (accepted, ignored, or a duplicate of an earlier delivery), else why not (refused: EventRefused with the
+        problem type; the whole request failed: that error for each). A receiver without the batch path (404 or
+        405: an older version during a rollout) gets them one by one."""
+        out: list[Exception | None] = []
+        for start in range(0, len(messages), BATCH_MAX):
+            out.extend(await self._batch(messages[start:start + BATCH_MAX]))
+        return out
+
+    async def _batch(self, messages: list[OutboxMessage]) -> list[Exception | None]:
+        if self.client is None:
+            return [RuntimeError("no receiver configured")] * len(messages)
+        events = [self._event(m) for m in messages]
+        body = {"events": events}
+        if isinstance(self.client, JsonPoster):
+            status, raw = await self.client.exchange(BATCH_PATH, body)
+        else:
+            response = await self.client.post(BATCH_PATH, json=body)
+            status, raw = response.status_code, response.content
+        if status in (404, 405):
+            return [await self._one(m) for m in messages]
+        if status >= 300:
+            return [RuntimeError(f"the receiver answered {status}")] * len(messages)
+        results = orjson.loads(raw)["results"]
+        if [r.get("id") for r in results] != [e["id"] for e in events]:
+            raise RuntimeError("the receiver's results do not match the batch")
+        out: list[Exception | None] = []
+        for message, result in zip(messages, results, strict=True):
+            if result.get("status") in ("accepted", "ignored", "duplicate"):
+                out.append(None)
+                log.info("event delivered", extra={"event_id": str(message.id), "topic": message.topic})
+                continue
+            problem = result.get("problem") or {}
+            refused = EventRefused(str(problem.get("type", "unknown")), problem.get("status"))
+            log.warning("event refused by the receiver", extra={"event_id": str(message.id), "topic": message.topic,
+                                                                "problem_type": refused.problem_type})
+            out.append(refused)
+        return out
+
+    async def _one(self, message: OutboxMessage) -> Exception | None:
+        try:
+            await self(message)
+        except Exception as exc:
+            return exc
+        return None

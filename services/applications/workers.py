@@ -27,8 +27,10 @@ log = logging.getLogger("applications")
 
 def outbox_relay(ctx: ServiceContext, settings: ApplicationsSettings,
                  messaging: JsonPoster | None) -> OutboxRelay:
-    """The relay of this service's outbox (tests call its ``run_once()``; the use cases ``wake()`` it)."""
-    return OutboxRelay(ctx.sessions, EventDelivery(messaging), poll_seconds=settings.relay_poll_seconds,
+    """The relay of this service's outbox (tests call its ``run_once()``; the use cases ``wake()`` it). A claimed
+    batch goes to messaging in one POST /events/batch."""
+    delivery = EventDelivery(messaging)
+    return OutboxRelay(ctx.sessions, delivery, deliver_batch=delivery.batch, poll_seconds=settings.relay_poll_seconds,
                        base_backoff_seconds=settings.relay_backoff_seconds,
                        max_backoff_seconds=settings.relay_max_backoff_seconds, skip_topics=LOCAL_TOPICS)
 

@@ -60,7 +60,8 @@ def _meeting_envelope(message: OutboxMessage) -> tuple[Any, dict[str, Any]]:
 
 
 def messaging_delivery(http: httpx.AsyncClient | None) -> EventDelivery:
-    """Outbox events to messaging's POST /events; without a messaging URL they wait in the outbox."""
+    """Outbox events to messaging's POST /events (a claimed batch: /events/batch); without a messaging URL they wait
+    in the outbox."""
     return EventDelivery(http, _meeting_envelope)
 
 
@@ -90,7 +91,8 @@ class Workers:
 
 
 def relay_for(sessions: async_sessionmaker[AsyncSession], delivery: EventDelivery, settings: Any) -> OutboxRelay:
-    return OutboxRelay(sessions, delivery, poll_seconds=settings.worker_poll_seconds,
+    """A claimed batch goes to messaging in one POST /events/batch (the envelope per event as for POST /events)."""
+    return OutboxRelay(sessions, delivery, deliver_batch=delivery.batch, poll_seconds=settings.worker_poll_seconds,
                        base_backoff_seconds=settings.outbox_backoff_seconds,
                        max_backoff_seconds=settings.outbox_max_backoff_seconds)
 

@@ -15,7 +15,8 @@ from tests.support import app_client, fresh_database, serve_in_thread, verifier_
 
 
 def recording_receiver() -> FastAPI:
-    """A stand-in for messaging's POST /events that records what it gets; can be told to fail."""
+    """A stand-in for messaging's POST /events and /events/batch (the relay's way) that records each event it
+    gets; can be told to fail (a whole request)."""
     app = FastAPI()
     app.state.received = []
     app.state.fail_next = 0
@@ -25,8 +26,18 @@ def recording_receiver() -> FastAPI:
         if app.state.fail_next:
             app.state.fail_next -= 1
             return JSONResponse({"status": 503}, status_code=503)
-        app.state.received.append({"headers": dict(request.headers), "body": await request.json()})
+        app.state.received.append({"headers": dict(request.headers), "body": await request.json(), "path": "/events"})
         return JSONResponse({"status": "accepted"}, status_code=202)
+
+    @app.post("/events/batch")
+    async def batch(request: Request) -> JSONResponse:
+        if app.state.fail_next:
+            app.state.fail_next -= 1
+            return JSONResponse({"status": 503}, status_code=503)
+        events = (await request.json())["events"]
+        app.state.received.extend({"headers": dict(request.headers), "body": e, "path": "/events/batch"}
+                                  for e in events)
+        return JSONResponse({"results": [{"id": e["id"], "status": "accepted", "notifications": 0} for e in events]})
 
     return app
 
@@ -68,7 +79,9 @@ async def test_events_delivered_with_token_and_idempotency_key(client, app, as_p
     got = recorder.state.received
     assert [g["body"]["topic"] for g in got] == ["application.submitted", "application.assigned"]
     first = got[0]
-    assert first["headers"]["idempotency-key"] == first["body"]["id"]
+    # One request for the claimed batch; there each event's id is its idempotency key.
+    assert [g["path"] for g in got] == ["/events/batch"] * 2
+    assert "idempotency-key" not in first["headers"]
     assert first["body"]["payload"] == {"case_id": case["id"], "unit": "nord", "recipients": [ANNA, BERTIL],
                                         "protected_identity": False, "caseworker_sub": None}
     assert got[1]["body"]["payload"]["caseworker_sub"] == "persona:karin"

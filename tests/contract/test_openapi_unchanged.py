@@ -44,6 +44,8 @@ ADDED_PATHS: frozenset[str] = frozenset({
     # Issue 14, appeals (överklagande): the client's, staff registering a paper one, the unit's queue, the steps.
     "/api/applications/me/cases/{case_id}/appeals", "/api/applications/staff/cases/{case_id}/appeals",
     "/api/applications/staff/appeals",
+    # Messaging takes an outbox relay's claimed batch of events in one request (contracts/events.py).
+    "/api/messaging/events/batch",
     *(f"/api/applications/staff/appeals/{{appeal_id}}/{step}" for step in ("forward", "reconsider", "dismiss",
                                                                          "court-ruling"))})
 ADDED_SCHEMAS: frozenset[str] = frozenset({
@@ -61,6 +63,7 @@ ADDED_SCHEMAS: frozenset[str] = frozenset({
     *(f"{service}_{name}" for service in ("Meetings", "Messaging")
       for name in ("Entry", "Item", "Section", "SubjectAccessAnswer", "SubjectAccessRequest", "Text")),
     "Messaging_LetterBatchDay", "Messaging_LetterBatchList", "Applications_MyCase",
+    *(f"Messaging_{name}" for name in ("EventBatchIn", "EventBatchOut", "EventResult", "EventProblem")),
     *(f"{service}_{name}" for service in ("Applications", "Meetings")
       for name in ("LetterDocument", "LetterKind", "LetterRequest")),
     *(f"Applications_{name}" for name in ("AppealIn", "StaffAppealIn", "ForwardIn", "ReconsiderIn", "DismissIn",

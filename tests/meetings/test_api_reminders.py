@@ -22,7 +22,8 @@ from tests.support import AUDIENCE, ISSUER, app_client, fresh_database, serve_in
 
 
 class Receiver:
-    """A stand-in for messaging's POST /events that records every delivery (duplicates included)."""
+    """A stand-in for messaging's POST /events and /events/batch that records every event delivered (duplicates
+    included)."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -36,6 +37,14 @@ class Receiver:
                 self.posts.append({"body": body, "key": request.headers.get("idempotency-key"),
                                    "auth": request.headers.get("authorization", "")})
             return {"status": "accepted"}
+
+        @self.app.post("/events/batch")
+        async def batch(request: Request) -> dict[str, Any]:
+            events = (await request.json())["events"]
+            with self.lock:  # the batch's contract: each event's id is its idempotency key
+                self.posts.extend({"body": e, "key": e["id"], "auth": request.headers.get("authorization", "")}
+                                  for e in events)
+            return {"results": [{"id": e["id"], "status": "accepted", "notifications": 0} for e in events]}
 
 
 @pytest.fixture(scope="module")

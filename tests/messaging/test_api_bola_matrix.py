@@ -105,6 +105,10 @@ add("PUT", "/contacts", {"karin": 404},  # a protected client, caller not cleare
 # other-service: calculation, whose tokens are never for messaging (IDP_CLIENT_TARGETS): 401
 add("POST", "/events", {"anna": 403, "karin": 403, "adam": 403, "other-service": 401, "anon": 401, "forged": 401},
     lambda w: event("application.submitted", uuid.uuid4()))
+# The batch: the same refusals as POST /events for everyone but the event's owner.
+add("POST", "/events/batch", {"anna": 403, "karin": 403, "adam": 403, "other-service": 401, "anon": 401, "forged": 401,
+                              "service": 200},
+    lambda w: {"events": [event("application.submitted", uuid.uuid4())]})
 add("GET", "/me/stream", NO_ROLE)
 # A person's part of their register extract: the applications service only ("service" is its token).
 add("POST", "/internal/subject-access", {"anna": 403, "karin": 403, "maja": 403, "adam": 403, "other-service": 401,

@@ -13,8 +13,8 @@ applications and meetings apps, built by their own factories on their own test d
 applications' decisions, the registers (the session's ``registers`` fixture: the real registers service in front of
 its simulator; Anna's, Bertil's and Dana's name, address and protection are the simulator's demo data, given to it
 by the ``people`` fixture) and the IdP (served, for the services' tokens). Cases, decisions, requests for more and
-bookings are made through the owners' own APIs; their outbox events are handed to messaging's ``POST /events`` by
-kit's ``EventDelivery``, the owners' relays' own delivery class (applications' relay posts over aiohttp, which cannot
+bookings are made through the owners' own APIs; their outbox events are handed to messaging's ``POST /events/batch``
+by kit's ``EventDelivery``, the owners' relays' own delivery class (applications' relay posts over aiohttp, which cannot
 reach an in-process app; tests/applications/test_api_events.py covers that relay against a served messaging). Where
 the point is messaging's own intake (the same event twice, a booking the owner does not know, kinds that get no
 letter), a test posts the event itself, naming the real cases.
@@ -233,22 +233,23 @@ async def messaging(issuer, idp, owners, registers, *, db_url: str | None = None
 
 
 async def hand_over(issuer, app, owner_db: str, service_name: str, ref: str) -> list[str]:
-    """The owner's outbox events about ``ref`` (a case or booking), delivered to messaging's ``POST /events`` by
+    """The owner's outbox events about ``ref`` (a case or booking), delivered to messaging's ``POST /events/batch`` by
     kit's EventDelivery with the owner's service token, as the owner's relay does. Returns their topics in order."""
     headers = {"Authorization": f"Bearer {issuer.service_token(service_name)}"}
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://messaging",
                                  headers=headers) as http:
         delivery = messaging_delivery(http) if service_name == "meetings" else EventDelivery(http)
-        topics = []
+        messages = []
         for message in await outbox_rows(owner_db, service_name):
             if not message.topic.startswith(("application.", "meeting.")):
                 continue  # the owner's own jobs, which its relay does not deliver either
             data = message.payload.get("data", message.payload)
             if str(data.get("case_id") or data.get("booking_id")) != ref:
                 continue
-            await delivery(message)
-            topics.append(message.topic)
-        return topics
+            messages.append(message)
+        # In one POST /events/batch, as the owners' relays deliver a claimed batch.
+        assert await delivery.batch(messages) == [None] * len(messages)
+        return [m.topic for m in messages]
 
 
 def client_token(issuer, pnr: str) -> dict[str, str]:

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from contracts.events import EventIn, EventOut
+from contracts.events import EventBatchIn, EventBatchOut, EventIn, EventOut
 from kit.db import session as db_session
 from kit.idempotency import Idempotency, StoredAnswer
 from services.messaging.api import deps
@@ -25,3 +25,12 @@ async def receive_event(event: EventIn, sender: str = Depends(deps.event_sender)
     if isinstance(result, StoredAnswer):  # a redelivery: the first answer again
         return JSONResponse(result.body, status_code=result.status)
     return JSONResponse(result, status_code=202)
+
+
+@router.post("/events/batch", status_code=200, response_model=EventBatchOut,
+             summary="Services only: outbox events in one request, each taken in once as POST /events would; "
+                     "one result per event, in order")
+async def receive_events(batch: EventBatchIn, sender: str = Depends(deps.event_sender),
+                         session: AsyncSession = Depends(db_session),
+                         rt: Runtime = Depends(deps.current_runtime)) -> JSONResponse:
+    return JSONResponse(await events.receive_batch(session, rt, sender, batch))
