@@ -13,6 +13,7 @@ recipients. ``deliver`` gets them opened. Delivered rows are purged after a shor
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Collection
@@ -94,6 +95,7 @@ class OutboxRelay:
         skip_topics: Collection[str] | None = None,
         concurrent: bool = False,
         deliver_batch: DeliverBatch | None = None,
+        linger_seconds: float = 0.0,
     ) -> None:
         """``topics``: claim only these; ``skip_topics``: claim all but these (a service that runs some of its
         own messages as local jobs keeps them apart from the events it delivers elsewhere). ``concurrent``: the
@@ -109,6 +111,9 @@ class OutboxRelay:
         self.skip_topics = sorted(skip_topics) if skip_topics is not None else None
         self.concurrent = concurrent
         self.deliver_batch = deliver_batch
+        # After a wake, wait this long before claiming, so the commits of a busy moment go in one batch (one call
+        # to the receiver for many events) instead of one each; at most this much later when it is quiet.
+        self.linger_seconds = linger_seconds
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -200,6 +205,9 @@ class OutboxRelay:
                                             return_when=asyncio.FIRST_COMPLETED)
             for task in pending:
                 task.cancel()
+            if self.linger_seconds > 0 and self._wake.is_set() and not stop.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self.linger_seconds)
 
 
 

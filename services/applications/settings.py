@@ -80,6 +80,8 @@ class ApplicationsSettings(KitSettings):
     # Delivery of outbox events to messaging.
     relay_enabled: bool = True  # tests turn it off and call relay.run_once()
     relay_poll_seconds: float = 2.0
+    # After a commit wakes the relay, the events of this long go to messaging in one batch (0: each at once).
+    relay_linger_seconds: float = Field(default=0.05, ge=0, le=5)
     relay_backoff_seconds: float = 5.0
     relay_max_backoff_seconds: float = 600.0
 

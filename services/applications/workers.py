@@ -32,7 +32,8 @@ def outbox_relay(ctx: ServiceContext, settings: ApplicationsSettings,
     delivery = EventDelivery(messaging)
     return OutboxRelay(ctx.sessions, delivery, deliver_batch=delivery.batch, poll_seconds=settings.relay_poll_seconds,
                        base_backoff_seconds=settings.relay_backoff_seconds,
-                       max_backoff_seconds=settings.relay_max_backoff_seconds, skip_topics=LOCAL_TOPICS)
+                       max_backoff_seconds=settings.relay_max_backoff_seconds, skip_topics=LOCAL_TOPICS,
+                       linger_seconds=settings.relay_linger_seconds)
 
 
 def job_relay(ctx: ServiceContext, settings: ApplicationsSettings) -> OutboxRelay:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime as dt
 import uuid
@@ -216,3 +217,38 @@ async def test_claim_many_shares_the_records_of_claim_across_a_key_rotation(db_u
                 await idempotency.claim_many(s, "events", [(fresh, "h3"), (fresh, "h3")])
     finally:
         await engine.dispose()
+
+
+async def test_linger_gathers_the_commits_of_a_busy_moment_into_one_batch(sessions):
+    topic = f"test.{uuid.uuid4().hex}"
+    calls: list[list[uuid.UUID]] = []
+
+    async def deliver_batch(messages: list[OutboxMessage]) -> list[Exception | None]:
+        calls.append([m.id for m in messages])
+        return [None] * len(messages)
+
+    # A poll far off: only the wake (and the linger after it) can start the pass that delivers.
+    relay = OutboxRelay(sessions, _single, deliver_batch=deliver_batch, topics=[topic], poll_seconds=600,
+                        linger_seconds=1.0)
+    passes: asyncio.Queue[int] = asyncio.Queue()
+    run_once = relay.run_once
+
+    async def counted() -> int:
+        delivered = await run_once()
+        passes.put_nowait(delivered)
+        return delivered
+
+    relay.run_once = counted  # type: ignore[method-assign]
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run_forever(stop))
+    try:
+        assert await asyncio.wait_for(passes.get(), 30) == 0  # the first pass found nothing; now it waits
+        ids = []
+        for _ in range(3):  # three commits, each waking the relay, as three requests would
+            ids += await _enqueue(sessions, topic, 1)
+            relay.wake()
+        assert await asyncio.wait_for(passes.get(), 30) == 3
+        assert calls == [ids]  # one call for the three, in order
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
