@@ -28,6 +28,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 
+import aiohttp
 import httpx
 from pydantic import ValidationError
 
@@ -48,6 +49,9 @@ from values.personal_number import PersonalNumber
 log = logging.getLogger("applications.registers")
 
 PROCESS = "applications:decision_proposal"
+# What a look-up that got no usable answer raises: network and time-out (aiohttp or httpx, also the token's fetch),
+# a malformed answer (ValueError covers pydantic's ValidationError).
+NO_ANSWER = (aiohttp.ClientError, httpx.HTTPError, TimeoutError, OSError, ValueError)
 
 
 class RegistersUnavailable(Exception):
@@ -104,20 +108,49 @@ class Registers:
 
     async def lookup(self, personal_number: str, *, case_id: uuid.UUID, period: str, unit: str, legal_basis: str,
                      purpose: Purpose = Purpose.DECISION_PROPOSAL, process: str = PROCESS) -> LookupAnswer | None:
-        return await lookup(self.http, personal_number, case_id=case_id, period=period, unit=unit,
-                            legal_basis=legal_basis, purpose=purpose, process=process)
+        if self.http is None and self.poster is None:
+            return None
+        body = LookupRequest(personal_number=PersonalNumber(personal_number), case_id=case_id, period=period,
+                             purpose=purpose, legal_basis=legal_basis, process=process, unit=unit)
+        try:
+            status, content = await self._exchange(LOOKUP_PATH, body.model_dump(mode="json", exclude_none=True))
+            if status != 200:
+                log.warning("register look-up refused", extra={"status": status, "case_id": str(case_id)})
+                return None
+            return LookupAnswer.model_validate_json(content)
+        except NO_ANSWER as exc:
+            log.warning("register look-up failed", extra={"error": type(exc).__name__, "case_id": str(case_id)})
+            return None
 
     async def population(self, personal_number: str, *, case_id: uuid.UUID,
                          purpose: Purpose = Purpose.DECISION_PROPOSAL, process: str = PROCESS
                          ) -> PopulationRecord | None:
-        return await population(self.http, personal_number, case_id=case_id, purpose=purpose, process=process)
+        if self.http is None and self.poster is None:
+            return None
+        body = PopulationQuery(personal_numbers=[PersonalNumber(personal_number)], purpose=purpose, case_id=case_id,
+                               process=process)
+        try:
+            status, content = await self._exchange(POPULATION_PATH, body.model_dump(mode="json", exclude_none=True))
+            if status != 200:
+                log.warning("population look-up refused", extra={"status": status, "case_id": str(case_id)})
+                return None
+            people = PopulationAnswer.model_validate_json(content).people
+        except NO_ANSWER as exc:
+            log.warning("population look-up failed", extra={"error": type(exc).__name__, "case_id": str(case_id)})
+            return None
+        return next((p for p in people if p.personal_number == personal_number), None)
+
+    async def _exchange(self, path: str, body: dict[str, object]) -> tuple[int, bytes]:
+        """POST ``body`` to the registers: over the aiohttp poster when there is one (httpx's pool, with a proposal
+        job's look-ups many at once, cost more CPU than the registers' answer), else over ``http``."""
+        if self.poster is not None:
+            return await self.poster.exchange(path, body)
+        assert self.http is not None
+        response = await self.http.post(path, json=body)
+        return response.status_code, response.content
 
     async def _post(self, query: dict[str, object]) -> tuple[int, bytes]:
-        if self.poster is not None:
-            return await self.poster.exchange(PATH, query)
-        assert self.http is not None
-        response = await self.http.post(PATH, json=query)
-        return response.status_code, response.content
+        return await self._exchange(PATH, query)
 
     async def _ask(self, batch: list[str]) -> frozenset[str]:
         if self.http is None and self.poster is None:
@@ -146,38 +179,3 @@ class Registers:
         log.warning("registers unreachable", extra={"error": type(last).__name__})
         raise RegistersUnavailable(f"the registers are unreachable: {type(last).__name__}")
 
-
-async def lookup(client: httpx.AsyncClient | None, personal_number: str, *, case_id: uuid.UUID, period: str,
-                 unit: str, legal_basis: str, purpose: Purpose = Purpose.DECISION_PROPOSAL,
-                 process: str = PROCESS) -> LookupAnswer | None:
-    if client is None:
-        return None
-    body = LookupRequest(personal_number=PersonalNumber(personal_number), case_id=case_id, period=period,
-                         purpose=purpose, legal_basis=legal_basis, process=process, unit=unit)
-    try:
-        response = await client.post(LOOKUP_PATH, json=body.model_dump(mode="json", exclude_none=True))
-        if response.status_code != 200:
-            log.warning("register look-up refused", extra={"status": response.status_code, "case_id": str(case_id)})
-            return None
-        return LookupAnswer.model_validate(response.json())
-    except (httpx.HTTPError, ValueError, ValidationError) as exc:
-        log.warning("register look-up failed", extra={"error": type(exc).__name__, "case_id": str(case_id)})
-        return None
-
-
-async def population(client: httpx.AsyncClient | None, personal_number: str, *, case_id: uuid.UUID,
-                     purpose: Purpose = Purpose.DECISION_PROPOSAL, process: str = PROCESS) -> PopulationRecord | None:
-    if client is None:
-        return None
-    body = PopulationQuery(personal_numbers=[PersonalNumber(personal_number)], purpose=purpose, case_id=case_id,
-                           process=process)
-    try:
-        response = await client.post(POPULATION_PATH, json=body.model_dump(mode="json", exclude_none=True))
-        if response.status_code != 200:
-            log.warning("population look-up refused", extra={"status": response.status_code, "case_id": str(case_id)})
-            return None
-        people = PopulationAnswer.model_validate(response.json()).people
-    except (httpx.HTTPError, ValueError, ValidationError) as exc:
-        log.warning("population look-up failed", extra={"error": type(exc).__name__, "case_id": str(case_id)})
-        return None
-    return next((p for p in people if p.personal_number == personal_number), None)

@@ -82,7 +82,7 @@ async def _calculate(rt: Runtime, case: CaseRecord, support_history: list[str], 
     try:
         body = calculation.calculation_request(draft, support_history=support_history,
                                                municipality=rt.settings.municipality)
-        result = await calculation.calculate(rt.calculation, body)
+        result = await calculation.calculate(rt.calculation_poster or rt.calculation, body)
         return result, calculation.components_from_result(result), None
     except Problem as problem:  # the proposal says the calculation is missing; a person calculates
         return None, None, problem.slug
