@@ -10,7 +10,6 @@ the proposal and does nothing.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from typing import Any
@@ -108,17 +107,11 @@ async def run_proposal_job(rt: Runtime, job_id: uuid.UUID, payload: dict[str, An
     settings = rt.settings
     partner = case.co_applicant_pnr if case.co_applicant_joined else None
 
-    async def lookup(personal_number: str) -> LookupAnswer | None:
-        return await rt.registers.lookup(personal_number, case_id=case.id, period=case.period,
-                                         unit=case.unit, legal_basis=settings.register_legal_basis)
-
-    async def nothing() -> None:
-        return None
-
-    # The three questions are independent: asked at once, the registers' answer time is paid once, not thrice.
-    applicant_answer, partner_answer, record = await asyncio.gather(
-        lookup(case.applicant_pnr), lookup(partner) if partner else nothing(),
-        rt.registers.population(case.applicant_pnr, case_id=case.id))
+    # The three look-ups are independent: one request carries them, and the registers ask at once (the answer time
+    # is paid once, not thrice); each is audited there as on its own.
+    applicant_answer, partner_answer, record = await rt.registers.for_proposal(
+        case.applicant_pnr, partner, case_id=case.id, period=case.period, unit=case.unit,
+        legal_basis=settings.register_legal_basis)
     drawn = case.trust_check or drawn_at_submission(str(case.id), case.period, settings.trust_check_seed,
                                                     settings.proposal_trust_check_per_mille)
     proposal = make_proposal(ProposalInput(
