@@ -166,9 +166,8 @@ async def _store(session: AsyncSession, rt: Runtime, case: CaseRecord, job_id: u
     }
     await proposals.add_proposal(session, case_id=case.id, job_id=job_id, made_at=now, outcome=proposal.outcome.value,
                                  fast_lane=proposal.fast_lane, discrepancies=proposal.discrepancies, proposal=body)
-    for register, sources in lookups:
-        await proposals.add_lookup(session, case.id, made_at=now, purpose=Purpose.DECISION_PROPOSAL.value,
-                                   register=register, sources=sources)
+    await proposals.add_lookups(session, case.id, made_at=now, purpose=Purpose.DECISION_PROPOSAL.value,
+                                lookups=lookups)
     summary = {"outcome": proposal.outcome.value, "fast_lane": proposal.fast_lane,
                "failed": [c.code.value for c in proposal.checks if c.status.value == "failed"],
                "not_available": [c.code.value for c in proposal.checks if c.status.value == "not_available"],

@@ -51,12 +51,19 @@ async def states_of(session: AsyncSession, case_ids: list[uuid.UUID]) -> dict[uu
     return {r["case_id"]: {"outcome": r["outcome"], "fast_lane": r["fast_lane"]} for r in rows}
 
 
-async def add_lookup(session: AsyncSession, case_id: uuid.UUID, *, made_at: dt.datetime, purpose: str,
-                     register: str, sources: list[str]) -> None:
+async def add_lookups(session: AsyncSession, case_id: uuid.UUID, *, made_at: dt.datetime, purpose: str,
+                      lookups: list[tuple[str, list[str]]]) -> None:
+    """``lookups``: (register, sources) each, in one INSERT, in this order (their ids ascend as listed)."""
+    if not lookups:
+        return
+    params: dict[str, Any] = {"c": case_id, "at": made_at, "p": purpose}
+    values = []
+    for n, (register, sources) in enumerate(lookups):
+        values.append(f"(:c, :at, :p, :r{n}, CAST(:s{n} AS text[]))")
+        params.update({f"r{n}": register, f"s{n}": sources})
     await session.execute(text(
-        "INSERT INTO register_lookups (case_id, made_at, purpose, register, sources) "
-        "VALUES (:c, :at, :p, :r, CAST(:s AS text[]))"),
-        {"c": case_id, "at": made_at, "p": purpose, "r": register, "s": sources})
+        "INSERT INTO register_lookups (case_id, made_at, purpose, register, sources) VALUES "  # noqa: S608 - numbered binds
+        + ", ".join(values)), params)
 
 
 async def lookups_of(session: AsyncSession, case_id: uuid.UUID) -> list[dict[str, Any]]:
