@@ -20,6 +20,8 @@ from values.personal_number import PersonalNumber
 
 LOOKUP_PATH = "/internal/lookups"
 POPULATION_PATH = "/internal/population"
+LOOKUPS_BATCH_PATH = "/internal/lookups/batch"  # added: the look-ups of one decision proposal in one call
+MAX_BATCH_LOOKUPS = 10
 PERIOD_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 MAX_PEOPLE = 100
 
@@ -181,3 +183,21 @@ class PopulationRecord(BaseModel):
 
 class PopulationAnswer(BaseModel):
     people: list[PopulationRecord]
+
+
+class LookupBatch(BaseModel):
+    """POST /internal/lookups/batch with a service token (added): the look-ups one process needs at once (a decision
+    proposal: the applicant's and partner's incomes and the applicant's population record), in one call. Each is
+    made and audited exactly as it would be on its own route; the registers are asked at the same time."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lookups: list[LookupRequest] = Field(default_factory=list, max_length=MAX_BATCH_LOOKUPS)
+    population: PopulationQuery | None = None
+
+
+class LookupBatchAnswer(BaseModel):
+    lookups: list[LookupAnswer] = Field(description="One per asked look-up, in the asked order.")
+    population: PopulationAnswer | None = Field(
+        default=None, description="None when not asked, or when the population register did not answer (alone, "
+                                  "that is POST /internal/population's 503).")

@@ -13,7 +13,8 @@ simulator's control calls.
 - ``navet_down = True``: the population register answers HTTP 503 → population and protection are 503.
 - ``reset()``: nobody known, every source normal, Navet up, ``requests`` emptied.
 - ``requests``: (path, request body as the contract model dumps it) of every request the registers service took
-  (not those refused for their token), recorded by a small ASGI wrapper around its app.
+  (not those refused for their token), recorded by a small ASGI wrapper around its app. A batch (POST
+  /internal/lookups/batch) is recorded as the look-ups it carries, each under its own route's path.
 
 The protection cache is off (0 seconds), so a changed marking is seen at once; the circuit breakers practically so
 (a failure threshold no test reaches), so ``navet_down = False`` is seen at once too. Start it once per module.
@@ -94,7 +95,8 @@ def simulator_person(personal_number: str, person: Person) -> dict[str, Any]:
 
 _MODELS: dict[str, type[BaseModel]] = {contract.LOOKUP_PATH: contract.LookupRequest,
                                        contract.POPULATION_PATH: contract.PopulationQuery,
-                                       protection_contract.PATH: protection_contract.ProtectionQuery}
+                                       protection_contract.PATH: protection_contract.ProtectionQuery,
+                                       contract.LOOKUPS_BATCH_PATH: contract.LookupBatch}
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
@@ -136,7 +138,13 @@ class RecordRequests:
 
         await self.app(scope, replay, watch)
         if status not in (401, 403):
-            self.log.append((scope["path"], _as_received(model, body)))
+            received = _as_received(model, body)
+            if model is contract.LookupBatch and "unparsed" not in received:
+                self.log.extend((contract.LOOKUP_PATH, part) for part in received.get("lookups") or [])
+                if received.get("population"):
+                    self.log.append((contract.POPULATION_PATH, received["population"]))
+            else:
+                self.log.append((scope["path"], received))
 
 
 def _as_received(model: type[BaseModel], body: bytes) -> dict[str, Any]:

@@ -51,6 +51,9 @@ def _hook(settings: ApplicationsSettings, clock: Clock, registers_tokens: TokenS
         timeout = settings.http_timeout_seconds
         calc = (service_client(settings.calculation_url.rstrip("/"), tokens=ctx.tokens_for("calculation"),
                                timeout_seconds=timeout) if settings.calculation_url else None)
+        # The proposal job calculates on every submission: over kit's aiohttp poster (the caseworker's over httpx).
+        calc_poster = (JsonPoster(settings.calculation_url, tokens=ctx.tokens_for("calculation"),
+                                  timeout_seconds=timeout) if settings.calculation_url else None)
         # The relay posts an event per change: over kit's aiohttp poster, not httpx (kit.http.JsonPoster).
         messaging = (JsonPoster(settings.messaging_url, tokens=ctx.tokens_for("messaging"), timeout_seconds=timeout)
                      if settings.messaging_url else None)
@@ -79,14 +82,14 @@ def _hook(settings: ApplicationsSettings, clock: Clock, registers_tokens: TokenS
         ctx.runtime = Runtime(settings=settings, clock=clock, sessions=ctx.sessions, relay=relay,
                               registers=Registers(registers, ttl_seconds=settings.protection_cache_seconds,
                                                   clock=protection_clock, poster=protection_poster),
-                              calculation=calc, jobs=jobs,
+                              calculation=calc, calculation_poster=calc_poster, jobs=jobs,
                               subject_access=parts, pdf_font=settings.pdf_font(), retention=gallring)
         ctx.representations = LocalRepresentations(ctx.runtime)
         workers.start(ctx, settings, relay, messaging, jobs, gallring)
         try:
             yield
         finally:
-            for client in (calc, messaging, registers, protection_poster, *parts.values()):
+            for client in (calc, calc_poster, messaging, registers, protection_poster, *parts.values()):
                 if client is not None:
                     await client.aclose()
 

@@ -42,6 +42,9 @@ def services(allowed: tuple[str, ...]) -> dict[str, int]:
 PERSONS_403 = dict.fromkeys(PERSONS, 403)
 add("GET", "/whoami", {"anon": 401, "forged": 401, "anna": 200})
 add("POST", "/internal/lookups", {**PERSONS_403, **NO_TOKEN, **services(("service",))}, income())
+# The batch carries both kinds of look-up: only a service both settings name (applications) may ask it.
+add("POST", "/internal/lookups/batch", {**PERSONS_403, **NO_TOKEN, **services(("service",))},
+    {"lookups": [income()], "population": population(ANNA)})
 add("POST", "/internal/population", {**PERSONS_403, **NO_TOKEN, **services(("service", "meetings", "messaging"))},
     population(ANNA, BERTIL))
 add("POST", "/internal/protection", {**PERSONS_403, **NO_TOKEN, **services(("service", "meetings", "messaging"))},

@@ -10,7 +10,6 @@ the proposal and does nothing.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from typing import Any
@@ -82,7 +81,7 @@ async def _calculate(rt: Runtime, case: CaseRecord, support_history: list[str], 
     try:
         body = calculation.calculation_request(draft, support_history=support_history,
                                                municipality=rt.settings.municipality)
-        result = await calculation.calculate(rt.calculation, body)
+        result = await calculation.calculate(rt.calculation_poster or rt.calculation, body)
         return result, calculation.components_from_result(result), None
     except Problem as problem:  # the proposal says the calculation is missing; a person calculates
         return None, None, problem.slug
@@ -108,17 +107,11 @@ async def run_proposal_job(rt: Runtime, job_id: uuid.UUID, payload: dict[str, An
     settings = rt.settings
     partner = case.co_applicant_pnr if case.co_applicant_joined else None
 
-    async def lookup(personal_number: str) -> LookupAnswer | None:
-        return await rt.registers.lookup(personal_number, case_id=case.id, period=case.period,
-                                         unit=case.unit, legal_basis=settings.register_legal_basis)
-
-    async def nothing() -> None:
-        return None
-
-    # The three questions are independent: asked at once, the registers' answer time is paid once, not thrice.
-    applicant_answer, partner_answer, record = await asyncio.gather(
-        lookup(case.applicant_pnr), lookup(partner) if partner else nothing(),
-        rt.registers.population(case.applicant_pnr, case_id=case.id))
+    # The three look-ups are independent: one request carries them, and the registers ask at once (the answer time
+    # is paid once, not thrice); each is audited there as on its own.
+    applicant_answer, partner_answer, record = await rt.registers.for_proposal(
+        case.applicant_pnr, partner, case_id=case.id, period=case.period, unit=case.unit,
+        legal_basis=settings.register_legal_basis)
     drawn = case.trust_check or drawn_at_submission(str(case.id), case.period, settings.trust_check_seed,
                                                     settings.proposal_trust_check_per_mille)
     proposal = make_proposal(ProposalInput(
@@ -173,9 +166,8 @@ async def _store(session: AsyncSession, rt: Runtime, case: CaseRecord, job_id: u
     }
     await proposals.add_proposal(session, case_id=case.id, job_id=job_id, made_at=now, outcome=proposal.outcome.value,
                                  fast_lane=proposal.fast_lane, discrepancies=proposal.discrepancies, proposal=body)
-    for register, sources in lookups:
-        await proposals.add_lookup(session, case.id, made_at=now, purpose=Purpose.DECISION_PROPOSAL.value,
-                                   register=register, sources=sources)
+    await proposals.add_lookups(session, case.id, made_at=now, purpose=Purpose.DECISION_PROPOSAL.value,
+                                lookups=lookups)
     summary = {"outcome": proposal.outcome.value, "fast_lane": proposal.fast_lane,
                "failed": [c.code.value for c in proposal.checks if c.status.value == "failed"],
                "not_available": [c.code.value for c in proposal.checks if c.status.value == "not_available"],

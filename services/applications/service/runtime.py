@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.clock import Clock
+from kit.http import JsonPoster
 from kit.outbox import OutboxRelay
 from kit.retention_job import RetentionJob
 from services.applications.integration.registers import Registers
@@ -32,6 +33,8 @@ class Runtime:
     # The owner of protected identity (fails closed without a URL) and of register data for the proposal.
     registers: Registers
     calculation: httpx.AsyncClient | None = None  # None: no calculation service configured
+    # The same service over aiohttp, for the proposal job (kit.http.JsonPoster); None: the job uses ``calculation``.
+    calculation_poster: JsonPoster | None = None
     # The relay of the service's own jobs (the decision proposal), apart from the events relay.
     jobs: OutboxRelay | None = None
     # The services asked for their part of a register extract: name -> client (None: no URL configured).

@@ -10,26 +10,28 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from kit.db import driver_connection
 from services.applications.store.sql import to_json
 
 
+# The proposal job's statements go to asyncpg directly (kit.db.driver_connection, in the session's transaction):
+# SQLAlchemy's per-statement work was a good part of a proposal's CPU, with many jobs at once.
 async def job_done(session: AsyncSession, job_id: uuid.UUID) -> bool:
     """Whether the proposal job of that outbox message has already stored its proposal."""
-    return (await session.execute(text("SELECT 1 FROM decision_proposals WHERE job_id = :j"),
-                                  {"j": job_id})).first() is not None
+    conn = await driver_connection(session)
+    return await conn.fetchval("SELECT 1 FROM decision_proposals WHERE job_id = $1", job_id) is not None
 
 
 async def add_proposal(session: AsyncSession, *, case_id: uuid.UUID, job_id: uuid.UUID, made_at: dt.datetime,
                        outcome: str, fast_lane: bool, discrepancies: int, proposal: dict[str, Any]) -> uuid.UUID:
     """The new current proposal of the case; the one before stays as history."""
-    await session.execute(text("UPDATE decision_proposals SET current = false WHERE case_id = :c AND current"),
-                          {"c": case_id})
+    conn = await driver_connection(session)
+    await conn.execute("UPDATE decision_proposals SET current = false WHERE case_id = $1 AND current", case_id)
     proposal_id = uuid.uuid4()
-    await session.execute(text(
+    await conn.execute(
         "INSERT INTO decision_proposals (id, case_id, job_id, made_at, current, outcome, fast_lane, discrepancies, "
-        "proposal) VALUES (:id, :c, :j, :at, true, :o, :f, :d, CAST(:p AS jsonb))"),
-        {"id": proposal_id, "c": case_id, "j": job_id, "at": made_at, "o": outcome, "f": fast_lane,
-         "d": discrepancies, "p": to_json(proposal)})
+        "proposal) VALUES ($1, $2, $3, $4, true, $5, $6, $7, CAST($8 AS jsonb))",
+        proposal_id, case_id, job_id, made_at, outcome, fast_lane, discrepancies, to_json(proposal))
     return proposal_id
 
 
@@ -51,12 +53,19 @@ async def states_of(session: AsyncSession, case_ids: list[uuid.UUID]) -> dict[uu
     return {r["case_id"]: {"outcome": r["outcome"], "fast_lane": r["fast_lane"]} for r in rows}
 
 
-async def add_lookup(session: AsyncSession, case_id: uuid.UUID, *, made_at: dt.datetime, purpose: str,
-                     register: str, sources: list[str]) -> None:
-    await session.execute(text(
-        "INSERT INTO register_lookups (case_id, made_at, purpose, register, sources) "
-        "VALUES (:c, :at, :p, :r, CAST(:s AS text[]))"),
-        {"c": case_id, "at": made_at, "p": purpose, "r": register, "s": sources})
+async def add_lookups(session: AsyncSession, case_id: uuid.UUID, *, made_at: dt.datetime, purpose: str,
+                      lookups: list[tuple[str, list[str]]]) -> None:
+    """``lookups``: (register, sources) each, in one INSERT, in this order (their ids ascend as listed)."""
+    if not lookups:
+        return
+    args: list[Any] = [case_id, made_at, purpose]
+    values = []
+    for register, sources in lookups:
+        values.append(f"($1, $2, $3, ${len(args) + 1}, CAST(${len(args) + 2} AS text[]))")
+        args += [register, sources]
+    conn = await driver_connection(session)
+    await conn.execute("INSERT INTO register_lookups (case_id, made_at, purpose, register, sources) VALUES "  # noqa: S608 - numbered binds
+                       + ", ".join(values), *args)
 
 
 async def lookups_of(session: AsyncSession, case_id: uuid.UUID) -> list[dict[str, Any]]:

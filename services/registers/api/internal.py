@@ -11,8 +11,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from contracts import protection
 from contracts.registers import (
     LOOKUP_PATH,
+    LOOKUPS_BATCH_PATH,
     POPULATION_PATH,
     LookupAnswer,
+    LookupBatch,
+    LookupBatchAnswer,
     LookupRequest,
     PopulationAnswer,
     PopulationQuery,
@@ -20,7 +23,7 @@ from contracts.registers import (
 from kit.auth import Principal
 from kit.db import session as db_session
 from services.registers.api import deps
-from services.registers.service import lookups, population
+from services.registers.service import batch, lookups, population
 
 router = APIRouter(tags=["internal"])
 UNAVAILABLE = {503: {"description": "The population register did not answer (register-unavailable): fail closed."}}
@@ -31,6 +34,15 @@ UNAVAILABLE = {503: {"description": "The population register did not answer (reg
 async def lookup(request: LookupRequest, rt: deps.Rt, session: AsyncSession = Depends(db_session),
                  caller: Principal = Depends(deps.lookup_caller)) -> LookupAnswer:
     return await lookups.income(session, rt, caller.client_id, request)
+
+
+@router.post(LOOKUPS_BATCH_PATH, response_model=LookupBatchAnswer,
+             summary="Services only: several income look-ups and a population look-up at once, each audited")
+async def lookups_at_once(query: LookupBatch, rt: deps.Rt, session: AsyncSession = Depends(db_session),
+                          caller: Principal = Depends(deps.lookup_caller),
+                          also: Principal = Depends(deps.population_caller)) -> LookupBatchAnswer:
+    # Both settings name the caller: the batch carries both kinds of look-up (an empty part is still asked for).
+    return await batch.batch(session, rt, caller.client_id, query)
 
 
 @router.post(POPULATION_PATH, response_model=PopulationAnswer, responses=UNAVAILABLE,

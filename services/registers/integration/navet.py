@@ -10,13 +10,12 @@ import logging
 import time
 from collections.abc import Sequence
 
-import httpx
 from lxml import etree
 from pydantic import ValidationError
 
 from contracts.registers import MAX_PEOPLE, Address, PopulationRecord, Purpose
 from services.registers.integration.breaker import CircuitBreaker, Clock
-from services.registers.integration.soap import CallFailed, SoapFault, SoapRegister, sub, text
+from services.registers.integration.soap import CallFailed, Http, SoapFault, SoapRegister, sub, text
 from services.registers.integration.sources import Connection, RegisterUnavailable
 
 log = logging.getLogger(__name__)
@@ -71,7 +70,7 @@ def _record(person: etree._Element) -> PopulationRecord:
 class NavetRegister(SoapRegister):
     """PopulationRegister over the Navet-shaped SOAP service."""
 
-    def __init__(self, connection: Connection, *, http: httpx.AsyncClient | None = None,
+    def __init__(self, connection: Connection, *, http: Http | None = None,
                  clock: Clock = time.monotonic) -> None:
         super().__init__(connection, connection.navet_url, http)
         self.breaker = CircuitBreaker(connection.breaker_failures, connection.breaker_reset_seconds, clock)

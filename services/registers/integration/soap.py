@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import ssl
 
-import httpx
+import aiohttp
 from lxml import etree
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential, wait_none
 
@@ -79,17 +79,53 @@ def parse_answer(raw: bytes) -> etree._Element:
 def _tls_failure(error: BaseException) -> bool:
     cause: BaseException | None = error
     while cause is not None:
-        if isinstance(cause, ssl.SSLError):
+        if isinstance(cause, ssl.SSLError | aiohttp.ClientSSLError):
+            return True
+        wrapped = getattr(cause, "os_error", None)  # aiohttp's connector errors carry the OSError they wrap
+        if isinstance(wrapped, ssl.SSLError):
             return True
         cause = cause.__cause__ or cause.__context__
     return False
+
+
+class Http:
+    """The pooled HTTPS client of one adapter: aiohttp with the connection's TLS (mutual when configured) and
+    time-outs, made in the running loop at the first call and kept (keep-alive: the TLS handshake is paid per
+    connection, not per call). aiohttp rather than httpx: httpx's pool cost several times the CPU per call here,
+    with a proposal's look-ups many at once (bench/proposal_cpu.py)."""
+
+    def __init__(self, context: ssl.SSLContext, timeout_seconds: float) -> None:
+        self.context = context
+        # As httpx.Timeout(t) did: t for getting a connection, connecting, and each read; no overall limit.
+        self.timeout = aiohttp.ClientTimeout(total=None, connect=timeout_seconds, sock_connect=timeout_seconds,
+                                             sock_read=timeout_seconds)
+        self._session: aiohttp.ClientSession | None = None
+        self._closed = False
+
+    def session(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise RuntimeError("the register client is closed")
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(ssl=self.context, limit=100), timeout=self.timeout,
+                auto_decompress=False)
+        return self._session
+
+    @property
+    def is_closed(self) -> bool:
+        return self._closed
+
+    async def aclose(self) -> None:
+        self._closed = True
+        if self._session is not None:
+            await self._session.close()
 
 
 class SoapClient:
     """One SOAP endpoint. Retries connection failures and 502/503/504 (nothing reached the register, or a
     gateway in front of it said so), with exponential back-off; never a time-out or a fault."""
 
-    def __init__(self, url: str, http: httpx.AsyncClient, *, retries: int, backoff_seconds: float) -> None:
+    def __init__(self, url: str, http: Http, *, retries: int, backoff_seconds: float) -> None:
         self.url = url
         self.http = http
         self.retries = max(0, retries)
@@ -110,33 +146,34 @@ class SoapClient:
     async def _post(self, body: bytes, action: str) -> bytes:
         headers = {"Content-Type": CONTENT_TYPE, "SOAPAction": f'"{action}"'}
         try:
-            async with self.http.stream("POST", self.url, content=body, headers=headers) as response:
-                if response.status_code in TRANSIENT_STATUSES:
+            async with self.http.session().post(self.url, data=body, headers=headers,
+                                                allow_redirects=False) as response:
+                if response.status in TRANSIENT_STATUSES:
                     raise _Transient("service_unavailable")
                 chunks, size = [], 0
-                async for chunk in response.aiter_bytes():
+                async for chunk in response.content.iter_any():
                     size += len(chunk)
                     if size > MAX_ANSWER_BYTES:
                         raise CallFailed("malformed_answer")
                     chunks.append(chunk)
                 raw = b"".join(chunks)
                 # SOAP 1.1 sends a Fault with HTTP 500; anything else but 200 has no answer for us.
-                if response.status_code == 500:
+                if response.status == 500:
                     with contextlib.suppress(CallFailed):
                         parse_answer(raw)  # raises SoapFault when it is one
                     raise CallFailed("http_error")
-                if response.status_code != 200:
+                if response.status != 200:
                     raise CallFailed("http_error")
                 return raw
-        except httpx.ConnectTimeout:
+        except aiohttp.ConnectionTimeoutError:
             raise _Transient("timeout") from None
-        except httpx.TimeoutException:
+        except (TimeoutError, aiohttp.ServerTimeoutError):
             raise CallFailed("timeout") from None
-        except httpx.ConnectError as e:
+        except aiohttp.ClientConnectorError as e:
             if _tls_failure(e):
                 raise CallFailed("tls_error") from None
             raise _Transient("unreachable") from None
-        except httpx.TransportError as e:
+        except (aiohttp.ClientError, OSError) as e:
             # Includes the server refusing our certificate after a TLS 1.3 handshake (an alert on first read).
             raise CallFailed("tls_error" if _tls_failure(e) else "connection_error") from None
 
@@ -154,14 +191,13 @@ def sub(parent: etree._Element, ns: str, tag: str, value: object | None = None) 
 
 
 class SoapRegister:
-    """What every register adapter holds: its HTTP client (its own, made from the connection's TLS and time-out,
+    """What every register adapter holds: its HTTPS client (its own, made from the connection's TLS and time-out,
     unless one is given: then closing it is the giver's business) and a SOAP client for its endpoint."""
 
-    def __init__(self, connection: Connection, url: str, http: httpx.AsyncClient | None) -> None:
+    def __init__(self, connection: Connection, url: str, http: Http | None) -> None:
         self.connection = connection
         self._own_http = http is None
-        self.http = http or httpx.AsyncClient(verify=ssl_context(connection),
-                                              timeout=httpx.Timeout(connection.timeout_seconds))
+        self.http = http or Http(ssl_context(connection), connection.timeout_seconds)
         self.soap = SoapClient(url, self.http, retries=connection.retries,
                                backoff_seconds=connection.retry_backoff_seconds)
 

@@ -12,7 +12,6 @@ import datetime as dt
 import logging
 import time
 
-import httpx
 from lxml import etree
 from pydantic import ValidationError
 
@@ -30,7 +29,7 @@ from contracts.registers import (
     Vehicle,
 )
 from services.registers.integration.breaker import CircuitBreaker, Clock
-from services.registers.integration.soap import CallFailed, SoapFault, SoapRegister, sub, text
+from services.registers.integration.soap import CallFailed, Http, SoapFault, SoapRegister, sub, text
 from services.registers.integration.sources import Connection, IncomeOrder
 
 log = logging.getLogger(__name__)
@@ -171,7 +170,7 @@ def _read(answer: etree._Element, order: IncomeOrder, asked: list[Source]) -> di
 class SsbtekRegisters(SoapRegister):
     """IncomeRegisters over the SSBTEK-shaped SOAP service."""
 
-    def __init__(self, connection: Connection, *, http: httpx.AsyncClient | None = None,
+    def __init__(self, connection: Connection, *, http: Http | None = None,
                  clock: Clock = time.monotonic) -> None:
         super().__init__(connection, connection.ssbtek_url, http)
         self.endpoint = CircuitBreaker(connection.breaker_failures, connection.breaker_reset_seconds, clock)

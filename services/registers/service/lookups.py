@@ -22,6 +22,14 @@ log = logging.getLogger("registers.lookups")
 
 
 async def income(session: AsyncSession, rt: Runtime, client_id: str, request: LookupRequest) -> LookupAnswer:
+    answer, row = await asked(rt, client_id, request)
+    await store.add(session, rt.sealer, [row])
+    await session.commit()
+    return answer
+
+
+async def asked(rt: Runtime, client_id: str, request: LookupRequest) -> tuple[LookupAnswer, Lookup]:
+    """The answer and its audit row, not yet stored (the caller stores and commits it before answering)."""
     sources = rules.income_sources(request.purpose, request.sources)
     asker = Asker(client_id, request.process, request.caseworker)
     order = IncomeOrder(requested_by=asker.requested_by, personal_number=request.personal_number.value,
@@ -32,14 +40,12 @@ async def income(session: AsyncSession, rt: Runtime, client_id: str, request: Lo
     rt.observed.answered(outcomes)
     answer = LookupAnswer(lookup_id=uuid.uuid4(), made_at=rt.now(), period=request.period, sections=sections,
                           complete=all(s.status is SectionStatus.OK for s in sections))
-    await store.add(session, rt.sealer, [Lookup(
+    return answer, Lookup(
         id=answer.lookup_id, made_at=answer.made_at, kind=Kind.INCOME, asker=asker,
         subject=request.personal_number.value, case_id=request.case_id, unit=request.unit, purpose=request.purpose,
         legal_basis=request.legal_basis, period=request.period,
         outcomes=outcomes,
-        answer_sha256=answer_hash(answer.model_dump(mode="json")))])
-    await session.commit()
-    return answer
+        answer_sha256=answer_hash(answer.model_dump(mode="json")))
 
 
 async def _ask(rt: Runtime, order: IncomeOrder) -> list[Section]:

@@ -8,7 +8,7 @@ Protection checks reuse a person's flag for a short while (the cache); only cach
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -25,12 +25,27 @@ PROTECTION_PROCESS = "protection_check"
 
 
 async def people(session: AsyncSession, rt: Runtime, client_id: str, query: PopulationQuery) -> PopulationAnswer:
-    asked = [p.value for p in query.personal_numbers]
+    answer, rows, remember = await asked(rt, client_id, query)
+    await store.add(session, rt.sealer, rows)
+    await session.commit()
+    if answer is None:
+        raise RegisterSilent()
+    remember()
+    return answer
+
+
+async def asked(rt: Runtime, client_id: str, query: PopulationQuery
+                ) -> tuple[PopulationAnswer | None, list[Lookup], Callable[[], None]]:
+    """The answer (None: the register was silent), the audit rows (not yet stored) and what to call once they are
+    committed (the protection cache learns the markings only then, as on the route of its own)."""
+    asked_for = [p.value for p in query.personal_numbers]
     basis = rules.legal_basis(query.legal_basis, query.purpose, protection=rt.settings.protection_legal_basis,
                               population=rt.settings.population_legal_basis)
-    records = await _ask(session, rt, Asker(client_id, query.process, query.caseworker), list(dict.fromkeys(asked)),
-                         purpose=query.purpose, legal_basis=basis, case_id=query.case_id, unit=query.unit)
-    return PopulationAnswer(people=[records[pnr] for pnr in asked])
+    records, rows, remember = await _fetch(rt, Asker(client_id, query.process, query.caseworker),
+                                           list(dict.fromkeys(asked_for)), purpose=query.purpose,
+                                           legal_basis=basis, case_id=query.case_id, unit=query.unit)
+    return (PopulationAnswer(people=[records[pnr] for pnr in asked_for]) if records is not None else None,
+            rows, remember)
 
 
 async def protected_among(session: AsyncSession, rt: Runtime, client_id: str,
@@ -48,6 +63,21 @@ async def protected_among(session: AsyncSession, rt: Runtime, client_id: str,
 
 async def _ask(session: AsyncSession, rt: Runtime, asker: Asker, asked: Sequence[str], *, purpose: Purpose,
                legal_basis: str, case_id: uuid.UUID | None, unit: str | None) -> dict[str, PopulationRecord]:
+    records, rows, remember = await _fetch(rt, asker, asked, purpose=purpose, legal_basis=legal_basis,
+                                           case_id=case_id, unit=unit)
+    await store.add(session, rt.sealer, rows)
+    await session.commit()
+    if records is None:
+        raise RegisterSilent()
+    remember()
+    return records
+
+
+async def _fetch(rt: Runtime, asker: Asker, asked: Sequence[str], *, purpose: Purpose, legal_basis: str,
+                 case_id: uuid.UUID | None, unit: str | None
+                 ) -> tuple[dict[str, PopulationRecord] | None, list[Lookup], Callable[[], None]]:
+    """Ask the register: (the records or None when it was silent, an audit row per person, what to do once the rows
+    are committed). Each person asked gets a row: ok, or unavailable when the register was silent."""
     made_at = rt.now()
 
     def row(pnr: str, outcome: Outcome, sha: str | None) -> Lookup:
@@ -63,13 +93,16 @@ async def _ask(session: AsyncSession, rt: Runtime, asker: Asker, asked: Sequence
     except RegisterUnavailable as exc:
         silent = Outcome(NAVET, SectionStatus.UNAVAILABLE, exc.code[:100])
         rt.observed.answered([silent])
-        await store.add(session, rt.sealer, [row(pnr, silent, None) for pnr in asked])
-        await session.commit()
-        raise RegisterSilent() from exc
+        return None, [row(pnr, silent, None) for pnr in asked], _nothing
     ok = Outcome(NAVET, SectionStatus.OK)
     rt.observed.answered([ok])
-    await store.add(session, rt.sealer, [row(pnr, ok, answer_hash(records[pnr].model_dump(mode="json")))
-                                         for pnr in asked])
-    await session.commit()
-    rt.protection.remember({pnr: record.protected for pnr, record in records.items()}, made_at)
-    return records
+    rows = [row(pnr, ok, answer_hash(records[pnr].model_dump(mode="json"))) for pnr in asked]
+
+    def remember() -> None:
+        rt.protection.remember({pnr: record.protected for pnr, record in records.items()}, made_at)
+
+    return records, rows, remember
+
+
+def _nothing() -> None:
+    return None

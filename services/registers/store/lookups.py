@@ -25,15 +25,21 @@ def _where(row_id: uuid.UUID) -> str:
     return f"lookups/subject/{row_id}"
 
 
+_INSERT = ("INSERT INTO lookups (id, made_at, kind, client_id, process, caseworker, requested_by, subject_fingerprint, "
+           "subject_sealed, case_id, unit, purpose, legal_basis, period, outcomes, answer_sha256, request_id) VALUES ")
+_VALUES = ("(:id{n}, :made_at{n}, :kind{n}, :client_id{n}, :process{n}, :caseworker{n}, :requested_by{n}, "
+           ":fingerprint{n}, CAST(:sealed{n} AS jsonb), :case_id{n}, :unit{n}, :purpose{n}, :legal_basis{n}, "
+           ":period{n}, CAST(:outcomes{n} AS jsonb), :sha{n}, :request_id{n})")
+
+
 async def add(session: AsyncSession, sealer: Sealer, rows: Sequence[Lookup]) -> None:
+    """All the rows in one INSERT (one round trip, where executemany cost a statement's CPU per row)."""
     if not rows:
         return
-    await session.execute(text(
-        "INSERT INTO lookups (id, made_at, kind, client_id, process, caseworker, requested_by, subject_fingerprint, "
-        "subject_sealed, case_id, unit, purpose, legal_basis, period, outcomes, answer_sha256, request_id) "
-        "VALUES (:id, :made_at, :kind, :client_id, :process, :caseworker, :requested_by, :fingerprint, "
-        "CAST(:sealed AS jsonb), :case_id, :unit, :purpose, :legal_basis, :period, CAST(:outcomes AS jsonb), "
-        ":sha, :request_id)"), [_params(sealer, row) for row in rows])
+    params: dict[str, Any] = {}
+    for n, row in enumerate(rows):
+        params.update({f"{key}{n}": value for key, value in _params(sealer, row).items()})
+    await session.execute(text(_INSERT + ", ".join(_VALUES.format(n=n) for n in range(len(rows)))), params)
 
 
 def _params(sealer: Sealer, row: Lookup) -> dict[str, Any]:
