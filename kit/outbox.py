@@ -70,8 +70,9 @@ def insert_pending(first: int = 1) -> str:
     """The one statement that writes a transaction's messages, its four array parameters numbered from ``first``
     (columns not named take their defaults, as the ORM's insert left them)."""
     i, t, p, c = (f"${n}" for n in range(first, first + 4))
-    return ("INSERT INTO outbox (id, topic, payload, trace_context) SELECT u.i, u.t, u.p::jsonb, u.c::jsonb "  # noqa: S608 - parameter numbers only
-            f"FROM unnest({i}::uuid[], {t}::text[], {p}::text[], {c}::text[]) WITH ORDINALITY AS u(i, t, p, c, n) "
+    # Text arrays only: asyncpg knows their codec without asking the server (a uuid[] costs a type lookup).
+    return ("INSERT INTO outbox (id, topic, payload, trace_context) SELECT u.i::uuid, u.t, u.p::jsonb, u.c::jsonb "  # noqa: S608 - parameter numbers only
+            f"FROM unnest({i}::text[], {t}::text[], {p}::text[], {c}::text[]) WITH ORDINALITY AS u(i, t, p, c, n) "
             "ORDER BY u.n")
 
 
@@ -85,7 +86,7 @@ def take_pending(session: AsyncSession | Session) -> list[list[Any]] | None:
     rows = session.info.pop(_PENDING, None)
     if not rows:
         return None
-    return [[r[0] for r in rows], [r[1] for r in rows], [orjson.dumps(r[2]).decode() for r in rows],
+    return [[str(r[0]) for r in rows], [r[1] for r in rows], [orjson.dumps(r[2]).decode() for r in rows],
             [None if r[3] is None else orjson.dumps(r[3]).decode() for r in rows]]
 
 
