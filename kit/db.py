@@ -46,6 +46,12 @@ async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
     """The asyncpg connection under the session, inside the session's transaction (so what is done on it commits
     or rolls back with everything else). For a service's hottest statements only: there SQLAlchemy's
     per-statement work (compiling, caching, result wrapping) can cost more CPU than the query itself."""
+    # The session keeps one connection for its transaction: found once per transaction (asking SQLAlchemy for it
+    # again costs a greenlet switch and its connection bookkeeping, several times per request).
+    transaction = session.sync_session.get_transaction()
+    cached = session.info.get(_DRIVER)
+    if cached is not None and transaction is not None and cached[0] is transaction and cached[1].is_in_transaction():
+        return cached[1]  # type: ignore[no-any-return]
     connection = await session.connection()
     raw = await connection.get_raw_connection()
     driver: asyncpg.Connection = raw.driver_connection
@@ -57,7 +63,11 @@ async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
             await start()
         else:
             await session.execute(text("SELECT 1"))
+    session.info[_DRIVER] = (session.sync_session.get_transaction(), driver)
     return driver
+
+
+_DRIVER = "kit.db.driver"
 
 
 def pool_status(engine: AsyncEngine) -> dict[str, int]:

@@ -22,6 +22,7 @@ import orjson
 from fastapi import Header
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from kit import outbox
 from kit.db import driver_connection
 from kit.problems import Problem
 from kit.sealing import Sealer, sealer_of
@@ -76,13 +77,19 @@ async def complete(session: AsyncSession, scope: str, key: str, status: int, bod
     sealer = sealer_of(session)
     s, k = _ids(sealer, scope, key)[0]
     sealed = orjson.dumps(sealer.seal_json(body, _where(scope, key))).decode()
-    await (await driver_connection(session)).execute(_COMPLETE, status, sealed, s, k)
+    conn = await driver_connection(session)
+    # The transaction's outbox messages ride along (kit.outbox would write them at commit): one round trip less.
+    if (messages := outbox.take_pending(session)) is not None:
+        await conn.execute(_COMPLETE_WITH_MESSAGES, status, sealed, s, k, *messages)
+    else:
+        await conn.execute(_COMPLETE, status, sealed, s, k)
 
 
 _INSERT = ("INSERT INTO idempotency_keys (scope, key, request_hash) VALUES ($1, $2, $3) "
            "ON CONFLICT DO NOTHING RETURNING key")
 _SELECT = "SELECT request_hash, status, body FROM idempotency_keys WHERE scope = $1 AND key = $2"
 _COMPLETE = "UPDATE idempotency_keys SET status = $1, body = CAST($2 AS jsonb) WHERE scope = $3 AND key = $4"
+_COMPLETE_WITH_MESSAGES = f"WITH messages AS ({outbox.insert_pending(5)}) {_COMPLETE}"
 
 
 # --- many keys at once (a batch of events, each its own key in the same scope as single requests use) ----------

@@ -21,8 +21,10 @@ from typing import Any
 
 import httpx
 import orjson
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, configure_mappers
+from sqlalchemy.util import await_only
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit import tracing
@@ -39,11 +41,76 @@ DeliverBatch = Callable[[list[OutboxMessage]], Awaitable[list[Exception | None]]
 
 def enqueue(session: AsyncSession, topic: str, payload: dict[str, Any],
             message_id: uuid.UUID | None = None) -> OutboxMessage:
+    """Write the message with the session's transaction: it commits (or rolls back) with the business change.
+
+    Not an ORM object: the session keeps the row and writes every row of the transaction in one statement when it
+    commits (or earlier, folded into another statement: ``take_pending``). A table model's __init__ and the
+    unit of work cost more than the rest of a request's outbox work; the row in the table is the same."""
     message_id = message_id or uuid.uuid4()
     sealed = sealer_of(session).seal_json(payload, _where(message_id))
-    message = OutboxMessage(id=message_id, topic=topic, payload=sealed, trace_context=tracing.inject() or None)
-    session.add(message)
+    trace = tracing.inject() or None
+    session.info.setdefault(_PENDING, []).append((message_id, topic, sealed, trace))
+    # What the caller gets back (most read only the id), built without the validating __init__.
+    message = _new_message()
+    message.__dict__.update(id=message_id, topic=topic, payload=sealed, attempts=0, last_error=None,
+                            delivered_at=None, trace_context=trace)
     return message
+
+
+def _new_message() -> OutboxMessage:
+    if not _configured:  # an instance made before the mappers are configured has no working attributes
+        configure_mappers()
+        _configured.append(True)
+    return _manager.new_instance()  # type: ignore[no-any-return]
+
+
+_manager = OutboxMessage._sa_class_manager  # type: ignore[attr-defined]
+_configured: list[bool] = []
+_PENDING = "kit.outbox.pending"
+
+
+def insert_pending(first: int = 1) -> str:
+    """The one statement that writes a transaction's messages, its four array parameters numbered from ``first``
+    (columns not named take their defaults, as the ORM's insert left them)."""
+    i, t, p, c = (f"${n}" for n in range(first, first + 4))
+    # Text arrays only: asyncpg knows their codec without asking the server (a uuid[] costs a type lookup).
+    return ("INSERT INTO outbox (id, topic, payload, trace_context) SELECT u.i::uuid, u.t, u.p::jsonb, u.c::jsonb "  # noqa: S608 - parameter numbers only
+            f"FROM unnest({i}::text[], {t}::text[], {p}::text[], {c}::text[]) WITH ORDINALITY AS u(i, t, p, c, n) "
+            "ORDER BY u.n")
+
+
+_INSERT_PENDING = insert_pending()
+
+
+def take_pending(session: AsyncSession | Session) -> list[list[Any]] | None:
+    """The messages enqueued on the session and not yet written, as the four array parameters of
+    ``insert_pending`` (for a caller that writes them inside one of its own statements, in this transaction);
+    None when there are none."""
+    rows = session.info.pop(_PENDING, None)
+    if not rows:
+        return None
+    return [[str(r[0]) for r in rows], [r[1] for r in rows], [orjson.dumps(r[2]).decode() for r in rows],
+            [None if r[3] is None else orjson.dumps(r[3]).decode() for r in rows]]
+
+
+@event.listens_for(Session, "before_commit")
+def _write_pending(session: Session) -> None:
+    """At commit (inside SQLAlchemy's greenlet, so the driver is awaited as SQLAlchemy's own statements are)."""
+    args = take_pending(session)
+    if args is None:
+        return
+    raw = session.connection().connection  # the pooled DBAPI adapter, in this session's transaction
+    driver = raw.driver_connection
+    if not driver.is_in_transaction():  # nothing ran yet: begin as SQLAlchemy's first statement would
+        await_only(raw.dbapi_connection._start_transaction())
+    await_only(driver.execute(_INSERT_PENDING, *args))
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_pending(session: Session, transaction: SessionTransaction) -> None:
+    # A rolled back (or closed) transaction takes its messages with it, as it took the ORM's pending rows.
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
 
 
 def _where(message_id: uuid.UUID) -> str:

@@ -27,7 +27,7 @@ from services.applications.domain.content import (
     period_last_day,
 )
 from services.applications.domain.labels import INCOME_LABELS, Lang
-from services.applications.domain.signing import Signature, missing_signers, required_signers
+from services.applications.domain.signing import RequiredSignatures, Signature, missing_signers, required_signers
 from services.applications.domain.texts import tr
 from values.errors import DomainError
 
@@ -181,21 +181,24 @@ def content_gaps(content: DraftContent) -> list[MissingItem]:
     ]
 
 
-def signature_gaps(content: DraftContent, signatures: Sequence[Signature]) -> list[MissingItem]:
+def signature_gaps(content: DraftContent, signatures: Sequence[Signature],
+                   required: RequiredSignatures | None = None) -> list[MissingItem]:
+    """``required``: required_signers(content), when the caller has it already (it hashes the content)."""
     items = []
-    for signer in missing_signers(required_signers(content), signatures):
+    for signer in missing_signers(required or required_signers(content), signatures):
         message = (N_("The application must be signed by the applicant.") if signer.role == APPLICANT else
                    N_("The application must be signed by the co-applicant."))
         items.append(_item(f"signature.{signer.role}", message, signer.role))
     return items
 
 
-def missing_items(content: DraftContent, signatures: Sequence[Signature] = ()) -> list[MissingItem]:
+def missing_items(content: DraftContent, signatures: Sequence[Signature] = (),
+                  required: RequiredSignatures | None = None) -> list[MissingItem]:
     """All gaps, signatures included: a signature counts only if it was made on the content as it is now."""
     gaps = content_gaps(content)
     if content.household is None or content.household.applicant is None:
         return gaps  # nobody to sign yet; "household.applicant" already says so
-    return gaps + signature_gaps(content, signatures)
+    return gaps + signature_gaps(content, signatures, required)
 
 
 class ApplicationContent(DraftContent):
@@ -222,12 +225,19 @@ class IncompleteApplication(DomainError):
     title = N_("The application is not complete")
 
 
-def ensure_complete(content: DraftContent, signatures: Sequence[Signature] = ()) -> ApplicationContent:
-    """The submit check: the complete, signed content, or IncompleteApplication carrying the items."""
-    items = missing_items(content, signatures)
+def check_complete(content: DraftContent, signatures: Sequence[Signature] = (),
+                   required: RequiredSignatures | None = None) -> None:
+    """The submit check: nothing missing, signatures included, or IncompleteApplication carrying the items. (With
+    nothing missing the content is a valid ApplicationContent: the sections it requires are among the gaps.)"""
+    items = missing_items(content, signatures, required)
     if items:
         raise IncompleteApplication(
             N_("Some information is missing."),
             missing=[item.model_dump() for item in items],
         )
+
+
+def ensure_complete(content: DraftContent, signatures: Sequence[Signature] = ()) -> ApplicationContent:
+    """The submit check: the complete, signed content, or IncompleteApplication carrying the items."""
+    check_complete(content, signatures)
     return ApplicationContent.model_validate(content.model_dump())

@@ -17,7 +17,7 @@ from kit.idempotency import Idempotency, StoredAnswer
 from kit.problems import Problem, not_found
 from services.applications.domain import access, lifecycle, months
 from services.applications.domain.access import PROTECTED_PERMISSION, AccessPrincipal, Section
-from services.applications.domain.completeness import ensure_complete
+from services.applications.domain.completeness import check_complete
 from services.applications.domain.content import Applicant, DraftContent, Household
 from services.applications.domain.lifecycle import ActorRole, CaseState, CaseStatus, Event, RoleNotAllowed
 from services.applications.domain.prefill import prefill_monthly
@@ -273,7 +273,7 @@ async def submit(session: AsyncSession, ctx: CaseContext, idem: Idempotency) -> 
         return answer
     new = check_step(ctx, Event.SUBMIT)
     sigs = await signatures.signatures(session, ctx.case.id)
-    ensure_complete(ctx.case.draft(), sigs)
+    check_complete(ctx.case.draft(), sigs, ctx.case.required_signers())  # (the complete form is not needed here)
     # The case reaches staff now: its copy of the parties' protection is taken again (a marking the register made
     # while it was a draft counts from the first staff view, and its events say so). The answer may be one reused
     # from the last minute (settings.protection_cache_seconds; integration/registers.py says why that is safe).

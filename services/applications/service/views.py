@@ -54,11 +54,12 @@ def case_out(ctx: CaseContext, signatures: list[Signature] | None = None,
     draft = c.draft()
     if ctx.can(Section.HOUSEHOLD):
         out["content"] = c.content
-        required = required_signers(draft)  # hashes the content once for all signatures
+        required = c.required_signers()  # the content hashed once for all signatures (and the submit check)
         out["content_hash"] = required.content_hash
         sigs = signatures or []
         out["signatures"] = [signature_out(s, draft, required) for s in sigs]
-        out["missing"] = [m.model_dump() for m in missing_items(draft, sigs)] if c.status.value == "draft" else []
+        out["missing"] = ([m.model_dump() for m in missing_items(draft, sigs, required)]
+                          if c.status.value == "draft" else [])
     else:
         out["content"] = {"plan": c.content.get("plan")}  # employment officers: the path to work, not the money
     if ctx.can(Section.CALCULATION) and c.calculation is not None:

@@ -14,6 +14,7 @@ from kit.db import driver_connection
 from services.applications.domain.access import CaseAccess
 from services.applications.domain.content import DraftContent
 from services.applications.domain.lifecycle import CaseState, CaseStatus, Outcome
+from services.applications.domain.signing import RequiredSignatures, required_signers
 from services.applications.store.sql import to_json
 
 
@@ -59,6 +60,16 @@ class CaseRecord:
         if cached is None or cached[0] is not self.content:
             cached = (self.content, DraftContent.model_validate(self.content))
             self.__dict__["_draft"] = cached
+        return cached[1]
+
+    def required_signers(self) -> RequiredSignatures:
+        """Who must sign, and the hash of the content as it is (hashed once per loaded content: a submit checks the
+        signatures and then shows them)."""
+        draft = self.draft()
+        cached = self.__dict__.get("_required")
+        if cached is None or cached[0] is not draft:
+            cached = (draft, required_signers(draft))
+            self.__dict__["_required"] = cached
         return cached[1]
 
     def access(self) -> CaseAccess:
