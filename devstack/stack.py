@@ -25,6 +25,9 @@ from kit.settings import database_name, database_url_for
 ROOT = Path(__file__).resolve().parent.parent
 SERVICES = ("applications", "calculation", "messaging", "meetings", "registers")
 CERTS = ROOT / ".data" / "certs"  # the development CA, the simulator's server and our client certificate
+# Longer than any client keeps an idle connection (the gateway 30 s, aiohttp 15 s, httpx 5 s, an ingress 60 s): a
+# server closing first races the client's next request on that connection, which then fails as a 502.
+KEEP_ALIVE_SECONDS = 75
 ORG_NUMBER = "2120002411"  # the municipality's organisation number in register requests (a test value)
 
 
@@ -116,7 +119,8 @@ class Stack:
         self.processes[name] = subprocess.Popen(  # noqa: S603 - our own fixed command line
             [sys.executable, "-m", "uvicorn", target, "--factory", "--host", "127.0.0.1",
              "--port", str(port), "--loop", "uvloop", "--http", "httptools", "--no-access-log",
-             "--timeout-graceful-shutdown", "10", "--log-level", "warning",
+             "--timeout-graceful-shutdown", "10", "--timeout-keep-alive", str(KEEP_ALIVE_SECONDS),
+             "--log-level", "warning",
              "--no-proxy-headers", *extra],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT if out else None,
             start_new_session=True,

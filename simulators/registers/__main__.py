@@ -25,8 +25,9 @@ def main() -> None:
     if args.certs:
         tls = {"ssl_certfile": str(args.certs / "server.pem"), "ssl_keyfile": str(args.certs / "server-key.pem"),
                "ssl_ca_certs": str(args.certs / "ca.pem"), "ssl_cert_reqs": ssl.CERT_REQUIRED}
+    # Idle connections kept longer than the registers service's client keeps them (see devstack.stack).
     uvicorn.run(create_app(), host=args.host, port=args.port, access_log=False, proxy_headers=False,
-                log_level="warning", **tls)
+                log_level="warning", timeout_keep_alive=75, **tls)
 
 
 if __name__ == "__main__":

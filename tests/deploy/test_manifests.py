@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -206,3 +207,24 @@ def test_production_talks_to_the_registers_over_mutual_tls_with_the_organisation
     directory = mount["mountPath"]
     assert config["REGISTERS_CLIENT_CERT"] == f"{directory}/tls.crt"
     assert config["REGISTERS_CLIENT_KEY"] == f"{directory}/tls.key"
+
+
+def test_every_server_keeps_idle_connections_longer_than_its_clients(objects):
+    """A server that closes an idle keep-alive connection first races the client's next request on it, which fails
+    as a 502 at the gateway. Our clients keep idle connections at most 30 s (the gateway), an ingress 60 s: every
+    uvicorn waits longer, in Kubernetes, in the image and in the local stack."""
+    from devstack.stack import KEEP_ALIVE_SECONDS
+
+    def keep_alive(args: list[str]) -> int:
+        assert "--timeout-keep-alive" in args, args
+        return int(args[args.index("--timeout-keep-alive") + 1])
+
+    servers = [c for o in objects if o["kind"] == "Deployment" for c in _containers(o)
+               if "uvicorn" in c.get("args", []) + c.get("command", [])]
+    assert len(servers) >= 6
+    for container in servers:
+        assert keep_alive(container.get("args", []) + container.get("command", [])) > 60, container["name"]
+    image = (DEPLOY / "Dockerfile").read_text()
+    cmd = json.loads(next(line for line in image.splitlines() if line.startswith("CMD "))[4:])
+    assert keep_alive(cmd) > 60
+    assert KEEP_ALIVE_SECONDS > 60
