@@ -18,9 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
-import os
 import pstats
-import subprocess
 import sys
 import time
 import uuid
@@ -34,6 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.applications import sample_personal_numbers  # noqa: E402
 from bench.stack import NO_LIMITS  # noqa: E402
+from bench.submit_cpu import asgi_call as call  # noqa: E402
+from bench.submit_cpu import callgrind as counting  # noqa: E402
 from bench.submit_cpu import receiver  # noqa: E402
 from gateway.app import create_app  # noqa: E402
 from gateway.settings import GatewaySettings  # noqa: E402
@@ -44,40 +44,6 @@ from simulators.idp.personas import Persona  # noqa: E402
 ISSUER, AUDIENCE = "http://idp.bench", "bistand"
 # About the size of a submitted case as the service answers it.
 ANSWER = orjson.dumps({"id": str(uuid.uuid4()), "status": "submitted", "filler": "x" * 1400}).decode()
-
-
-async def call(app: Any, method: str, path: str, headers: list[tuple[bytes, bytes]]) -> tuple[int, bytes]:
-    scope = {"type": "http", "asgi": {"version": "3.0", "spec_version": "2.3"}, "http_version": "1.1",
-             "method": method, "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
-             "root_path": "", "headers": headers, "client": ("127.0.0.1", 50000),
-             "server": ("127.0.0.1", 8080), "state": {}}
-    sent = False
-    status = 0
-    chunks: list[bytes] = []
-
-    async def receive() -> dict[str, Any]:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": b"", "more_body": False}
-        await asyncio.Event().wait()  # a disconnect never comes
-        return {}
-
-    async def send(message: dict[str, Any]) -> None:
-        nonlocal status
-        if message["type"] == "http.response.start":
-            status = message["status"]
-        elif message["type"] == "http.response.body":
-            chunks.append(message.get("body", b""))
-
-    await app(scope, receive, send)
-    return status, b"".join(chunks)
-
-
-def callgrind(on: bool) -> None:
-    if os.environ.get("GATEWAY_CPU_CALLGRIND"):
-        subprocess.run(["callgrind_control", "-i", "on" if on else "off", str(os.getpid())],
-                       check=True, capture_output=True)
 
 
 async def run(app: Any, tokens: list[str], requests: int) -> int:
@@ -122,13 +88,13 @@ async def main(args: argparse.Namespace) -> None:
             errors = await run(app, tokens, args.warmup)  # warm the pool, the token cache, the limits
             profiler = cProfile.Profile(time.process_time) if args.profile == "cprofile" else None
             cpu, wall = time.process_time(), time.perf_counter()
-            callgrind(True)
+            counting(True, "GATEWAY_CPU_CALLGRIND")
             if profiler:
                 profiler.enable()
             errors += await run(app, tokens, args.requests)
             if profiler:
                 profiler.disable()
-            callgrind(False)
+            counting(False, "GATEWAY_CPU_CALLGRIND")
             cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
         finally:
             await gateway.shutdown()

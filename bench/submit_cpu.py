@@ -65,6 +65,12 @@ async def call(app: Any, method: str, path: str, headers: dict[str, str], body: 
     head = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
     if body is not None:
         head += [(b"content-type", b"application/json"), (b"content-length", str(len(raw)).encode())]
+    return await asgi_call(app, method, path, head, raw)
+
+
+async def asgi_call(app: Any, method: str, path: str, head: list[tuple[bytes, bytes]],
+                    raw: bytes = b"") -> tuple[int, bytes]:
+    """One request with these raw headers and body through the app's ASGI interface: (status, body)."""
     scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
              "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
              "headers": head, "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000), "state": {}}
@@ -159,9 +165,9 @@ async def submit_all(app: Any, households: list[tuple[dict[str, str], list[str]]
     return latencies, errors
 
 
-def callgrind(on: bool) -> None:
-    """Switch callgrind's counting on or off when this runs under it (SUBMIT_CPU_CALLGRIND=1)."""
-    if os.environ.get("SUBMIT_CPU_CALLGRIND"):
+def callgrind(on: bool, variable: str = "SUBMIT_CPU_CALLGRIND") -> None:
+    """Switch callgrind's counting on or off when this runs under it (``variable``=1)."""
+    if os.environ.get(variable):
         subprocess.run(["callgrind_control", "-i", "on" if on else "off", str(os.getpid())],
                        check=True, capture_output=True)
 
