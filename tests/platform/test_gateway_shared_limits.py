@@ -53,7 +53,9 @@ def _redis_answers(port: int) -> bool:
         return False
 
 
-def _wait(ready, timeout: float = 20.0) -> None:
+def _wait(ready, timeout: float = 60.0) -> None:
+    # Generous: a gateway starting on two cores busy with the rest of the suite took 11-15 s (the wait ends as
+    # soon as it answers).
     deadline = time.monotonic() + timeout
     while not ready():
         if time.monotonic() > deadline:
