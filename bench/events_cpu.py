@@ -18,9 +18,7 @@ import argparse
 import asyncio
 import cProfile
 import datetime as dt
-import os
 import pstats
-import shutil
 import sys
 import time
 import uuid
@@ -33,18 +31,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.applications import sample_personal_numbers  # noqa: E402
 from bench.messaging import pct  # noqa: E402
-from bench.submit_cpu import call, callgrind  # noqa: E402
-from devstack import embedded  # noqa: E402
-from kit import migrations  # noqa: E402
+from bench.submit_cpu import call, callgrind, database  # noqa: E402
 from kit.auth import TokenVerifier  # noqa: E402
-from kit.db import create_database, drop_database  # noqa: E402
-from kit.settings import database_url_for  # noqa: E402
 from services.messaging.app import create_app  # noqa: E402
 from services.messaging.settings import MessagingSettings  # noqa: E402
 from simulators.idp.app import IdpSettings, Issuer  # noqa: E402
 
 ISSUER, AUDIENCE = "http://idp.bench", "bistand"
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def submitted(pnr: str) -> dict[str, Any]:
@@ -88,16 +81,7 @@ async def main(args: argparse.Namespace) -> None:
     async def jwks() -> dict[str, Any]:
         return issuer.keys.jwks()
 
-    pgdata = None
-    server = os.environ.get("DATABASE_URL")
-    if not server:
-        pgdata = ROOT / ".data" / f"bench-events-postgres-{uuid.uuid4().hex[:6]}"
-        server = embedded.start(pgdata, durable=False)
-    name = f"bench_events_{uuid.uuid4().hex[:8]}"
-    await create_database(server, name)
-    url = database_url_for(server, name)
-    try:
-        await migrations.upgrade_async("messaging", url)
+    async with database("messaging") as (_server, url, _log):
         settings = MessagingSettings(database_url=url, auth_issuer=ISSUER, auth_audience=AUDIENCE,
                                      notify_relay_enabled=False, housekeeping_enabled=False, log_level="WARNING")
         app = create_app(settings, verifier=TokenVerifier(issuer=ISSUER, audience=AUDIENCE, fetch_jwks=jwks))
@@ -123,11 +107,6 @@ async def main(args: argparse.Namespace) -> None:
             if profiler:
                 pstats.Stats(profiler).strip_dirs().sort_stats(args.sort).print_stats(args.top)
             await app.state.kit.engine.dispose()
-    finally:
-        await drop_database(server, name)
-        if pgdata is not None:
-            embedded.stop(pgdata)
-            shutil.rmtree(pgdata, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -15,8 +15,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -28,16 +26,12 @@ import uvloop
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.submit_cpu import callgrind  # noqa: E402
-from devstack import embedded  # noqa: E402
-from kit import migrations  # noqa: E402
-from kit.db import create_database, drop_database, make_engine, make_sessionmaker  # noqa: E402
+from bench.submit_cpu import callgrind, database  # noqa: E402
+from kit.db import make_engine, make_sessionmaker  # noqa: E402
 from kit.http import JsonPoster  # noqa: E402
 from kit.outbox import EventDelivery, OutboxRelay, enqueue  # noqa: E402
 from kit.sealing import Sealer, bind  # noqa: E402
-from kit.settings import KitSettings, database_url_for  # noqa: E402
-
-ROOT = Path(__file__).resolve().parent.parent
+from kit.settings import KitSettings  # noqa: E402
 
 RECEIVER = """
 import sys
@@ -76,16 +70,7 @@ def free_port() -> int:
 
 
 async def main(args: argparse.Namespace, port: int) -> None:
-    pgdata = None
-    server = os.environ.get("DATABASE_URL")
-    if not server:
-        pgdata = ROOT / ".data" / f"bench-relay-postgres-{uuid.uuid4().hex[:6]}"
-        server = embedded.start(pgdata, durable=False)
-    name = f"bench_relay_{uuid.uuid4().hex[:8]}"
-    await create_database(server, name)
-    url = database_url_for(server, name)
-    try:
-        await migrations.upgrade_async("calculation", url)
+    async with database("calculation") as (_server, url, _log):
         engine = make_engine(url)
         sessions = make_sessionmaker(engine)
         bind(sessions, Sealer(KitSettings().sealing_keyring(), "calculation"))
@@ -112,11 +97,6 @@ async def main(args: argparse.Namespace, port: int) -> None:
               f"{cpu / delivered * 1000:.3f} ms per event (this process), {delivered / wall:.0f} events/s")
         await poster.aclose()
         await engine.dispose()
-    finally:
-        await drop_database(server, name)
-        if pgdata is not None:
-            embedded.stop(pgdata)
-            shutil.rmtree(pgdata, ignore_errors=True)
 
 
 if __name__ == "__main__":

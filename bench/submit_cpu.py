@@ -98,8 +98,8 @@ async def asgi_call(app: Any, method: str, path: str, head: list[tuple[bytes, by
 
 
 @contextlib.asynccontextmanager
-async def database() -> AsyncIterator[tuple[str, str, Path | None]]:
-    """(server URL, database URL, server log or None): a fresh, migrated applications database."""
+async def database(service: str = "applications") -> AsyncIterator[tuple[str, str, Path | None]]:
+    """(server URL, database URL, server log or None): a fresh database migrated for ``service``, dropped after."""
     pgdata = None
     server = os.environ.get("DATABASE_URL")
     if not server:
@@ -109,7 +109,7 @@ async def database() -> AsyncIterator[tuple[str, str, Path | None]]:
     await create_database(server, name)
     url = database_url_for(server, name)
     try:
-        await migrations.upgrade_async("applications", url)
+        await migrations.upgrade_async(service, url)
         yield server, url, (pgdata / "server.log") if pgdata else None
     finally:
         await drop_database(server, name)
