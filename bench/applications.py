@@ -1,19 +1,19 @@
 """Submitting complete monthly applications through the gateway, 32 concurrent clients.
 
-Each client is its own household (a test personnummer logged in through the dev IdP). Before the clock
-starts, every household gets complete, signed drafts, one per month; then 32 clients submit them back to
-back (POST /applications/{id}/submit with an Idempotency-Key) through the gateway for --seconds. A submit
-validates completeness and signatures, moves the case, writes history, audit and the outbox event to
-messaging in one transaction. Prints submits/s and p50/p95/p99; the outbox relay delivers to the messaging
-service while the load runs, as it would in production.
+Each household is a test personnummer logged in through the dev IdP (--households, 48). Before the clock
+starts, every household gets complete, signed drafts, one per month; then 32 clients take the drafts in turn,
+month by month across the households, and submit them back to back (POST /applications/{id}/submit with an
+Idempotency-Key) through the gateway for --seconds. A submit validates completeness and signatures, moves the
+case, writes history, audit and the outbox event to messaging in one transaction. Prints submits/s and
+p50/p95/p99; the outbox relay delivers to the messaging service while the load runs, as it would in production.
 
 The load generator is wrk when installed (apt-get install wrk): a Lua script takes the drafts, written to a file by
 the preparation, one after the other (each request the next draft not yet submitted, with its household's token and
 a fresh Idempotency-Key) and reports the latency percentiles and the non-2xx answers from its done(). Without wrk
-(or with --aiohttp) the clients are an aiohttp loop in this process, one per household. wrk costs far less CPU per
-request than Python, and that CPU is not there for the services on a shared machine. With wrk, concurrent requests
-may belong to one household (different months); the submitted cases in the database are counted against the
-requests wrk sent.
+(or with --aiohttp) the clients are aiohttp loops in this process, taking the drafts in the same order. wrk costs
+far less CPU per request than Python, and that CPU is not there for the services on a shared machine. Concurrent
+requests may belong to one household (different months); with wrk the submitted cases in the database are counted
+against the requests wrk sent.
 
 --rate 50,100,150 measures the other way round: submits arriving at a set rate (Poisson arrivals), however many
 are in flight, one phase per rate; each latency counts from when the submit was due. That is the load of a month's
@@ -99,14 +99,16 @@ async def prepare(api: str, idp: str, clients: int, per_client: int) -> list[tup
 
 async def submit_load(api: str, households: list[tuple[dict[str, str], list[str]]], seconds: float,
                       connections: int) -> tuple[float, list[float], int, int]:
+    """``connections`` clients take the drafts in turn, month by month across the households (as wrk does)."""
     latencies: list[float] = []
     errors = 0
     ran_out = 0
     deadline = time.perf_counter() + seconds
+    drafts = iter(in_turn(households))
 
-    async def client(http: aiohttp.ClientSession, headers: dict[str, str], cases: list[str]) -> None:
+    async def client(http: aiohttp.ClientSession) -> None:
         nonlocal errors, ran_out
-        for case_id in cases:
+        for headers, case_id in drafts:
             if time.perf_counter() >= deadline:
                 return
             started = time.perf_counter()
@@ -121,9 +123,16 @@ async def submit_load(api: str, households: list[tuple[dict[str, str], list[str]
     connector = aiohttp.TCPConnector(limit=connections)
     async with aiohttp.ClientSession(connector=connector) as http:
         started = time.perf_counter()
-        await asyncio.gather(*(client(http, h, cases) for h, cases in households))
+        await asyncio.gather(*(client(http) for _ in range(connections)))
         elapsed = time.perf_counter() - started
     return len(latencies) / elapsed, latencies, errors, ran_out
+
+
+def in_turn(households: list[tuple[dict[str, str], list[str]]]) -> list[tuple[dict[str, str], str]]:
+    """(headers, case id) month by month across the households: the first requests are one per household."""
+    longest = max(len(cases) for _, cases in households)
+    return [(headers, cases[month]) for month in range(longest) for headers, cases in households
+            if month < len(cases)]
 
 
 async def open_loop_load(api: str, households: list[tuple[dict[str, str], list[str]]], seconds: float, rate: float,
@@ -131,9 +140,7 @@ async def open_loop_load(api: str, households: list[tuple[dict[str, str], list[s
     """Submits arriving at ``rate`` per second (Poisson arrivals, a fixed seed), however many are in flight: the
     load of many clients each submitting now and then, not of 32 waiting for their answers. Each latency runs from
     the moment the submit was due, so a generator that falls behind is not hidden. ``skip``: drafts already used."""
-    longest = max(len(cases) for _, cases in households)
-    drafts = [(headers, cases[month]) for month in range(longest) for headers, cases in households
-              if month < len(cases)][skip:]
+    drafts = in_turn(households)[skip:]
     arrivals = random.Random(1)
     latencies: list[float] = []
     errors = 0
@@ -237,10 +244,9 @@ async def submit_load_wrk(api: str, households: list[tuple[dict[str, str], list[
                           connections: int) -> dict[str, float]:
     """The submits made by wrk: its JSON report (requests answered, sent, non2xx, socket errors, p50/p95/p99)."""
     base, _, prefix = api.partition("/api/")
-    # Month by month across the households, as the aiohttp clients go: the first requests are one per household.
-    longest = max(len(cases) for _, cases in households)
-    lines = [f"{headers['Authorization'].removeprefix('Bearer ')} {cases[month]}"
-             for month in range(longest) for headers, cases in households if month < len(cases)]
+    # Month by month across the households, as the aiohttp clients go.
+    lines = [f"{headers['Authorization'].removeprefix('Bearer ')} {case_id}"
+             for headers, case_id in in_turn(households)]
     with tempfile.TemporaryDirectory() as folder:
         drafts, script = _write_inputs(Path(folder), lines)
         process = await asyncio.create_subprocess_exec(
@@ -326,8 +332,8 @@ async def bench(stack, args) -> None:
     gateway = f"{url(stack.ports.gateway)}/api/applications"
     idp = url(stack.ports.idp)
     made = time.perf_counter()
-    households = await prepare(gateway, idp, args.connections, args.months)
-    print(f"prepared {args.connections * args.months} signed drafts in {time.perf_counter() - made:.1f} s")
+    households = await prepare(gateway, idp, args.households, args.months)
+    print(f"prepared {args.households * args.months} signed drafts in {time.perf_counter() - made:.1f} s")
     if args.rate:
         await open_loop_phases(stack, gateway, households, args)
         return
@@ -352,7 +358,7 @@ async def bench(stack, args) -> None:
     # The events of these submits are part of their cost: count the relay's work until it has caught up.
     backlog = await drained(stack)
     after = cpu_seconds(stack)
-    clients = "the households' drafts in turn" if use_wrk else "one household each"
+    clients = "the households' drafts in turn"
     print(f"POST /applications/{{id}}/submit through the gateway, {args.connections} concurrent clients "
           f"({clients}), {args.seconds:.0f} s; gateway, services, PostgreSQL and load generator share the machine")
     print(f"  load generator: {tool}")
@@ -401,6 +407,8 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--months", type=int, default=100, help="signed drafts per household, one per month "
                         "from 2020-01 (the service takes months up to 36 ahead here)")
+    parser.add_argument("--households", type=int, default=48, help="households with drafts (wrk takes their drafts "
+                        "in turn; more than --connections, so a fast machine does not run out within --seconds)")
     parser.add_argument("--aiohttp", action="store_true", help="the aiohttp clients in this process even when wrk "
                         "is installed")
     parser.add_argument("--no-proposals", action="store_true", help="leave the decision proposal jobs off: the "
