@@ -10,7 +10,6 @@ the metrics and the lifespan.
 
 from __future__ import annotations
 
-import gc
 import logging
 import time
 from typing import Any
@@ -24,7 +23,7 @@ from gateway.forwarding import Forwarder, inside_only
 from gateway.paths import invalid_path
 from gateway.routes import DOCS_PAGES, OwnRoutes
 from gateway.settings import GatewaySettings
-from kit import tracing
+from kit import collector, tracing
 from kit.auth import TokenVerifier
 from kit.context import accept_or_make_request_id, request_id_var
 from kit.logs import configure_logging
@@ -61,8 +60,7 @@ class Gateway:
     # -- lifecycle -------------------------------------------------------------------------
     async def startup(self) -> None:
         await self.forwarder.startup()
-        gc.collect()
-        gc.freeze()  # start-up objects live as long as the process: keep them out of full collections (tail latency)
+        collector.settle(self.settings.gc_threshold)  # start-up's objects out of the collector's reach
 
     async def shutdown(self) -> None:
         await self.forwarder.shutdown()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import gc
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,7 +14,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from kit import migrations, tracing
+from kit import collector, migrations, tracing
 from kit.auth import TokenVerifier, authenticate
 from kit.db import make_engine, make_sessionmaker, pool_status
 from kit.health import identity_router
@@ -149,10 +148,7 @@ def create_service_app(
             # The OpenAPI document is built now, before the service says ready, not by the first caller: a large
             # service takes seconds on a busy CPU, longer than the gateway waits when it merges the documents.
             app.openapi()
-            # What start-up made (modules, routes, norm tables, schemas) lives as long as the process: moved out
-            # of the collector's reach, so its full collections stay short and do not stretch request latency.
-            gc.collect()
-            gc.freeze()
+            collector.settle(settings.gc_threshold)  # start-up's objects out of the collector's reach
             try:
                 yield
             finally:

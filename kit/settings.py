@@ -54,6 +54,9 @@ class LayeredSettings(BaseSettings):
     auth_leeway_seconds: int = 30
     max_body_bytes: int = 12 * 1024 * 1024
     log_level: str = "INFO"
+    # The garbage collector's youngest generation runs every this many new container objects (kit.collector says
+    # why; CPython's default is 700; 0 keeps CPython's thresholds).
+    gc_threshold: int = 7000
 
     @classmethod
     def settings_customise_sources(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import gc
 import datetime as dt
 import importlib.util
 import uuid
@@ -174,6 +175,22 @@ async def test_exhausted_pool_is_503_with_retry_after_not_500(db_url, issuer):
         gate.set()
         assert (await first).status_code == 200
         assert (await c.get("/db")).status_code == 200  # the connection is back in the pool
+
+
+async def test_start_up_settles_the_collector(db_url, issuer):
+    """Once started, a service's start-up objects are frozen and the youngest generation runs every
+    gc_threshold new objects; 0 keeps the thresholds as they were."""
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 10, 10)
+        async with app_client(_app(db_url, issuer, gc_threshold=5000)):
+            assert gc.get_threshold() == (5000, 20, 20)
+            assert gc.get_freeze_count() > 0
+        gc.set_threshold(700, 10, 10)
+        async with app_client(_app(db_url, issuer, gc_threshold=0)):
+            assert gc.get_threshold() == (700, 10, 10)
+    finally:
+        gc.set_threshold(*before)
 
 
 def test_what_counts_as_unavailable():
