@@ -25,6 +25,7 @@ from kit.logs import configure_logging
 from kit.metrics import Metrics
 from kit.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from kit.problems import document_problems, domain_problem, install_problem_handlers
+from kit.responses import JSONResponse
 from kit.sealing import Sealer, bind
 from kit.settings import KitSettings
 
@@ -160,7 +161,8 @@ def create_service_app(
                 await asyncio.gather(*ctx.background, return_exceptions=True)
         await engine.dispose()
 
-    app = ServiceApp(title=title, description=description, version=version, lifespan=lifespan)
+    app = ServiceApp(title=title, description=description, version=version, lifespan=lifespan,
+                     default_response_class=JSONResponse)  # orjson (kit.responses)
     app.kit_metrics = metrics
     install_problem_handlers(app)
     if domain_errors is not None:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi.responses import JSONResponse
-
 from kit.idempotency import StoredAnswer
+from kit.responses import JSONResponse
 
 
 def case_response(body: dict[str, Any], status: int = 200, **headers: str) -> JSONResponse:

@@ -10,7 +10,6 @@ import uuid
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -18,6 +17,7 @@ from kit.auth import Principal, authenticate
 from kit.db import session as db_session
 from kit.idempotency import Idempotency, StoredAnswer
 from kit.problems import not_found
+from kit.responses import JSONResponse
 from services.applications.api import deps
 from services.applications.api.answers import replay
 from services.applications.domain.access import Section

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.auth import Principal
 from kit.db import session as db_session
 from kit.idempotency import Idempotency, StoredAnswer
 from kit.representation import Scope, acts_for
+from kit.responses import JSONResponse
 from services.applications.api import deps, schemas
 from services.applications.api.answers import case_response, created_case, replay
 from services.applications.domain.access import Section

@@ -9,13 +9,13 @@ from typing import Annotated, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, UploadFile
-from fastapi.responses import JSONResponse
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.responses import Response
 
 from kit.db import session as db_session
 from kit.idempotency import Idempotency, StoredAnswer
 from kit.representation import Scope, acts_for
+from kit.responses import JSONResponse
 from services.applications.api import deps, schemas
 from services.applications.api.answers import replay
 from services.applications.domain.access import Section

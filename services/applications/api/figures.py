@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.responses import Response
 
 from kit.db import session as db_session
 from kit.problems import Problem
+from kit.responses import JSONResponse
 from services.applications.api import deps, schemas
 from services.applications.api.deps import FiguresReader
 from services.applications.domain.figures import to_csv

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import JSONResponse
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.responses import Response
 
 from kit.db import session as db_session
 from kit.representation import Scope, acts_for
+from kit.responses import JSONResponse
 from services.applications.api import deps, schemas
 from services.applications.api.answers import case_response
 from services.applications.domain.access import Section

@@ -4,12 +4,12 @@ profile. The answer names its language and text direction (``language``, ``direc
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends
-from fastapi.responses import JSONResponse
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.auth import Principal
 from kit.db import session as db_session
 from kit.representation import Scope, acts_for
+from kit.responses import JSONResponse
 from services.applications.api import deps, schemas
 from services.applications.service import client_pages, profiles
 from services.applications.service.context import CaseContext

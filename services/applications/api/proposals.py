@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends
-from fastapi.responses import JSONResponse
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.db import session as db_session
 from kit.representation import Scope, acts_for
+from kit.responses import JSONResponse
 from services.applications.api import deps, schemas
 from services.applications.api.answers import case_response
 from services.applications.domain.access import Section

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.auth import Principal
 from kit.db import session as db_session
+from kit.responses import JSONResponse
 from services.applications.api import deps, schemas
 from services.applications.domain.lifecycle import CaseStatus
 from services.applications.service import queue

@@ -11,13 +11,14 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Query
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.auth import Principal
 from kit.db import session as db_session
 from kit.idempotency import Idempotency
 from kit.representation import Scope, acts_for
+from kit.responses import JSONResponse
 from services.applications.api import deps, schemas
 from services.applications.service import decisions, registerutdrag
 from services.applications.service.registerutdrag import ExtractAccess

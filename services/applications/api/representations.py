@@ -13,13 +13,14 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contracts.representation import RESOLVE_PATH, Resolved, ResolveRequest
 from kit.auth import Principal, require_service_client
 from kit.db import session as db_session
 from kit.idempotency import Idempotency, StoredAnswer
+from kit.responses import JSONResponse
 from services.applications.api import deps, schemas
 from services.applications.api.answers import replay
 from services.applications.service import representations

@@ -12,13 +12,13 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter, Depends
-from fastapi.responses import JSONResponse
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.responses import Response
 
 from kit.db import session as db_session
 from kit.idempotency import Idempotency
 from kit.representation import Scope, acts_for
+from kit.responses import JSONResponse
 from services.meetings.api import deps
 from services.meetings.api.deps import BookingAccess, Caller, IfMatch, Rt
 from services.meetings.api.schemas import (

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends
-from fastapi.responses import JSONResponse
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contracts.events import EventBatchIn, EventBatchOut, EventIn, EventOut
 from kit.db import session as db_session
 from kit.idempotency import Idempotency, StoredAnswer
+from kit.responses import JSONResponse
 from services.messaging.api import deps
 from services.messaging.service import events
 from services.messaging.service.runtime import Runtime

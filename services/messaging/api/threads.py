@@ -8,7 +8,6 @@ from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, UploadFile
-from fastapi.responses import JSONResponse
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.responses import Response
 
@@ -16,6 +15,7 @@ from kit.auth import Principal, authenticate
 from kit.db import session as db_session
 from kit.idempotency import Idempotency, StoredAnswer
 from kit.representation import Scope, acts_for
+from kit.responses import JSONResponse
 from services.messaging.api import deps
 from services.messaging.api.deps import ThreadAccess
 from services.messaging.api.schemas import (
