@@ -7,7 +7,16 @@ import datetime as dt
 
 import pytest
 
-from tests.applications.conftest import PDF, Clock, couple, make_app, single, submitted_case, with_services
+from tests.applications.conftest import (
+    PDF,
+    Clock,
+    couple,
+    make_app,
+    settings_for,
+    single,
+    submitted_case,
+    with_services,
+)
 from tests.applications.test_domain_factories import pnr_for
 from tests.support import app_client, fresh_database
 
@@ -256,6 +265,41 @@ async def test_two_submits_at_once_submit_once(client, as_persona):
     assert sorted(a.status_code for a in answers) == [200, 409, 409, 409]
     history = (await client.get(f"/applications/{case_id}/history", headers=as_persona("anna"))).json()["items"]
     assert [h["event"] for h in history].count("submit") == 1
+
+
+async def test_the_case_read_with_its_signatures_has_the_same_as_reading_them_apart(client, as_persona, db_url):
+    """The submit reads the signatures in the case's own statement; they are the ones the signatures table holds,
+    in the same order, and none is an empty list, not None."""
+    import uuid
+
+    from kit.db import make_engine, make_sessionmaker
+    from services.applications.domain.signing import Signature, SignerRole
+    from services.applications.store import cases, signatures
+    from services.applications.store.cases import CaseRecord
+
+    created = await client.post("/applications", json=couple("2026-10"), headers=as_persona("anna"))
+    case_id = uuid.UUID(created.json()["id"])
+    engine = make_engine(db_url, settings_for(db_url))
+    try:
+        async def read() -> tuple[CaseRecord, list[Signature]]:
+            async with make_sessionmaker(engine)() as session:
+                case = await cases.get_case(session, case_id, lock=True, signatures=True)
+                assert case is not None
+                return case, await signatures.signatures(session, case_id)
+
+        case, apart = await read()
+        assert case.signatures == apart == []
+        for who in ("bertil", "anna"):
+            assert (await client.post(f"/applications/{case_id}/signatures", headers=as_persona(who))).status_code \
+                == 201
+        case, apart = await read()
+        # (the fixed clock signs both at one time: then by role)
+        assert case.signatures == apart and [s.role for s in apart] == [SignerRole.APPLICANT, SignerRole.PARTNER]
+        async with make_sessionmaker(engine)() as session:
+            plain = await cases.get_case(session, case_id)
+        assert plain is not None and plain.signatures is None  # not read: not an empty list
+    finally:
+        await engine.dispose()
 
 
 async def test_staff_record_language_and_interpreter(client, as_persona):

@@ -113,7 +113,7 @@ async def decline(ctx: CaseContext = Depends(deps.locked_case),
 @router.post("/applications/{case_id}/submit", response_model=schemas.CaseOut,
              summary="Submit (Idempotency-Key): 422 lists what is missing, every adult applicant's signature included")
 @acts_for(Scope.APPLY)
-async def submit(ctx: CaseContext = Depends(deps.locked_case), session: AsyncSession = Depends(db_session),
+async def submit(ctx: CaseContext = Depends(deps.locked_signed_case), session: AsyncSession = Depends(db_session),
                  idem: Idempotency = Depends(deps.idempotency)) -> JSONResponse:
     out = await cases.submit(session, ctx, idem)
     return replay(out) if isinstance(out, StoredAnswer) else case_response(out)

@@ -150,6 +150,13 @@ async def locked_case(case_id: uuid.UUID, request: Request, session: AsyncSessio
                            reason=access_reason(request))
 
 
+async def locked_signed_case(case_id: uuid.UUID, request: Request, session: AsyncSession = Depends(db_session),
+                             principal: Principal = Depends(authenticate)) -> CaseContext:
+    """``locked_case`` with the case's signatures read in the same statement (the submit checks them)."""
+    return await load_case(session, runtime_of(request), principal, case_id, lock=True,
+                           reason=access_reason(request), signatures=True)
+
+
 async def locked_case_for_system(case_id: uuid.UUID, request: Request, session: AsyncSession = Depends(db_session),
                                  principal: Principal = Depends(person_or_service(setting="system_clients"))
                                  ) -> CaseContext:

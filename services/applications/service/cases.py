@@ -272,7 +272,7 @@ async def submit(session: AsyncSession, ctx: CaseContext, idem: Idempotency) -> 
     if (answer := await idem.claim(session, f"{ctx.principal.sub}:submit", {"case_id": str(ctx.case.id)})) is not None:
         return answer
     new = check_step(ctx, Event.SUBMIT)
-    sigs = await signatures.signatures(session, ctx.case.id)
+    sigs = ctx.case.signatures if ctx.case.signatures is not None else await signatures.signatures(session, ctx.case.id)
     check_complete(ctx.case.draft(), sigs, ctx.case.required_signers())  # (the complete form is not needed here)
     # The case reaches staff now: its copy of the parties' protection is taken again (a marking the register made
     # while it was a draft counts from the first staff view, and its events say so). The answer may be one reused

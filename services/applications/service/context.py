@@ -109,10 +109,11 @@ class CaseContext:
 
 
 async def load_case(session: AsyncSession, rt: Runtime, principal: Principal, case_id: uuid.UUID, *, lock: bool,
-                    reason: str | None = None) -> CaseContext:
-    """``lock``: the case row stays locked until commit, so two steps on one case never interleave."""
+                    reason: str | None = None, signatures: bool = False) -> CaseContext:
+    """``lock``: the case row stays locked until commit, so two steps on one case never interleave.
+    ``signatures``: the case's signatures are read with it (``case.signatures``)."""
     await note_staff(rt, principal)
-    case = await cases.get_case(session, case_id, lock=lock)
+    case = await cases.get_case(session, case_id, lock=lock, signatures=signatures)
     who = AccessPrincipal.from_principal(principal)
     if case is None:
         raise not_found("application")

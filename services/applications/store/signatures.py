@@ -9,6 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.db import driver_connection
 from services.applications.domain.signing import Signature
+from services.applications.store.cases import signatures_from
 
 
 async def add_signature(session: AsyncSession, case_id: uuid.UUID, signature: Signature, recorded_by: str) -> None:
@@ -21,7 +22,9 @@ async def add_signature(session: AsyncSession, case_id: uuid.UUID, signature: Si
 
 
 async def signatures(session: AsyncSession, case_id: uuid.UUID) -> list[Signature]:
-    rows = await (await driver_connection(session)).fetch(
-        "SELECT role, personal_number, content_hash, signed_at, method FROM signatures WHERE case_id = $1 "
-        "ORDER BY signed_at", case_id)
-    return [Signature.model_validate(dict(r)) for r in rows]
+    rows = await (await driver_connection(session)).fetch(_SIGNATURES, case_id)
+    return signatures_from(rows)
+
+
+_SIGNATURES = ("SELECT role, personal_number, content_hash, signed_at, method FROM signatures WHERE case_id = $1 "
+               "ORDER BY signed_at, role")  # (the same order as the case read with its signatures)
