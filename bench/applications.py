@@ -422,7 +422,7 @@ def main() -> None:
     started = time.perf_counter()
     with running(services=("applications", "calculation", "messaging", "registers"),
                  # Each household's drafts run month after month from 2020-01: allow months far ahead.
-                 extra_env={"APPLICATIONS_MONTHS_AHEAD": "36",
+                 extra_env={"APPLICATIONS_DB_POOL_SIZE": "20", "APPLICATIONS_MONTHS_AHEAD": "36",
                             "APPLICATIONS_PROPOSAL_JOBS_ENABLED": str(not args.no_proposals).lower()},
                  replicas=args.replicas) as (stack, _token):
         asyncio.run(bench(stack, args))

@@ -121,12 +121,11 @@ class KitSettings(LayeredSettings):
     # Full URL of this service's own database. When unset, it is derived from the
     # server-level DATABASE_URL (see database_url_for) by the service's database name.
     database_url: str | None = None
-    # A fixed pool: connections opened beyond it for a burst are closed again after it, and a new one costs more
-    # than the requests it serves (PostgreSQL starts a backend; statements are prepared and types looked up again).
-    # At 32 concurrent submits a pool of 20 with 10 overflow opened about ten connections a second. A request
-    # that finds every connection busy waits for one (up to db_pool_timeout_seconds, then 503 unavailable).
-    db_pool_size: int = 20
-    db_max_overflow: int = 0
+    # Overflow connections are closed again once the pool has its size back: at 32 concurrent submits a pool of
+    # 20 with 10 overflow opens about ten connections a second. A fixed pool (no overflow) measured a wider tail
+    # (requests queue for a connection), so bursts keep their overflow; set these to the concurrency you expect.
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
     db_pool_timeout_seconds: float = 5.0
 
     # Client credentials for calls to other services.

@@ -193,27 +193,6 @@ async def test_start_up_settles_the_collector(db_url, issuer):
         gc.set_threshold(*before)
 
 
-async def test_the_pool_keeps_its_connections_through_bursts(db_url):
-    """A burst as large as the pool is served by the same connections every time: none is opened for a burst and
-    closed after it (the default has no overflow)."""
-    engine = make_engine(db_url, KitSettings(db_pool_size=4))
-    sessions = make_sessionmaker(engine)
-    backends: set[int] = set()
-    try:
-        for _burst in range(3):
-            together = asyncio.Barrier(4)  # all four hold a connection at once
-
-            async def one(together: asyncio.Barrier) -> None:
-                async with sessions() as session:
-                    backends.add((await session.execute(text("SELECT pg_backend_pid()"))).scalar_one())
-                    await together.wait()
-
-            await asyncio.gather(*(one(together) for _ in range(4)))
-        assert len(backends) == 4
-    finally:
-        await engine.dispose()
-
-
 def test_what_counts_as_unavailable():
     import asyncpg
     from sqlalchemy.exc import DBAPIError
