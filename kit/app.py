@@ -25,7 +25,6 @@ from kit.logs import configure_logging
 from kit.metrics import Metrics
 from kit.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from kit.problems import document_problems, domain_problem, install_problem_handlers
-from kit.responses import JSONResponse
 from kit.sealing import Sealer, bind
 from kit.settings import KitSettings
 
@@ -161,8 +160,8 @@ def create_service_app(
                 await asyncio.gather(*ctx.background, return_exceptions=True)
         await engine.dispose()
 
-    app = ServiceApp(title=title, description=description, version=version, lifespan=lifespan,
-                     default_response_class=JSONResponse)  # orjson (kit.responses)
+    # (No default_response_class: FastAPI serializes a route's response model in pydantic's core only with its own.)
+    app = ServiceApp(title=title, description=description, version=version, lifespan=lifespan)
     app.kit_metrics = metrics
     install_problem_handlers(app)
     if domain_errors is not None:
