@@ -269,7 +269,7 @@ async def test_two_submits_at_once_submit_once(client, as_persona):
 
 async def test_the_case_read_with_its_signatures_has_the_same_as_reading_them_apart(client, as_persona, db_url):
     """The submit reads the signatures in the case's own statement; they are the ones the signatures table holds,
-    in the same order, and none is an empty list, not None."""
+    in the same order. No signatures read with the case is an empty list; not read at all is None."""
     import uuid
 
     from kit.db import make_engine, make_sessionmaker

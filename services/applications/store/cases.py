@@ -15,6 +15,7 @@ from services.applications.domain.access import CaseAccess
 from services.applications.domain.content import DraftContent
 from services.applications.domain.lifecycle import CaseState, CaseStatus, Outcome
 from services.applications.domain.signing import RequiredSignatures, Signature, required_signers
+from services.applications.store.signatures import signatures_from
 from services.applications.store.sql import to_json
 
 
@@ -113,22 +114,13 @@ def case_from_row(row: Any) -> CaseRecord:
     )
 
 
-SIGNATURE_FIELDS = ("role", "personal_number", "content_hash", "signed_at", "method")  # as the queries name them
-
-
-def signatures_from(rows: Any) -> list[Signature]:
-    """Signatures from rows (or lists) of SIGNATURE_FIELDS, oldest first."""
-    return [Signature.model_validate(dict(zip(SIGNATURE_FIELDS, r, strict=True))) for r in rows or ()]
-
-
 async def get_case(session: AsyncSession, case_id: uuid.UUID, *, lock: bool = False,
                    signatures: bool = False) -> CaseRecord | None:
     """``signatures``: read the case's signatures in the same statement (the submit needs them: one round trip
     fewer on the busiest write)."""
     # FOR UPDATE OF c: the case row is locked (until commit), its assignments are only read. asyncpg directly
     # (kit.db.driver_connection): every request on a case starts here.
-    query = (_GET_LOCKED_SIGNED if signatures else _GET_LOCKED) if lock else (_GET_SIGNED if signatures else _GET)
-    row = await (await driver_connection(session)).fetchrow(query, case_id)
+    row = await (await driver_connection(session)).fetchrow(_GET_QUERIES[lock, signatures], case_id)
     return None if row is None else case_from_row(row)
 
 
@@ -140,7 +132,8 @@ _SIGNATURE_ROWS = ("(SELECT jsonb_agg(jsonb_build_array(s.role, s.personal_numbe
                    "s.method) ORDER BY s.signed_at, s.role) FROM signatures s WHERE s.case_id = c.id) "
                    "AS signature_rows, ")
 _GET_SIGNED = _GET.replace("SELECT c.*, ", "SELECT c.*, " + _SIGNATURE_ROWS, 1)
-_GET_LOCKED_SIGNED = _GET_SIGNED + " FOR UPDATE OF c"
+_GET_QUERIES = {(False, False): _GET, (True, False): _GET_LOCKED,  # (lock, signatures)
+                (False, True): _GET_SIGNED, (True, True): _GET_SIGNED + " FOR UPDATE OF c"}
 
 
 async def insert_case(session: AsyncSession, *, household_id: uuid.UUID, content: DraftContent, unit: str,

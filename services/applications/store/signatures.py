@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.db import driver_connection
 from services.applications.domain.signing import Signature
-from services.applications.store.cases import signatures_from
+
+FIELDS = ("role", "personal_number", "content_hash", "signed_at", "method")  # as the queries name them
+
+
+def signatures_from(rows: Any) -> list[Signature]:
+    """Signatures from rows (or lists) of FIELDS, oldest first; none for no rows (or NULL)."""
+    return [Signature.model_validate(dict(zip(FIELDS, r, strict=True))) for r in rows or ()]
 
 
 async def add_signature(session: AsyncSession, case_id: uuid.UUID, signature: Signature, recorded_by: str) -> None:
