@@ -7,6 +7,7 @@ body, the canonical signing form) and ``.value`` give the digits.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
 from personnummer import personnummer as _pnr
@@ -17,8 +18,12 @@ from pydantic_core import PydanticCustomError, core_schema
 MASK = "************"
 
 
+@functools.lru_cache(maxsize=2048)
 def normalise_personal_number(raw: str) -> str:
-    """Return the 12-digit form (YYYYMMDDNNNC) or raise ValueError. Accepts 10/12 digits, with '-' or '+'."""
+    """Return the 12-digit form (YYYYMMDDNNNC) or raise ValueError. Accepts 10/12 digits, with '-' or '+'.
+
+    Remembered for the process's busiest numbers: a submit validates its parties' numbers several times (the
+    form, the token's principal, the signatures), and the library's parse is a regular expression and a date."""
     text = "".join(str(raw).split())
     try:
         parsed = _pnr.Personnummer(text)

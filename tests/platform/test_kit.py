@@ -7,6 +7,8 @@ import base64
 import datetime as dt
 import gc
 import importlib.util
+import json
+import logging
 import uuid
 
 import httpx
@@ -19,6 +21,7 @@ from kit import audit, idempotency
 from kit.app import create_service_app
 from kit.auth import Principal, authenticate
 from kit.db import driver_connection, make_engine, make_sessionmaker
+from kit.logs import configure_logging
 from kit.outbox import OutboxRelay, enqueue
 from kit.problems import Problem, not_found
 from kit.sealing import Keyring, Sealer, Tampered, bind
@@ -191,6 +194,32 @@ async def test_start_up_settles_the_collector(db_url, issuer):
             assert gc.get_threshold() == (700, 10, 10)
     finally:
         gc.set_threshold(*before)
+
+
+def test_routes_sit_on_the_app_router_and_a_router_whose_settings_would_be_lost_is_refused():
+    """The services' routes go on the app's own router (no included branch to walk per request); a router with a
+    prefix or dependencies of its own would lose them there, so it stops the start instead."""
+    app = _app("postgresql+asyncpg://nobody@127.0.0.1:1/none", None)
+    assert router.routes[0] in app.router.routes
+    guarded = APIRouter(prefix="/v2")
+
+    @guarded.get("/thing")
+    async def thing() -> dict:
+        return {}
+
+    for bad in (guarded, APIRouter(dependencies=[Depends(authenticate)])):
+        with pytest.raises(ValueError, match="would be lost"):
+            create_service_app(name="calculation", title="t", description="d", routers=[bad],
+                               settings=KitSettings(database_url="postgresql+asyncpg://nobody@127.0.0.1:1/none"))
+
+
+def test_logging_skips_caller_lookups_and_keeps_json_lines(capsys):
+    """Access lines are JSON without the caller's file, thread or process (none is looked up)."""
+    configure_logging("calculation", "INFO")
+    logging.getLogger("access").info("request", extra={"route": "/x", "status": 200})
+    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert line["route"] == "/x" and line["status"] == 200 and line["service"] == "calculation"
+    assert logging._srcfile is None and not logging.logThreads and not logging.logProcesses
 
 
 def test_what_counts_as_unavailable():
