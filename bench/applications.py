@@ -20,6 +20,9 @@ are in flight, one phase per rate; each latency counts from when the submit was 
 first days (many households, each submitting now and then) rather than 32 clients waiting for their answers, and
 it shows the rate up to which the latency stays low. --replicas 2 runs two processes of each service.
 
+The closed loop also prints the PostgreSQL connections opened during the load (pg_stat_database.sessions): the
+pool's overflow opens and closes them, each a new backend. --pool sets the applications service's pool (20 here).
+
 Figures, not pass/fail: gateway, services, PostgreSQL and the load generator share this machine's cores.
 """
 
@@ -49,6 +52,7 @@ from bench.messaging import pct  # noqa: E402
 from bench.stack import running  # noqa: E402
 from devstack.stack import url  # noqa: E402
 from kit.db import plain_url  # noqa: E402
+from kit.settings import KitSettings  # noqa: E402
 
 
 def sample_personal_numbers(count: int) -> list[str]:
@@ -266,6 +270,20 @@ def _write_inputs(folder: Path, lines: list[str]) -> tuple[Path, Path]:
     return drafts, script
 
 
+POOL_OVERFLOW = KitSettings.model_fields["db_max_overflow"].default
+
+
+async def sessions_opened(stack) -> int:
+    """Connections ever opened to the stack's databases (pg_stat_database.sessions, PostgreSQL 14 and later)."""
+    conn = await asyncpg.connect(plain_url(stack.database_urls["applications"]))
+    try:
+        return int(await conn.fetchval("SELECT coalesce(sum(sessions), 0) FROM pg_stat_database "
+                                       "WHERE datname = ANY($1::text[])",
+                                       [u.rsplit("/", 1)[1].split("?")[0] for u in stack.database_urls.values()]))
+    finally:
+        await conn.close()
+
+
 async def submitted_cases(stack, expected: int | None = None, wait_seconds: float = 30.0) -> int:
     """Cases submitted in the applications database; with ``expected``: once that many are (requests wrk left in
     flight are still being done), or whatever is there after ``wait_seconds``."""
@@ -339,6 +357,7 @@ async def bench(stack, args) -> None:
         return
     use_wrk = not args.aiohttp and shutil.which("wrk") is not None
     submitted_before = await submitted_cases(stack)
+    sessions_before = await sessions_opened(stack)
     before = cpu_seconds(stack)
     if use_wrk:
         report = await submit_load_wrk(gateway, households, args.seconds, args.connections)
@@ -358,6 +377,7 @@ async def bench(stack, args) -> None:
     # The events of these submits are part of their cost: count the relay's work until it has caught up.
     backlog = await drained(stack)
     after = cpu_seconds(stack)
+    opened = await sessions_opened(stack) - sessions_before - 1  # (less this bench's own reading)
     clients = "the households' drafts in turn"
     print(f"POST /applications/{{id}}/submit through the gateway, {args.connections} concurrent clients "
           f"({clients}), {args.seconds:.0f} s; gateway, services, PostgreSQL and load generator share the machine")
@@ -369,6 +389,10 @@ async def bench(stack, args) -> None:
               f"stop; non-2xx {report['non2xx']}, socket errors {report['socket_errors']}); cases submitted in "
               f"the database: {submitted}" + ("" if submitted == report["sent"] else "   MISMATCH"))
     print(f"  the outbox relay caught up {backlog:.1f} s after the load (its work until then is counted below)")
+    # Each new connection is a new PostgreSQL backend (its start-up, and its statements prepared again) whose CPU
+    # the figure below misses if it ended during the load: the pool's overflow opens and closes them.
+    print(f"  PostgreSQL connections opened during the load: {opened} (the applications pool: "
+          f"{args.pool} + {POOL_OVERFLOW} overflow)")
     # (Backends that ended during the load are not counted: PostgreSQL's figure is a floor.)
     # With wrk, the work done is the cases submitted (those in flight at its stop included), not the answers read.
     done = submitted if use_wrk else count
@@ -415,6 +439,8 @@ def main() -> None:
                         "submit alone, as before every submission made one")
     parser.add_argument("--replicas", type=int, default=1, help="processes of each service (the gateway takes "
                         "turns between them, as with BISTAND_REPLICAS=2)")
+    parser.add_argument("--pool", type=int, default=20, help="the applications service's pool of database "
+                        "connections (APPLICATIONS_DB_POOL_SIZE; overflow as configured, 10 by default)")
     parser.add_argument("--rate", type=lambda v: [float(r) for r in v.split(",")], default=None,
                         help="open loop instead of 32 waiting clients: submits arriving at these rates per second, "
                         "one phase each (e.g. 50,100,150)")
@@ -422,7 +448,7 @@ def main() -> None:
     started = time.perf_counter()
     with running(services=("applications", "calculation", "messaging", "registers"),
                  # Each household's drafts run month after month from 2020-01: allow months far ahead.
-                 extra_env={"APPLICATIONS_DB_POOL_SIZE": "20", "APPLICATIONS_MONTHS_AHEAD": "36",
+                 extra_env={"APPLICATIONS_DB_POOL_SIZE": str(args.pool), "APPLICATIONS_MONTHS_AHEAD": "36",
                             "APPLICATIONS_PROPOSAL_JOBS_ENABLED": str(not args.no_proposals).lower()},
                  replicas=args.replicas) as (stack, _token):
         asyncio.run(bench(stack, args))
