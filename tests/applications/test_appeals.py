@@ -412,13 +412,21 @@ async def test_a_protected_case_s_appeals_are_for_cleared_staff(client, as_perso
                               json={"forwarded_on": "2026-03-02"})).status_code == 200
 
 
-async def test_the_register_extract_lists_the_client_s_appeals(client, as_persona):
+async def test_the_register_extract_lists_the_client_s_appeals(client, as_persona, clock):
+    # Its own decided case and appeal: the test holds whichever of the module's tests run before it.
+    clock.now = T0
+    case_id = await decided(client, as_persona, clock, couple("2026-12"))
+    clock.now = T0 + dt.timedelta(days=5)
+    own = "Jag överklagar beslutet för december: elen är inte medräknad."
+    lodged = await client.post(f"/me/cases/{case_id}/appeals", headers=as_persona("anna"), json={"text": own})
+    assert lodged.status_code == 201, lodged.text
     made = await client.post("/me/registerutdrag", headers=as_persona("anna"))
     assert made.status_code == 201, made.text
     full = await client.get(f"/me/registerutdrag/{made.json()['id']}", headers=as_persona("anna"))
     assert full.status_code == 200, full.text
     extract = json.dumps(full.json(), ensure_ascii=False)
-    assert APPEAL in extract and "Överklagande" in extract
+    assert own in extract and "Överklagande" in extract
+    assert lodged.json()["id"] in extract
 
 
 async def test_an_open_appeal_keeps_the_case_from_gallring_until_the_court_rules(app, client, as_persona, clock):
