@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import AsyncIterator
 
 import asyncpg
@@ -48,9 +49,13 @@ async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
     per-statement work (compiling, caching, result wrapping) can cost more CPU than the query itself."""
     # The session keeps one connection for its transaction: found once per transaction (asking SQLAlchemy for it
     # again costs a greenlet switch and its connection bookkeeping, several times per request).
+    # The transaction is remembered by a weak reference: the session's info holding the transaction, which holds
+    # the session, was a reference cycle that left every request's session, transaction and connection objects
+    # (40 of them) to the garbage collector instead of being freed when the request ended.
     transaction = session.sync_session.get_transaction()
     cached = session.info.get(_DRIVER)
-    if cached is not None and transaction is not None and cached[0] is transaction and cached[1].is_in_transaction():
+    if (cached is not None and transaction is not None and cached[0]() is transaction
+            and cached[1].is_in_transaction()):
         return cached[1]  # type: ignore[no-any-return]
     connection = await session.connection()
     raw = await connection.get_raw_connection()
@@ -63,7 +68,7 @@ async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
             await start()
         else:
             await session.execute(text("SELECT 1"))
-    session.info[_DRIVER] = (session.sync_session.get_transaction(), driver)
+    session.info[_DRIVER] = (weakref.ref(session.sync_session.get_transaction()), driver)
     return driver
 
 
