@@ -68,7 +68,9 @@ async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
             await start()
         else:
             await session.execute(text("SELECT 1"))
-    session.info[_DRIVER] = (weakref.ref(session.sync_session.get_transaction()), driver)
+    begun = session.sync_session.get_transaction()
+    if begun is not None:  # (always, after session.connection(); without one there is nothing to remember)
+        session.info[_DRIVER] = (weakref.ref(begun), driver)
     return driver
 
 
