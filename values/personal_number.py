@@ -18,13 +18,23 @@ from pydantic_core import PydanticCustomError, core_schema
 MASK = "************"
 
 
-@functools.lru_cache(maxsize=2048)
 def normalise_personal_number(raw: str) -> str:
-    """Return the 12-digit form (YYYYMMDDNNNC) or raise ValueError. Accepts 10/12 digits, with '-' or '+'.
-
-    Remembered for the process's busiest numbers: a submit validates its parties' numbers several times (the
-    form, the token's principal, the signatures), and the library's parse is a regular expression and a date."""
+    """Return the 12-digit form (YYYYMMDDNNNC) or raise ValueError. Accepts 10/12 digits, with '-' or '+'."""
     text = "".join(str(raw).split())
+    # The 12-digit form means the same on every day: remembered for the busiest numbers (a submit validates its
+    # parties' numbers several times, the form's, the token's and the signatures', and the library's parse is a
+    # regular expression and a date). A 10-digit form's century depends on today, so it is parsed every time.
+    if len(text) == 12 and text.isdigit():
+        return _normalised_full(text)
+    return _normalised(text)
+
+
+@functools.lru_cache(maxsize=2048)
+def _normalised_full(text: str) -> str:
+    return _normalised(text)
+
+
+def _normalised(text: str) -> str:
     try:
         parsed = _pnr.Personnummer(text)
     except _pnr.PersonnummerException:

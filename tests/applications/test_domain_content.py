@@ -31,6 +31,18 @@ def test_personnummer_is_normalised_to_12_digits(raw):
     assert Applicant(personal_number=raw).personal_number.value == ANNA
 
 
+def test_the_12_digit_form_is_remembered_and_a_10_digit_form_follows_today():
+    from values import personal_number as pn
+    normalise_personal_number(ANNA)
+    hits = pn._normalised_full.cache_info().hits
+    assert normalise_personal_number(ANNA) == ANNA
+    assert pn._normalised_full.cache_info().hits == hits + 1
+    # "+": a hundred years or more. The century comes from today's date, so a 10-digit form is parsed every time.
+    misses = pn._normalised_full.cache_info().misses
+    assert normalise_personal_number("890314+9808") == "18" + ANNA[2:]
+    assert pn._normalised_full.cache_info().misses == misses
+
+
 @pytest.mark.parametrize("raw", [
     "198903149809",  # Luhn
     "198902309808",  # 30 February
