@@ -35,11 +35,18 @@ MEETING_TOPICS = frozenset({MEETING_BOOKED, MEETING_CHANGED, MEETING_CANCELLED, 
 
 # The envelope: the id is the receiver's idempotency key, whatever the number of deliveries. (No docstring:
 # it would change the published schema.)
+# The W3C trace context (traceparent, tracestate) of the change that made the event, when tracing is on: in a
+# batch each event continues its own trace, not the trace of the batch's request.
+TraceCarrier = Annotated[dict[Annotated[str, StringConstraints(max_length=32)],
+                              Annotated[str, StringConstraints(max_length=512)]], Field(max_length=4)]
+
+
 class EventIn(BaseModel):
     id: uuid.UUID
     topic: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     occurred_at: AwareDatetime
     payload: dict[str, Any] = Field(default_factory=dict)
+    trace: TraceCarrier | None = None
 
 
 class EventOut(BaseModel):

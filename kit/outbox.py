@@ -327,7 +327,10 @@ class EventDelivery:
 
     def _event(self, message: OutboxMessage) -> dict[str, Any]:
         occurred_at, payload = self.envelope(message)
-        return {"id": str(message.id), "topic": message.topic, "occurred_at": occurred_at, "payload": payload}
+        event = {"id": str(message.id), "topic": message.topic, "occurred_at": occurred_at, "payload": payload}
+        if message.trace_context:  # (tracing on): in a batch, the receiver continues each event's own trace
+            event["trace"] = message.trace_context
+        return event
 
     async def batch(self, messages: list[OutboxMessage]) -> list[Exception | None]:
         """The messages in order, in one request per BATCH_MAX. Per message: None when the receiver took it in

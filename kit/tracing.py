@@ -195,17 +195,19 @@ def inject() -> dict[str, str]:
     return carrier
 
 
-def continued(carrier: dict[str, str] | None, name: str) -> Any:
-    """A span that continues the trace ``carrier`` came from (an outbox delivery); a no-op context when off."""
+def continued(carrier: dict[str, str] | None, name: str, *, consumer: bool = False) -> Any:
+    """A span that continues the trace ``carrier`` came from: an outbox delivery (a producer), or with
+    ``consumer`` an event taken in from a batch (without a carrier it stays in the current trace); a no-op
+    context when off."""
     import contextlib
 
-    if not _state["on"]:
+    if not _state["on"] or (consumer and not carrier):
         return contextlib.nullcontext()
     from opentelemetry import propagate, trace
 
     parent = propagate.extract(carrier or {})
-    return trace.get_tracer("kit.outbox").start_as_current_span(name, context=parent,
-                                                                kind=trace.SpanKind.PRODUCER)
+    kind = trace.SpanKind.CONSUMER if consumer else trace.SpanKind.PRODUCER
+    return trace.get_tracer("kit.outbox").start_as_current_span(name, context=parent, kind=kind)
 
 
 def shutdown() -> None:

@@ -82,6 +82,8 @@ ADDED_SCHEMAS: frozenset[str] = frozenset({
 # language, else Accept-Language) and answer language and direction (Applications_MyCases, Applications_Invitations
 # changed in the snapshot; /me/cases/{case_id} answers Applications_MyCase, added); the decision letter's ?lang= takes
 # ar too.
+# Issue 15 (tracing), changed in the snapshot on purpose, additively: Messaging_EventIn carries an optional "trace"
+# (the W3C trace context of the change), so each event of a batch continues its own trace.
 # Whole services added since the snapshot: their tag, their paths (/api/<service>/...) and schemas (<Service>_...).
 # Registers' POST /internal/subject-access (Registers_SubjectAccessRequest/Answer, _Section, _Item, _Entry, _Text)
 # is covered by "registers" here.

@@ -25,7 +25,7 @@ from contracts.events import (
     EventResult,
     MeetingEventPayload,
 )
-from kit import idempotency
+from kit import idempotency, tracing
 from kit.idempotency import Idempotency, StoredAnswer, request_hash
 from kit.problems import TYPE_PREFIX, Problem, validation_errors
 from services.messaging.domain import intake, notify
@@ -165,7 +165,9 @@ async def receive_batch(session: AsyncSession, rt: Runtime, sender: str, batch: 
         elif claim == idempotency.TAKEN:
             results[i] = EventResult(id=event.id, status="duplicate")
         else:
-            made, posted = await _take_in(session, rt, sender, event, parsed)
+            # Each event continues the trace of the change that made it, not the trace of the batch's request.
+            with tracing.continued(event.trace, f"event taken in {event.topic}", consumer=True):
+                made, posted = await _take_in(session, rt, sender, event, parsed)
             out = _answer(event, parsed, made)
             answers.append((str(event.id), 202, out))
             results[i] = EventResult(id=event.id, status=out["status"], notifications=made)
