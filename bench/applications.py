@@ -45,6 +45,7 @@ from pathlib import Path
 import aiohttp
 import asyncpg
 import httpx
+from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -279,7 +280,7 @@ async def sessions_opened(stack) -> int:
     try:
         return int(await conn.fetchval("SELECT coalesce(sum(sessions), 0) FROM pg_stat_database "
                                        "WHERE datname = ANY($1::text[])",
-                                       [u.rsplit("/", 1)[1].split("?")[0] for u in stack.database_urls.values()]))
+                                       [make_url(u).database for u in stack.database_urls.values()]))
     finally:
         await conn.close()
 
