@@ -25,6 +25,10 @@ class Metrics:
             ["service", "route", "method"], buckets=LATENCY_BUCKETS, registry=self.registry,
         )
         self.service = service
+        # Requests being answered now (probes and scrapes left out): a gauge for ops, and the signal that lets a
+        # service's background jobs hold back while people wait for answers (kit.outbox.OutboxRelay's batch_size).
+        self.in_flight = 0
+        self.registry.register(_InFlightCollector(self))
         # The labelled children, looked up once: ``labels()`` validates and locks on every call, per request.
         self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
@@ -44,6 +48,17 @@ class Metrics:
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+class _InFlightCollector(Collector):
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
+
+    def collect(self):  # type: ignore[override]
+        gauge = GaugeMetricFamily("http_requests_in_flight", "HTTP requests being answered now (probes left out)",
+                                  labels=["service"])
+        gauge.add_metric([self.metrics.service], self.metrics.in_flight)
+        yield gauge
 
 
 class _PoolCollector(Collector):

@@ -154,7 +154,7 @@ class OutboxRelay:
         sessions: async_sessionmaker[AsyncSession],
         deliver: Deliver,
         *,
-        batch_size: int = 50,
+        batch_size: int | Callable[[], int] = 50,
         poll_seconds: float = 1.0,
         base_backoff_seconds: float = 1.0,
         max_backoff_seconds: float = 300.0,
@@ -167,10 +167,12 @@ class OutboxRelay:
         """``topics``: claim only these; ``skip_topics``: claim all but these (a service that runs some of its
         own messages as local jobs keeps them apart from the events it delivers elsewhere). ``concurrent``: the
         messages of a batch are handled at once, not one after another — for independent jobs that wait on other
-        systems (a register answering in 200 ms); events to one receiver keep their order and stay sequential."""
+        systems (a register answering in 200 ms); events to one receiver keep their order and stay sequential.
+        ``batch_size`` may be a function, asked before each pass: background jobs that take fewer at once while
+        the service is busy answering people (with ``concurrent``, the batch is how many run at once)."""
         self.sessions = sessions
         self.deliver = deliver
-        self.batch_size = batch_size
+        self._batch_size = batch_size if callable(batch_size) else (lambda: batch_size)
         self.poll_seconds = poll_seconds
         self.base_backoff = base_backoff_seconds
         self.max_backoff = max_backoff_seconds
@@ -187,11 +189,17 @@ class OutboxRelay:
         """Call after committing an enqueue to deliver now instead of at the next poll."""
         self._wake.set()
 
-    async def run_once(self) -> int:
-        """Deliver one batch of due messages. Returns how many were delivered."""
+    @property
+    def batch_size(self) -> int:
+        """How many messages the next pass claims."""
+        return max(1, self._batch_size())
+
+    async def run_once(self, limit: int | None = None) -> int:
+        """Deliver one batch of due messages (at most ``limit``, else ``batch_size``). Returns how many were
+        delivered."""
         delivered: list[uuid.UUID] = []
         async with self.sessions() as session, session.begin():
-            rows = (await session.execute(_CLAIM, {"limit": self.batch_size, "only": self.topics,
+            rows = (await session.execute(_CLAIM, {"limit": limit or self.batch_size, "only": self.topics,
                                                      "skip": self.skip_topics})).mappings().all()
             sealer = sealer_of(session)
 
@@ -259,14 +267,17 @@ class OutboxRelay:
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
+            # Cleared before the pass, not after: a commit that lands after the pass's claim wakes the next pass
+            # (cleared after, its wake was lost and its message waited for the poll).
+            self._wake.clear()
+            limit = self.batch_size
             try:
-                delivered = await self.run_once()
+                delivered = await self.run_once(limit)
             except Exception:
                 log.exception("outbox relay pass failed")
                 delivered = 0
-            if delivered >= self.batch_size:
+            if delivered >= limit:
                 continue  # more may be waiting
-            self._wake.clear()
             waiters = {asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())}
             _, pending = await asyncio.wait(waiters, timeout=self.poll_seconds,
                                             return_when=asyncio.FIRST_COMPLETED)

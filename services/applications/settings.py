@@ -36,6 +36,9 @@ class ApplicationsSettings(KitSettings):
     # Proposals made at once per replica: each mostly waits on the registers, so several overlap (database
     # connections: one per proposal in progress, plus the claim).
     proposal_job_concurrency: int = Field(default=16, ge=1, le=64)
+    # ...and while this replica is answering requests: people waiting for an answer come first. At the month's
+    # peak the proposals fall behind and catch up when it is quieter (bench/applications.py shows both).
+    proposal_job_busy_concurrency: int = Field(default=2, ge=1, le=64)
     proposal_jobs_enabled: bool = True  # the worker that runs them (tests turn it off and call jobs.run_once())
     # Stated and register income of one kind and person may differ by this many kronor and still agree.
     proposal_income_tolerance: int = Field(default=100, ge=0, le=100_000)

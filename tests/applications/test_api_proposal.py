@@ -355,6 +355,21 @@ async def test_the_job_survives_a_crash_and_runs_once(client, app, as_persona, w
     assert events  # application.submitted waits for messaging (not configured here)
 
 
+async def test_fewer_jobs_run_at_once_while_requests_are_in_flight(app):
+    """People waiting for an answer come first: while the replica answers requests, the job relay claims
+    APPLICATIONS_PROPOSAL_JOB_BUSY_CONCURRENCY jobs a pass (2), at quiet times PROPOSAL_JOB_CONCURRENCY (16)."""
+    metrics, settings = app.state.kit.metrics, app.state.kit.runtime.settings
+    assert (settings.proposal_job_concurrency, settings.proposal_job_busy_concurrency) == (16, 2)
+    assert metrics.in_flight == 0
+    assert jobs(app).batch_size == 16
+    metrics.in_flight += 1
+    try:
+        assert jobs(app).batch_size == 2
+    finally:
+        metrics.in_flight -= 1
+    assert jobs(app).batch_size == 16
+
+
 # --- the automation policy and automated approval ---------------------------------------------------------------
 
 async def test_the_policy_is_off_by_default_and_changes_are_audited(client, as_persona, db_url, issuer):

@@ -290,6 +290,52 @@ async def test_metrics_have_routes_latency_and_pool(client):
     assert 'db_pool_connections{service="calculation",state="checked_out"}' in text_
 
 
+async def test_requests_in_flight_are_counted_without_probes_and_scrapes(db_url, issuer):
+    """The gauge ops watch, and the signal a service's background jobs hold back on (kit.outbox batch_size)."""
+    app = _app(db_url, issuer)
+    async with app_client(app) as c:
+        metrics = app.state.kit.metrics
+        gate = app.state.hold = asyncio.Event()
+        app.state.holding = asyncio.Event()
+        held = asyncio.create_task(c.get("/db"))
+        await asyncio.wait_for(app.state.holding.wait(), 30)
+        assert (await c.get("/livez")).status_code == 200
+        assert metrics.in_flight == 1  # the held request; the probe came and went uncounted
+        assert 'http_requests_in_flight{service="calculation"} 1.0' in (await c.get("/metrics")).text
+        gate.set()
+        assert (await held).status_code == 200
+        assert (await c.get("/items/1")).status_code == 404  # an answer that is a problem ends the count too
+        assert metrics.in_flight == 0
+        assert 'http_requests_in_flight{service="calculation"} 0.0' in (await c.get("/metrics")).text
+
+
+async def test_a_relay_with_a_batch_size_function_asks_it_before_each_pass(db_url):
+    engine = make_engine(db_url)
+    sessions = _sessions(engine)
+    topic = f"test.{uuid.uuid4().hex}"
+    async with sessions() as s, s.begin():
+        for n in range(5):
+            enqueue(s, topic, {"n": n})
+    busy = {"now": True}
+    seen: list[int] = []
+
+    async def deliver(message):
+        seen.append(message.payload["n"])
+
+    relay = OutboxRelay(sessions, deliver, topics=[topic], concurrent=True,
+                        batch_size=lambda: 2 if busy["now"] else 16)
+    try:
+        assert relay.batch_size == 2
+        assert await relay.run_once() == 2  # busy: two at once
+        busy["now"] = False
+        assert relay.batch_size == 16
+        assert await relay.run_once() == 3  # quiet: the rest
+        assert sorted(seen) == [0, 1, 2, 3, 4]
+        assert OutboxRelay(sessions, deliver, batch_size=lambda: 0).batch_size == 1  # never a pass that claims none
+    finally:
+        await engine.dispose()
+
+
 async def test_outbox_delivers_once_retries_with_backoff(db_url):
     engine = make_engine(db_url)
     sessions = _sessions(engine)

@@ -233,8 +233,8 @@ async def test_linger_gathers_the_commits_of_a_busy_moment_into_one_batch(sessio
     passes: asyncio.Queue[int] = asyncio.Queue()
     run_once = relay.run_once
 
-    async def counted() -> int:
-        delivered = await run_once()
+    async def counted(limit: int | None = None) -> int:
+        delivered = await run_once(limit)
         passes.put_nowait(delivered)
         return delivered
 
@@ -249,6 +249,36 @@ async def test_linger_gathers_the_commits_of_a_busy_moment_into_one_batch(sessio
             relay.wake()
         assert await asyncio.wait_for(passes.get(), 30) == 3
         assert calls == [ids]  # one call for the three, in order
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
+
+
+async def test_a_commit_during_a_pass_is_delivered_without_waiting_for_the_poll(sessions):
+    """A message committed after a pass has claimed (its wake arriving while the pass runs) starts the next pass;
+    the relay used to clear that wake after the pass, and the message waited for the poll (600 s here)."""
+    topic = f"test.{uuid.uuid4().hex}"
+    calls: list[list[uuid.UUID]] = []
+    late: list[uuid.UUID] = []
+    second = asyncio.Event()
+    relay: OutboxRelay
+
+    async def deliver_batch(messages: list[OutboxMessage]) -> list[Exception | None]:
+        calls.append([m.id for m in messages])
+        if not late:  # while the first pass delivers, a request commits its event and wakes the relay
+            late.extend(await _enqueue(sessions, topic, 1))
+            relay.wake()
+        else:
+            second.set()
+        return [None] * len(messages)
+
+    relay = OutboxRelay(sessions, _single, deliver_batch=deliver_batch, topics=[topic], poll_seconds=600)
+    first = await _enqueue(sessions, topic, 1)
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run_forever(stop))
+    try:
+        await asyncio.wait_for(second.wait(), 30)
+        assert calls == [first, late]
     finally:
         stop.set()
         await asyncio.wait_for(task, 30)
