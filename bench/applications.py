@@ -333,18 +333,30 @@ def cpu_seconds(stack) -> dict[str, float]:
     return used
 
 
-async def drained(stack) -> float:
-    """Seconds until the applications outbox has no undelivered event."""
+async def drained(stack, jobs: bool = False) -> float:
+    """Seconds until the applications outbox has no undelivered event (``jobs``: no undelivered job instead; the
+    jobs are left alone by default: when the proposals are off, nothing runs them)."""
     started = time.perf_counter()
     conn = await asyncpg.connect(plain_url(stack.database_urls["applications"]))
     try:
-        # The events (the service's own jobs, the proposals, are left alone when they are off).
+        # (The service's own jobs, the decision proposals, are the topics applications.job.*.)
         while await conn.fetchval("SELECT count(*) FROM outbox WHERE delivered_at IS NULL "  # noqa: ASYNC110
-                                  "AND topic NOT LIKE 'applications.job.%'"):
+                                  "AND (topic LIKE 'applications.job.%') = $1", jobs):
             await asyncio.sleep(0.05)  # the relay runs in another process: ask its table
     finally:
         await conn.close()
     return time.perf_counter() - started
+
+
+async def jobs_done(stack) -> tuple[int, int]:
+    """(proposal jobs done, proposal jobs written) in the applications outbox."""
+    conn = await asyncpg.connect(plain_url(stack.database_urls["applications"]))
+    try:
+        row = await conn.fetchrow("SELECT count(*) FILTER (WHERE delivered_at IS NOT NULL), count(*) FROM outbox "
+                                  "WHERE topic LIKE 'applications.job.%'")
+    finally:
+        await conn.close()
+    return int(row[0]), int(row[1])
 
 
 async def bench(stack, args) -> None:
@@ -375,8 +387,10 @@ async def bench(stack, args) -> None:
         count = len(latencies)
         p50, p95, p99 = pct(latencies, 50), pct(latencies, 95), pct(latencies, 99)
         tool = "aiohttp in this process" + ("" if args.aiohttp else " (wrk is not installed)")
-    # The events of these submits are part of their cost: count the relay's work until it has caught up.
+    # The events of these submits, and their proposals, are part of their cost: count the work until it is done.
+    proposals = None if args.no_proposals else await jobs_done(stack)
     backlog = await drained(stack)
+    proposals_backlog = 0.0 if args.no_proposals else await drained(stack, jobs=True)
     after = cpu_seconds(stack)
     opened = await sessions_opened(stack) - sessions_before - 1  # (less this bench's own reading)
     clients = "the households' drafts in turn"
@@ -390,6 +404,11 @@ async def bench(stack, args) -> None:
               f"stop; non-2xx {report['non2xx']}, socket errors {report['socket_errors']}); cases submitted in "
               f"the database: {submitted}" + ("" if submitted == report["sent"] else "   MISMATCH"))
     print(f"  the outbox relay caught up {backlog:.1f} s after the load (its work until then is counted below)")
+    if proposals is not None:
+        # While requests are in flight the replica runs 2 proposals at once (APPLICATIONS_PROPOSAL_JOB_BUSY_
+        # CONCURRENCY): at the peak they fall behind, then catch up at 16 at once.
+        print(f"  decision proposals: {proposals[0]} of {proposals[1]} made during the load, all "
+              f"{proposals_backlog:.1f} s after it (their work is counted below)")
     # Each new connection is a new PostgreSQL backend (its start-up, and its statements prepared again) whose CPU
     # the figure below misses if it ended during the load: the pool's overflow opens and closes them.
     print(f"  PostgreSQL connections opened during the load: {opened} (the applications pool: "
@@ -397,7 +416,7 @@ async def bench(stack, args) -> None:
     # (Backends that ended during the load are not counted: PostgreSQL's figure is a floor.)
     # With wrk, the work done is the cases submitted (those in flight at its stop included), not the answers read.
     done = submitted if use_wrk else count
-    print("  CPU per submit, by process (ms):  " + "   ".join(
+    print("  CPU per submit, its event and proposal included, by process (ms):  " + "   ".join(
         f"{name} {(after[name] - before.get(name, 0.0)) / max(done, 1) * 1000:.2f}"
         for name in sorted(after, key=lambda n: before.get(n, 0.0) - after[n])
         if after[name] - before.get(name, 0.0) > 0.005))
@@ -411,19 +430,23 @@ async def open_loop_phases(stack, gateway: str, households: list[tuple[dict[str,
     print(f"POST /applications/{{id}}/submit through the gateway, arriving at a set rate (Poisson, however many in "
           f"flight) for {args.seconds:.0f} s per rate after a 2 s warm-up, {args.replicas} replica(s) of each "
           "service; latency from the moment each submit was due; the load generator is aiohttp in this process")
-    print("| arrivals/s | done/s | p50 ms | p95 ms | p99 ms | errors | relay caught up after |")
-    print("|---:|---:|---:|---:|---:|---:|---:|")
+    print("| arrivals/s | done/s | p50 ms | p95 ms | p99 ms | errors | relay caught up after | proposals all made "
+          "after |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     # A short unmeasured warm-up at the first rate: the first requests open connections and fill caches.
     _, warm, _, _ = await open_loop_load(gateway, households, 2.0, args.rate[0])
     used = len(warm)
     await drained(stack)
+    if not args.no_proposals:
+        await drained(stack, jobs=True)
     for rate in args.rate:
         done, latencies, errors, ran_out = await open_loop_load(gateway, households, args.seconds, rate, skip=used)
         used += len(latencies)
         backlog = await drained(stack)
+        proposals = "off" if args.no_proposals else f"{backlog + await drained(stack, jobs=True):.1f} s"
         print(f"| {rate:g} | {done:.0f} | {pct(latencies, 50):.1f} | {pct(latencies, 95):.1f} | "
-              f"{pct(latencies, 99):.1f} | {errors} | {backlog:.1f} s |" + ("  (ran out of drafts: raise --months)"
-                                                                         if ran_out else ""))
+              f"{pct(latencies, 99):.1f} | {errors} | {backlog:.1f} s | {proposals} |"
+              + ("  (ran out of drafts: raise --months)" if ran_out else ""))
 
 
 def main() -> None:
