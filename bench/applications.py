@@ -416,7 +416,8 @@ async def bench(stack, args) -> None:
     # (Backends that ended during the load are not counted: PostgreSQL's figure is a floor.)
     # With wrk, the work done is the cases submitted (those in flight at its stop included), not the answers read.
     done = submitted if use_wrk else count
-    print("  CPU per submit, its event and proposal included, by process (ms):  " + "   ".join(
+    included = "its event" if args.no_proposals else "its event and proposal"
+    print(f"  CPU per submit, {included} included, by process (ms):  " + "   ".join(
         f"{name} {(after[name] - before.get(name, 0.0)) / max(done, 1) * 1000:.2f}"
         for name in sorted(after, key=lambda n: before.get(n, 0.0) - after[n])
         if after[name] - before.get(name, 0.0) > 0.005))
