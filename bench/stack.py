@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 
 from devstack import embedded
-from devstack.stack import ROOT, SERVICES, Ports, Stack, prepare_databases, url
+from devstack.stack import ROOT, SERVICES, Ports, Stack, free_ports, prepare_databases, url
 from kit.db import drop_database
 
 # Benchmarks measure the path, not the limits: the gateway's rate limits are lifted.
@@ -45,8 +45,9 @@ def running(services: tuple[str, ...] = SERVICES, extra_env: dict[str, str] | No
     suffix = uuid.uuid4().hex[:6]
     names = {s: f"bench_{s}_{suffix}" for s in SERVICES}
     database_urls = asyncio.run(prepare_databases(server, names))
-    ports = Ports(**{name: _free_port() for name in Ports.__dataclass_fields__})
-    extra = {s: [_free_port() for _ in range(replicas - 1)] for s in services}
+    chosen = free_ports(len(Ports.__dataclass_fields__) + (replicas - 1) * len(services))
+    ports, rest = Ports(*chosen[:len(Ports.__dataclass_fields__)]), iter(chosen[len(Ports.__dataclass_fields__):])
+    extra = {s: [next(rest) for _ in range(replicas - 1)] for s in services}
     stack = Stack(database_urls, ports, extra_env={**NO_LIMITS, **(extra_env or {})},
                   log_dir=ROOT / ".data" / "bench-logs", extra_replicas=extra)
     try:

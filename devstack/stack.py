@@ -6,8 +6,10 @@ wiring: one database per service on one server, every service's migrations, real
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import socket
 import ssl
 import subprocess
 import sys
@@ -51,6 +53,17 @@ class Ports:
             if value:
                 setattr(ports, name, int(value))
         return ports
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` different free ports on loopback. Every socket stays bound until all are chosen: one closed before
+    the next was asked for could be handed out again, and two processes of one stack would share a port (the one
+    that lost the race exits, and its name answers with another service's routes)."""
+    with contextlib.ExitStack() as held:
+        sockets = [held.enter_context(socket.socket()) for _ in range(count)]
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
 
 
 def url(port: int) -> str:
@@ -158,6 +171,9 @@ class Stack:
                   **{s: f"{url(getattr(self.ports, s))}/readyz" for s in SERVICES},
                   **{f"{s}-{n}": f"{url(port)}/readyz" for s in SERVICES
                      for n, port in enumerate(self.extra_replicas.get(s, []), start=2)}}
+        # A service's /readyz names its migration heads: an answer with another service's heads means the port is
+        # someone else's (this process could not bind it and is about to exit).
+        own = {s: sorted(migrations.heads(s)) for s in SERVICES}
         deadline = time.monotonic() + timeout
         pending = {n: checks[n] for n in self.processes}
         tls = certs.ensure(CERTS)
@@ -169,10 +185,15 @@ class Stack:
                     if process.poll() is not None:
                         raise RuntimeError(f"{name} exited with {process.returncode}")
                     try:
-                        if (tls_client if check.startswith("https:") else client).get(check).status_code == 200:
-                            del pending[name]
+                        answer = (tls_client if check.startswith("https:") else client).get(check)
                     except httpx.HTTPError:
-                        pass
+                        continue
+                    if answer.status_code != 200:
+                        continue
+                    service = name.rsplit("-", 1)[0] if name.rsplit("-", 1)[-1].isdigit() else name
+                    if service in own and answer.json().get("migrations") != own[service]:
+                        raise RuntimeError(f"{name}: {check} is answered by another process")
+                    del pending[name]
                 if pending and time.monotonic() > deadline:
                     raise TimeoutError(f"not ready: {', '.join(pending)}")
                 if pending:

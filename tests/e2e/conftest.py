@@ -10,9 +10,9 @@ import zoneinfo
 from collections.abc import Iterator
 from pathlib import Path
 
-from devstack.stack import SERVICES, Ports, Stack, prepare_databases
+from devstack.stack import SERVICES, Ports, Stack, free_ports, prepare_databases
 from kit.db import drop_database
-from tests.support import free_port, server_url
+from tests.support import server_url
 
 
 @contextlib.contextmanager
@@ -21,8 +21,9 @@ def running_stack(prefix: str, extra_env: dict[str, str] | None = None,
     suffix = uuid.uuid4().hex[:8]
     names = {s: f"t_{prefix}_{s}_{suffix}" for s in SERVICES}
     database_urls = asyncio.run(prepare_databases(server_url(), names))
-    ports = Ports(**{name: free_port() for name in Ports.__dataclass_fields__})
-    extra = {s: [free_port() for _ in range(replicas - 1)] for s in SERVICES}
+    chosen = free_ports(len(Ports.__dataclass_fields__) + (replicas - 1) * len(SERVICES))
+    ports, rest = Ports(*chosen[:len(Ports.__dataclass_fields__)]), iter(chosen[len(Ports.__dataclass_fields__):])
+    extra = {s: [next(rest) for _ in range(replicas - 1)] for s in SERVICES}
     running = Stack(database_urls, ports, extra_env=extra_env or {}, log_dir=log_dir, extra_replicas=extra)
     try:
         running.start()

@@ -18,9 +18,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from devstack.stack import SERVICES, Ports
+from devstack.stack import SERVICES, Ports, free_ports
 from kit.db import drop_database
-from tests.support import free_port, server_url
+from tests.support import server_url
 
 pytestmark = pytest.mark.xdist_group("e2e")
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,7 +36,7 @@ def _alive(pid: int) -> bool:
 
 def test_up_with_demo_data_and_stopped_by_repeated_ctrl_c():
     prefix = f"t_run_{uuid.uuid4().hex[:8]}"
-    ports = {name: free_port() for name in Ports.__dataclass_fields__}
+    ports = dict(zip(Ports.__dataclass_fields__, free_ports(len(Ports.__dataclass_fields__)), strict=True))
     env = {**os.environ, "DATABASE_URL": server_url(), "BISTAND_DATABASE_PREFIX": prefix,
            "BISTAND_LOG_LEVEL": "WARNING", **{f"BISTAND_{k.upper()}_PORT": str(v) for k, v in ports.items()}}
     runner = subprocess.Popen([sys.executable, "-m", "devstack.run"], cwd=ROOT, env=env, text=True,

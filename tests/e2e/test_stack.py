@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+import subprocess
+import sys
+
 import httpx
 import pytest
 
-from devstack.stack import SERVICES, url
+from devstack.stack import SERVICES, Stack, free_ports, url
 from tests.e2e.conftest import running_stack
 
 pytestmark = pytest.mark.xdist_group("e2e")
@@ -52,3 +56,22 @@ def test_merged_openapi_covers_all_services(stack):
     document = httpx.get(f"{url(stack.ports.gateway)}/openapi.json").json()
     for service in SERVICES:
         assert f"/api/{service}/whoami" in document["paths"]
+
+
+def test_free_ports_are_all_different():
+    chosen = free_ports(200)
+    assert len(set(chosen)) == 200
+
+
+def test_a_service_port_answered_by_another_service_stops_the_start(stack):
+    """Two processes of one stack on one port: the one that lost the bind exits after its start-up, while the other
+    answers /readyz for both. Its migration heads tell them apart, and the start stops there, not at a later 404."""
+    ports = dataclasses.replace(stack.ports, applications=stack.ports.calculation)
+    waiting = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    other = Stack(stack.database_urls, ports, processes={"applications": waiting})
+    try:
+        with pytest.raises(RuntimeError, match="applications: .* is answered by another process"):
+            other.wait_ready(30)
+    finally:
+        waiting.kill()
+        waiting.wait()

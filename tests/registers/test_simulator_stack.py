@@ -9,17 +9,16 @@ import httpx
 import pytest
 
 from contracts.registers import Purpose, SectionStatus, Source
-from devstack.stack import SERVICES, Ports, Stack
+from devstack.stack import SERVICES, Ports, Stack, free_ports
 from services.registers.integration.build import build_sources
 from services.registers.integration.sources import Connection, IncomeOrder
-from tests.support import free_port
 
 pytestmark = pytest.mark.xdist_group("e2e")
 
 
 @pytest.fixture(scope="module")
 def stack():
-    ports = Ports(**{name: free_port() for name in Ports.__dataclass_fields__})
+    ports = Ports(*free_ports(len(Ports.__dataclass_fields__)))
     running = Stack(dict.fromkeys(SERVICES, "postgresql+asyncpg://unused/unused"), ports)
     try:
         running.start_one("registers-sim")
