@@ -129,15 +129,27 @@ class Stack:
         if self.log_dir is not None:
             self.log_dir.mkdir(parents=True, exist_ok=True)
             out = (self.log_dir / f"{name}.log").open("ab")
-        self.processes[name] = subprocess.Popen(  # noqa: S603 - our own fixed command line
-            [sys.executable, "-m", "uvicorn", target, "--factory", "--host", "127.0.0.1",
-             "--port", str(port), "--loop", "uvloop", "--http", "httptools", "--no-access-log",
-             "--timeout-graceful-shutdown", "10", "--timeout-keep-alive", str(KEEP_ALIVE_SECONDS),
-             "--log-level", "warning",
-             "--no-proxy-headers", *extra],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT if out else None,
-            start_new_session=True,
-        )
+        # The port is bound here and the socket handed to uvicorn (--fd): a port taken meanwhile fails now, by name,
+        # instead of in the child after its start-up, while someone else's server answers on that port.
+        with socket.socket() as listening:
+            listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # (a restart: old connections linger)
+            # uvicorn takes an inherited socket for a Unix one and leaves Nagle on for its connections (40 ms
+            # delayed ACKs on small answers); Linux passes this on from the listening socket to each accepted one.
+            listening.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            try:
+                listening.bind(("127.0.0.1", port))
+            except OSError as exc:
+                raise RuntimeError(f"{name}: port {port} is taken ({exc.strerror})") from exc
+            fd = listening.fileno()
+            self.processes[name] = subprocess.Popen(  # noqa: S603 - our own fixed command line
+                [sys.executable, "-m", "uvicorn", target, "--factory", "--fd", str(fd),
+                 "--loop", "uvloop", "--http", "httptools", "--no-access-log",
+                 "--timeout-graceful-shutdown", "10", "--timeout-keep-alive", str(KEEP_ALIVE_SECONDS),
+                 "--log-level", "warning",
+                 "--no-proxy-headers", *extra],
+                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT if out else None,
+                start_new_session=True, pass_fds=(fd,),
+            )
 
     def start(self, only: tuple[str, ...] | None = None) -> None:
         env = self.env()

@@ -75,3 +75,12 @@ def test_a_service_port_answered_by_another_service_stops_the_start(stack):
     finally:
         waiting.kill()
         waiting.wait()
+
+
+def test_a_taken_port_stops_the_start_by_name(stack):
+    """The stack binds each port itself and hands the socket to uvicorn: a port someone else holds fails at once."""
+    ports = dataclasses.replace(stack.ports, idp=stack.ports.gateway)  # the running gateway holds it
+    other = Stack(stack.database_urls, ports)
+    with pytest.raises(RuntimeError, match=f"idp: port {stack.ports.gateway} is taken"):
+        other.start(only=("idp",))
+    assert other.processes == {}
