@@ -6,6 +6,9 @@ month by month across the households, and submit them back to back (POST /applic
 Idempotency-Key) through the gateway for --seconds. A submit validates completeness and signatures, moves the
 case, writes history, audit and the outbox event to messaging in one transaction. Prints submits/s and
 p50/p95/p99; the outbox relay delivers to the messaging service while the load runs, as it would in production.
+Each submit also writes its decision proposal job (--no-proposals leaves the jobs off). While requests are in
+flight the service makes 2 proposals at once, so at this load most wait until it is over: the bench prints how
+many were made during the load and when the last one was, and counts their CPU in the cost per submit.
 
 The load generator is wrk when installed (apt-get install wrk): a Lua script takes the drafts, written to a file by
 the preparation, one after the other (each request the next draft not yet submitted, with its household's token and
