@@ -49,7 +49,7 @@ def job_relay(ctx: ServiceContext, settings: ApplicationsSettings) -> OutboxRela
 
     def at_once() -> int:
         """Fewer jobs at once while requests are in flight: a job's work shares the event loop, the database pool
-        and the cores with the answers people wait for (at 32 waiting clients, 16 jobs at once tripled p99)."""
+        and the cores with the answers people wait for (at 32 waiting clients, 16 jobs at once doubled p99)."""
         if ctx.metrics.in_flight:
             return min(settings.proposal_job_busy_concurrency, settings.proposal_job_concurrency)
         return settings.proposal_job_concurrency
