@@ -393,7 +393,8 @@ async def bench(stack, args) -> None:
     # The events of these submits, and their proposals, are part of their cost: count the work until it is done.
     proposals = None if args.no_proposals else await jobs_done(stack)
     backlog = await drained(stack)
-    proposals_backlog = 0.0 if args.no_proposals else await drained(stack, jobs=True)
+    # (Counted from the load's end, as the relay's figure: the jobs are waited for once the events are through.)
+    proposals_backlog = 0.0 if args.no_proposals else backlog + await drained(stack, jobs=True)
     after = cpu_seconds(stack)
     opened = await sessions_opened(stack) - sessions_before - 1  # (less this bench's own reading)
     clients = "the households' drafts in turn"
@@ -408,8 +409,8 @@ async def bench(stack, args) -> None:
               f"the database: {submitted}" + ("" if submitted == report["sent"] else "   MISMATCH"))
     print(f"  the outbox relay caught up {backlog:.1f} s after the load (its work until then is counted below)")
     if proposals is not None:
-        # While requests are in flight the replica runs 2 proposals at once (APPLICATIONS_PROPOSAL_JOB_BUSY_
-        # CONCURRENCY): at the peak they fall behind, then catch up at 16 at once.
+        # While requests are in flight the replica runs 2 proposals at once
+        # (APPLICATIONS_PROPOSAL_JOB_BUSY_CONCURRENCY): at the peak they fall behind, then catch up at 16 at once.
         print(f"  decision proposals: {proposals[0]} of {proposals[1]} made during the load, all "
               f"{proposals_backlog:.1f} s after it (their work is counted below)")
     # Each new connection is a new PostgreSQL backend (its start-up, and its statements prepared again) whose CPU

@@ -47,14 +47,14 @@ class RequestContextMiddleware:
                 message["headers"] = [*message.get("headers", []), rid_header]
             await send(message)
 
-        in_flight = self.metrics if scope["path"] not in _QUIET else None
-        if in_flight is not None:
-            in_flight.in_flight += 1
+        counted = self.metrics if scope["path"] not in _QUIET else None  # probes and scrapes are not in flight
+        if counted is not None:
+            counted.in_flight += 1
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            if in_flight is not None:
-                in_flight.in_flight -= 1
+            if counted is not None:
+                counted.in_flight -= 1
             elapsed = time.perf_counter() - started
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
